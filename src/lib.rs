@@ -1,0 +1,18 @@
+//! blowback: turns backscatter into action.
+//!
+//! The pipeline is one module per stage (see DESIGN.md): `ingest` reads messages,
+//! `bounce` classifies a message and carves the returned original M out of it,
+//! `verdict` decides whether a bounce is backscatter, `received` walks the Received
+//! chain to the origin IP, `contacts` lists what M advertises. `app` runs the stages
+//! over every input and `output` writes the results. Pure stages do no I/O.
+
+pub mod app;
+pub mod bounce;
+pub mod cli;
+pub mod config;
+pub mod contacts;
+pub mod hash;
+pub mod ingest;
+pub mod output;
+pub mod received;
+pub mod verdict;
