@@ -1,1 +1,227 @@
-//! TODO
+//! The analyze pipeline: runs the pure stages over each message from ingest and turns
+//! the results into output [`Record`]s, in input order, several messages at a time
+//! across cores, with bounded memory (one batch in flight).
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use rayon::prelude::*;
+
+use crate::bounce::{self, BounceReport, Kind};
+use crate::config::Config;
+use crate::contacts::{self, ContactContext};
+use crate::ingest::{Item, RawMessage};
+use crate::output::{OriginalSummary, Record, RecordWriter, Summary};
+use crate::received::{self, TrustConfig};
+use crate::verdict::{self, VerdictContext};
+
+/// Messages analysed together; bounds memory to one batch of messages.
+const BATCH: usize = 64;
+
+/// Everything the stages need, resolved once before the run.
+pub struct Analyzer {
+    pub config: Config,
+    pub outbound_ids: HashSet<String>,
+    pub trust: TrustConfig,
+    /// Include the whole Received walk in each record (`--hops`).
+    pub with_hops: bool,
+    /// Unix time used when a bounce carries no usable date (for BATV expiry).
+    pub now: i64,
+}
+
+impl Analyzer {
+    pub fn new(config: Config, outbound_ids: HashSet<String>, with_hops: bool, now: i64) -> Self {
+        let trust = TrustConfig {
+            own_domains: config.own_domains.clone(),
+            own_mx: config.own_mx.clone(),
+            own_relays: config.own_relays.clone(),
+            ..TrustConfig::default()
+        };
+        Analyzer {
+            config,
+            outbound_ids,
+            trust,
+            with_hops,
+            now,
+        }
+    }
+
+    /// Analyses one message. A panic in a stage is a bug, but it must not lose the
+    /// input: it becomes a failed record naming the stage's message.
+    pub fn analyze(&self, message: &RawMessage) -> Record {
+        match catch_unwind(AssertUnwindSafe(|| self.analyze_unguarded(message))) {
+            Ok(record) => record,
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                Record::failed(
+                    message.source.clone(),
+                    Some(message.id.clone()),
+                    format!("internal error while analysing (please report it): {what}"),
+                )
+            }
+        }
+    }
+
+    fn analyze_unguarded(&self, message: &RawMessage) -> Record {
+        let bytes = &message.bytes;
+        let report = bounce::decode(bytes);
+        let arrival = arrival_time(bytes).unwrap_or(self.now);
+        let verdict = verdict::judge(
+            bytes,
+            &report,
+            &VerdictContext {
+                config: &self.config,
+                outbound_ids: &self.outbound_ids,
+                arrival_day: verdict::day_number(arrival),
+            },
+        );
+        let walk = received::walk(bytes, &report, &self.trust);
+        let contacts = contacts_of(bytes, &report, &self.contact_context(&verdict.bounced_to));
+        let hops = self
+            .with_hops
+            .then(|| serde_json::to_value(&walk).unwrap_or_default());
+        let mut record = Record::failed(
+            message.source.clone(),
+            Some(message.id.clone()),
+            String::new(),
+        );
+        record.error = None;
+        record.kind = Some(report.kind);
+        record.mta = report.mta.clone();
+        record.verdict = verdict.verdict;
+        record.verdict_reasons = verdict.reasons;
+        record.bounced_to = verdict.bounced_to;
+        record.recipients = failed_recipients(&report);
+        record.original = report.original.as_ref().map(summarize_original);
+        record.origin = walk.origin;
+        record.bouncer_ip = walk.bouncer_ip;
+        record.boundary_ip = walk.boundary_ip;
+        record.no_origin_reason = walk.no_origin_reason;
+        record.untrusted_hops = walk.untrusted_hops;
+        record.anomalies = walk.anomalies;
+        record.hops = hops;
+        record.contacts = contacts;
+        record.envelope_date = message.envelope_date.clone();
+        record.reporting_mta = report.reporting_mta;
+        record.arrival_date = report.arrival_date;
+        record.dsn = report.recipients;
+        record
+    }
+
+    fn contact_context(&self, bounced_to: &[String]) -> ContactContext {
+        let _ = bounced_to;
+        ContactContext {
+            own_domains: self.config.own_domains.clone(),
+        }
+    }
+
+    /// Runs over all inputs, writing records in input order; returns the summary.
+    pub fn run<W: Write>(
+        &self,
+        inputs: impl Iterator<Item = Item>,
+        writer: &mut RecordWriter<W>,
+        mut progress: impl FnMut(&Record),
+    ) -> std::io::Result<Summary> {
+        let mut summary = Summary::default();
+        let mut inputs = inputs.peekable();
+        while inputs.peek().is_some() {
+            let batch: Vec<Item> = inputs.by_ref().take(BATCH).collect();
+            let (skipped, batch): (Vec<Item>, Vec<Item>) = batch
+                .into_iter()
+                .partition(|item| matches!(item, Err(failure) if failure.not_mail));
+            summary.skipped.extend(
+                skipped
+                    .into_iter()
+                    .filter_map(|item| item.err())
+                    .map(|f| f.source),
+            );
+            let records: Vec<Record> = batch
+                .par_iter()
+                .map(|item| match item {
+                    Ok(message) => self.analyze(message),
+                    Err(failure) => {
+                        Record::failed(failure.source.clone(), None, failure.error.clone())
+                    }
+                })
+                .collect();
+            for record in &records {
+                summary.add(record);
+                progress(record);
+                writer.write(record)?;
+            }
+        }
+        Ok(summary)
+    }
+}
+
+/// Contacts come from M's body: the carved original, or the message itself when it is
+/// not a report. A headers-only copy and a report without a copy advertise nothing.
+fn contacts_of(
+    bytes: &[u8],
+    report: &BounceReport,
+    ctx: &ContactContext,
+) -> Vec<contacts::Contact> {
+    match (&report.original, report.kind) {
+        (Some(original), _) if original.completeness != bounce::Completeness::HeadersOnly => {
+            contacts::extract(&original.bytes, ctx)
+        }
+        (None, Kind::NotABounce) => contacts::extract(bytes, ctx),
+        _ => Vec::new(),
+    }
+}
+
+/// The addresses a bounce reports as failed.
+fn failed_recipients(report: &BounceReport) -> Vec<String> {
+    if matches!(report.kind, Kind::NotABounce) {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = report
+        .recipients
+        .iter()
+        .filter_map(|r| r.final_recipient.clone())
+        .collect();
+    out.dedup();
+    out
+}
+
+fn summarize_original(original: &bounce::Original) -> OriginalSummary {
+    OriginalSummary {
+        completeness: original.completeness,
+        sha256: original.sha256.clone(),
+        message_id: original.message_id.clone(),
+        from: original.from.clone(),
+        subject: original.subject.clone(),
+        date: original.date.clone(),
+        carrier: original.carrier.clone(),
+        range: original.range,
+        depth: original.depth,
+    }
+}
+
+/// The bounce's own Date, as a Unix time.
+fn arrival_time(bytes: &[u8]) -> Option<i64> {
+    let parsed = mail_parser::MessageParser::new().parse_headers(bytes)?;
+    let date = parsed.date()?;
+    date.is_valid().then(|| date.to_timestamp())
+}
+
+/// Reads the outbound log: one Message-ID per line, angle brackets optional.
+pub fn read_outbound_log(path: &std::path::Path) -> Result<HashSet<String>, String> {
+    let text = std::fs::read(path)
+        .map_err(|err| format!("cannot read outbound_log {}: {err}", path.display()))?;
+    Ok(String::from_utf8_lossy(&text)
+        .lines()
+        .map(|line| {
+            line.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_string()
+        })
+        .filter(|id| !id.is_empty())
+        .collect())
+}

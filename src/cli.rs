@@ -1,1 +1,65 @@
-//! TODO
+//! Command-line definitions (clap). These types only validate; `main` resolves them
+//! together with the config file into one [`crate::config::Config`] before any work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::ingest::FormatChoice;
+
+/// blowback turns backscatter into action: it reads bounces, carves out the spam they
+/// return, finds who really sent it and what it advertises.
+#[derive(Debug, Parser)]
+#[command(name = "blowback", version, about, long_about = None)]
+pub struct Cli {
+    /// Configuration file (default: ./blowback.toml, else the user config dir).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// No progress output on stderr.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyse messages: kind, verdict, returned original, origin IP, contacts.
+    Analyze(AnalyzeArgs),
+    /// Show the Received walk of one message hop by hop, in plain words.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Files, directories of .eml, mbox files, Maildir folders; `-` reads stdin.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
+    /// Input format; by default each input is detected.
+    #[arg(long, value_enum, default_value_t = FormatChoice::Auto)]
+    pub format: FormatChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// One JSON object per message, one per line.
+    #[arg(long, conflicts_with_all = ["json", "csv"])]
+    pub ndjson: bool,
+    /// All messages as one JSON array.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// CSV with the main fields.
+    #[arg(long)]
+    pub csv: bool,
+    /// Include the whole Received walk (each hop marked trusted, internal or untrusted).
+    #[arg(long)]
+    pub hops: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+}

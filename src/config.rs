@@ -1,1 +1,226 @@
-//! TODO
+//! Configuration: `blowback.toml` plus command-line overrides, resolved into one
+//! [`Config`] value before any work starts. Every default is stated where it is defined.
+//!
+//! The file is found at `--config PATH`, else `./blowback.toml`, else
+//! `<user config dir>/blowback/blowback.toml`; without any file the defaults apply.
+//! Errors name the file, the line and the key, and say what to do.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use ipnetwork::IpNetwork;
+use serde::Deserialize;
+
+/// Everything the pipeline needs to know about "us": the domain whose addresses are
+/// forged, the mail system that receives its mail, and how to recognise our own mail.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Our own domains (lower-case). Bounces addressed to these are ours to judge;
+    /// contacts at these domains are never reported. The default is none.
+    pub own_domains: Vec<String>,
+    /// Host names of our own MX and mailbox servers, used to find the line our mail
+    /// system wrote on top of a bounce. The default is none (then the first public peer
+    /// from the top is taken as the bouncer).
+    pub own_mx: Vec<String>,
+    /// Networks (CIDR) of our own outbound relays. A returned original that passed
+    /// through them was sent by us. The default is none.
+    pub own_relays: Vec<IpNetwork>,
+    /// Networks we trust like our own MX (SpamAssassin's `trusted_networks`), e.g. the
+    /// forwarding hosts of an old personal setup. The default is none.
+    pub trusted_networks: Vec<IpNetwork>,
+    /// BATV signing keys: key digit (0-9) → secret. A domain listed in `batv_domains`
+    /// tags every outgoing envelope sender. The default is no keys.
+    pub batv_keys: HashMap<String, String>,
+    /// Domains whose outgoing mail is BATV-signed. The default is every own domain when
+    /// `batv_keys` is set, none otherwise.
+    pub batv_domains: Option<Vec<String>>,
+    /// A file with one Message-ID per line of the mail we really sent. The default is none.
+    pub outbound_log: Option<PathBuf>,
+    /// Resource limits applied to every input.
+    pub limits: Limits,
+}
+
+/// Bounds on what one input may cost. A message over a limit is recorded as failed with
+/// the limit's name, and the run goes on.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest message read, in bytes. The default is 64 MiB.
+    pub max_message_bytes: u64,
+    /// Deepest directory tree walked below an input directory. The default is 32.
+    pub max_dir_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_bytes: 64 * 1024 * 1024,
+            max_dir_depth: 32,
+        }
+    }
+}
+
+/// A configuration file that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}, line {line}: {message}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("config file {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl Config {
+    /// Finds and loads the configuration: `explicit` if given (it must exist), else
+    /// `./blowback.toml`, else the user config dir, else the defaults.
+    pub fn discover(explicit: Option<&Path>) -> Result<(Config, Option<PathBuf>), ConfigError> {
+        if let Some(path) = explicit {
+            return Ok((Config::load(path)?, Some(path.to_path_buf())));
+        }
+        let candidates = [
+            Some(PathBuf::from("blowback.toml")),
+            dirs::config_dir().map(|d| d.join("blowback").join("blowback.toml")),
+        ];
+        for path in candidates.into_iter().flatten() {
+            if path.is_file() {
+                return Ok((Config::load(&path)?, Some(path)));
+            }
+        }
+        Ok((Config::default(), None))
+    }
+
+    /// Loads one file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses TOML text; `path` is only used to name the file in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let mut config: Config = toml::from_str(text).map_err(|err| {
+            let line = err
+                .span()
+                .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1)
+                .unwrap_or(0);
+            ConfigError::Parse {
+                path: path.to_path_buf(),
+                line,
+                message: err.message().to_string(),
+            }
+        })?;
+        config.normalise(path)?;
+        Ok(config)
+    }
+
+    fn normalise(&mut self, path: &Path) -> Result<(), ConfigError> {
+        for list in [&mut self.own_domains, &mut self.own_mx] {
+            for name in list.iter_mut() {
+                *name = name.trim().trim_end_matches('.').to_ascii_lowercase();
+            }
+        }
+        for key in self.batv_keys.keys() {
+            if key.len() != 1 || !key.as_bytes()[0].is_ascii_digit() {
+                return Err(ConfigError::Invalid {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "batv_keys: key name {key:?} must be a single digit 0-9 (the BATV key number)"
+                    ),
+                });
+            }
+        }
+        if let Some(domains) = &mut self.batv_domains {
+            for name in domains.iter_mut() {
+                *name = name.trim().to_ascii_lowercase();
+            }
+        }
+        Ok(())
+    }
+
+    /// Domains whose outgoing envelope senders carry a BATV tag.
+    pub fn batv_signing_domains(&self) -> Vec<String> {
+        match (&self.batv_domains, self.batv_keys.is_empty()) {
+            (Some(domains), _) => domains.clone(),
+            (None, false) => self.own_domains.clone(),
+            (None, true) => Vec::new(),
+        }
+    }
+
+    /// True when `domain` is one of ours or a subdomain of one.
+    pub fn is_own_domain(&self, domain: &str) -> bool {
+        let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+        self.own_domains
+            .iter()
+            .any(|own| domain == *own || domain.ends_with(&format!(".{own}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let config = Config::parse("", Path::new("x.toml")).unwrap();
+        assert_eq!(config, Config::default());
+        assert_eq!(config.limits.max_message_bytes, 64 * 1024 * 1024);
+    }
+
+    #[test]
+    fn parses_every_field() {
+        let text = r#"
+own_domains = ["Victim-Domain.NET."]
+own_mx = ["mx1.victim-domain.net"]
+own_relays = ["192.0.2.0/24", "2001:db8::/32"]
+batv_keys = { "1" = "s3cret" }
+outbound_log = "sent-ids.txt"
+[limits]
+max_message_bytes = 1000
+"#;
+        let config = Config::parse(text, Path::new("x.toml")).unwrap();
+        assert_eq!(config.own_domains, vec!["victim-domain.net"]);
+        assert_eq!(config.own_relays.len(), 2);
+        assert_eq!(config.batv_signing_domains(), vec!["victim-domain.net"]);
+        assert_eq!(config.limits.max_message_bytes, 1000);
+        assert!(config.is_own_domain("mail.victim-domain.net"));
+        assert!(!config.is_own_domain("notvictim-domain.net"));
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let err = Config::parse(
+            "own_domains = []\nown_domain = [\"x\"]\n",
+            Path::new("conf/b.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("conf/b.toml"), "{err}");
+        assert!(err.contains("line 2"), "{err}");
+        assert!(err.contains("own_domain"), "{err}");
+    }
+
+    #[test]
+    fn bad_cidr_is_an_error_with_its_line() {
+        let err = Config::parse("\nown_relays = [\"300.1.2.3/8\"]\n", Path::new("b.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn batv_key_names_must_be_digits() {
+        let err = Config::parse("batv_keys = { k = \"x\" }", Path::new("b.toml")).unwrap_err();
+        assert!(err.to_string().contains("single digit"), "{err}");
+    }
+}

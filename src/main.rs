@@ -1,1 +1,117 @@
-fn main() {}
+//! The `blowback` binary: parses the command line, resolves the configuration, runs
+//! the command and maps the outcome to an exit code (0 all analysed, 1 some inputs
+//! failed, 2 usage or configuration error).
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+
+use blowback::app::{Analyzer, read_outbound_log};
+use blowback::cli::{AnalyzeArgs, Cli, Command, ExplainArgs};
+use blowback::config::Config;
+use blowback::ingest::Inputs;
+use blowback::output::{OutputFormat, RecordWriter};
+
+/// Exit code for usage and configuration errors.
+const EXIT_USAGE: u8 = 2;
+/// Exit code when some inputs failed.
+const EXIT_SOME_FAILED: u8 = 1;
+
+/// An error that is the user's to fix (configuration, usage), not a failed input.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct UsageError(String);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("blowback: {err:#}");
+            if err.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::from(EXIT_SOME_FAILED)
+            }
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|cause| cause.downcast_ref::<io::Error>())
+        .any(|io| io.kind() == io::ErrorKind::BrokenPipe)
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let (config, _) =
+        Config::discover(cli.config.as_deref()).map_err(|err| UsageError(err.to_string()))?;
+    match cli.command {
+        Command::Analyze(args) => analyze(config, args, cli.quiet),
+        Command::Explain(args) => explain(config, args),
+    }
+}
+
+fn analyzer(config: Config, with_hops: bool) -> anyhow::Result<Analyzer> {
+    let outbound_ids = match &config.outbound_log {
+        Some(path) => read_outbound_log(path).map_err(UsageError)?,
+        None => Default::default(),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    Ok(Analyzer::new(config, outbound_ids, with_hops, now))
+}
+
+fn analyze(config: Config, args: AnalyzeArgs, quiet: bool) -> anyhow::Result<ExitCode> {
+    let format = match (args.ndjson, args.json, args.csv) {
+        (true, _, _) => OutputFormat::Ndjson,
+        (_, true, _) => OutputFormat::Json,
+        (_, _, true) => OutputFormat::Csv,
+        _ => OutputFormat::Table,
+    };
+    let inputs = Inputs::new(&args.input.inputs, args.input.format, &config.limits);
+    let analyzer = analyzer(config, args.hops)?;
+    let stdout = io::stdout().lock();
+    let mut writer = RecordWriter::new(io::BufWriter::new(stdout), format);
+    let summary = analyzer
+        .run(inputs, &mut writer, |_| {})
+        .context("writing results")?;
+    writer.finish().context("writing results")?;
+    if !quiet || summary.failed > 0 {
+        summary.write(io::stderr().lock())?;
+    }
+    Ok(if summary.failed > 0 {
+        ExitCode::from(EXIT_SOME_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn explain(config: Config, args: ExplainArgs) -> anyhow::Result<ExitCode> {
+    let inputs = Inputs::new(&args.input.inputs, args.input.format, &config.limits);
+    let analyzer = analyzer(config, true)?;
+    let mut out = io::stdout().lock();
+    let mut failed = false;
+    for item in inputs {
+        match item {
+            Ok(message) => {
+                let record = analyzer.analyze(&message);
+                writeln!(out, "{}", serde_json::to_string_pretty(&record)?)?;
+            }
+            Err(failure) => {
+                failed = true;
+                eprintln!("blowback: {}: {}", failure.source, failure.error);
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(EXIT_SOME_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,1 +1,461 @@
-//! TODO
+//! Output of `analyze`: the per-message [`Record`] (the stable contract in DESIGN.md)
+//! and its writers — a readable table, NDJSON, a JSON array and CSV — all writing to
+//! any `io::Write`, plus the run [`Summary`] printed on stderr.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::bounce::{Completeness, Kind, RecipientStatus};
+use crate::contacts::Contact;
+use crate::received::Origin;
+use crate::verdict::VerdictKind;
+
+/// One analysed (or failed) input message. Field names and meanings are a stable
+/// contract: add fields, never rename or change these.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Record {
+    pub source: String,
+    /// SHA-256 of the exact bytes; null only when the input could not be read at all.
+    pub id: Option<String>,
+    /// Null only when the input could not be read at all.
+    pub kind: Option<Kind>,
+    pub mta: Option<String>,
+    pub verdict: VerdictKind,
+    pub verdict_reasons: Vec<String>,
+    /// The addresses the bounce says failed.
+    pub recipients: Vec<String>,
+    pub original: Option<OriginalSummary>,
+    pub origin: Option<Origin>,
+    pub bouncer_ip: Option<String>,
+    pub contacts: Vec<Contact>,
+    pub error: Option<String>,
+    // Beyond the contract's first fields:
+    /// Our addresses the bounce came back to (the forged senders), BATV/SRS decoded.
+    pub bounced_to: Vec<String>,
+    /// The date the mailbox recorded (mbox From_ line, Maildir name).
+    pub envelope_date: Option<String>,
+    pub reporting_mta: Option<String>,
+    pub arrival_date: Option<String>,
+    /// Per-recipient DSN fields.
+    pub dsn: Vec<RecipientStatus>,
+    /// The first external peer before forwarder traversal (usually equals origin.ip).
+    pub boundary_ip: Option<String>,
+    /// Why there is no origin, when there is none.
+    pub no_origin_reason: Option<String>,
+    /// Public addresses below the origin: possibly forged clues, never accused.
+    pub untrusted_hops: Vec<String>,
+    pub anomalies: Vec<String>,
+    /// The whole walk, with `--hops`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hops: Option<serde_json::Value>,
+}
+
+/// What the contract shows of the carved original M.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OriginalSummary {
+    pub completeness: Completeness,
+    pub sha256: String,
+    pub message_id: Option<String>,
+    pub from: Option<String>,
+    pub subject: Option<String>,
+    pub date: Option<String>,
+    pub carrier: String,
+    /// Byte range of M in the input, when copied verbatim.
+    pub range: Option<(usize, usize)>,
+    pub depth: u32,
+}
+
+impl Record {
+    /// The record of an input that could not be read or analysed.
+    pub fn failed(source: String, id: Option<String>, error: String) -> Self {
+        Record {
+            source,
+            id,
+            kind: None,
+            mta: None,
+            verdict: VerdictKind::Unknown,
+            verdict_reasons: Vec::new(),
+            recipients: Vec::new(),
+            original: None,
+            origin: None,
+            bouncer_ip: None,
+            contacts: Vec::new(),
+            error: Some(error),
+            bounced_to: Vec::new(),
+            envelope_date: None,
+            reporting_mta: None,
+            arrival_date: None,
+            dsn: Vec::new(),
+            boundary_ip: None,
+            no_origin_reason: None,
+            untrusted_hops: Vec::new(),
+            anomalies: Vec::new(),
+            hops: None,
+        }
+    }
+}
+
+/// How records are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// A readable table. The default.
+    #[default]
+    Table,
+    Ndjson,
+    Json,
+    Csv,
+}
+
+/// Writes records one at a time in the chosen format.
+pub struct RecordWriter<W: Write> {
+    out: W,
+    format: OutputFormat,
+    written: usize,
+}
+
+impl<W: Write> RecordWriter<W> {
+    pub fn new(out: W, format: OutputFormat) -> Self {
+        RecordWriter {
+            out,
+            format,
+            written: 0,
+        }
+    }
+
+    pub fn write(&mut self, record: &Record) -> io::Result<()> {
+        match self.format {
+            OutputFormat::Ndjson => {
+                serde_json::to_writer(&mut self.out, record)?;
+                self.out.write_all(b"\n")?;
+            }
+            OutputFormat::Json => {
+                self.out
+                    .write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
+                serde_json::to_writer(&mut self.out, record)?;
+            }
+            OutputFormat::Table => {
+                if self.written == 0 {
+                    writeln!(self.out, "{}", table_row(TABLE_HEADER.map(String::from)))?;
+                }
+                writeln!(self.out, "{}", table_row(table_cells(record)))?;
+            }
+            OutputFormat::Csv => {
+                if self.written == 0 {
+                    writeln!(self.out, "{}", CSV_HEADER.join(","))?;
+                }
+                let cells: Vec<String> = csv_cells(record).iter().map(|c| csv_quote(c)).collect();
+                writeln!(self.out, "{}", cells.join(","))?;
+            }
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Closes the JSON array (and flushes).
+    pub fn finish(mut self) -> io::Result<W> {
+        if self.format == OutputFormat::Json {
+            self.out
+                .write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?;
+        }
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+const TABLE_HEADER: [&str; 7] = [
+    "SOURCE", "KIND", "MTA", "VERDICT", "ORIGIN", "CONF", "CONTACTS",
+];
+const TABLE_WIDTHS: [usize; 7] = [34, 14, 12, 12, 26, 6, 30];
+
+fn table_cells(record: &Record) -> [String; 7] {
+    let contacts: Vec<&str> = record.contacts.iter().map(|c| c.value.as_str()).collect();
+    let origin = match (&record.origin, &record.error) {
+        (_, Some(error)) => format!("error: {error}"),
+        (Some(origin), None) => origin.ip.clone(),
+        (None, None) => "-".into(),
+    };
+    [
+        record.source.clone(),
+        record
+            .kind
+            .map(|k| enum_name(&k))
+            .unwrap_or_else(|| "-".into()),
+        record.mta.clone().unwrap_or_else(|| "-".into()),
+        enum_name(&record.verdict),
+        origin,
+        record
+            .origin
+            .as_ref()
+            .map(|o| o.confidence.clone())
+            .unwrap_or_else(|| "-".into()),
+        if contacts.is_empty() {
+            "-".into()
+        } else {
+            contacts.join(" ")
+        },
+    ]
+}
+
+fn table_row(cells: [String; 7]) -> String {
+    let mut line = String::new();
+    for (cell, width) in cells.iter().zip(TABLE_WIDTHS) {
+        let cell = fit(&printable(cell), width);
+        line.push_str(&format!("{cell:<width$} "));
+    }
+    line.trim_end().to_string()
+}
+
+/// Shortens to `width` characters, keeping the end (the file name is at the end of a path).
+fn fit(text: &str, width: usize) -> String {
+    let count = text.chars().count();
+    if count <= width {
+        return text.to_string();
+    }
+    let tail: String = text.chars().skip(count - (width - 1)).collect();
+    format!("…{tail}")
+}
+
+/// Input text is shown on a terminal: control characters (escape sequences, CR, LF,
+/// bidi overrides) become `?` so spam cannot drive the terminal.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control()
+                || ('\u{202a}'..='\u{202e}').contains(&c)
+                || ('\u{2066}'..='\u{2069}').contains(&c)
+            {
+                '?'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+fn enum_name<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
+const CSV_HEADER: [&str; 12] = [
+    "source",
+    "id",
+    "kind",
+    "mta",
+    "verdict",
+    "recipients",
+    "original_message_id",
+    "origin_ip",
+    "origin_confidence",
+    "bouncer_ip",
+    "contacts",
+    "error",
+];
+
+fn csv_cells(record: &Record) -> [String; 12] {
+    [
+        record.source.clone(),
+        record.id.clone().unwrap_or_default(),
+        record.kind.map(|k| enum_name(&k)).unwrap_or_default(),
+        record.mta.clone().unwrap_or_default(),
+        enum_name(&record.verdict),
+        record.recipients.join(" "),
+        record
+            .original
+            .as_ref()
+            .and_then(|o| o.message_id.clone())
+            .unwrap_or_default(),
+        record
+            .origin
+            .as_ref()
+            .map(|o| o.ip.clone())
+            .unwrap_or_default(),
+        record
+            .origin
+            .as_ref()
+            .map(|o| o.confidence.clone())
+            .unwrap_or_default(),
+        record.bouncer_ip.clone().unwrap_or_default(),
+        record
+            .contacts
+            .iter()
+            .map(|c| format!("{}:{}", c.kind, c.value))
+            .collect::<Vec<_>>()
+            .join(" "),
+        record.error.clone().unwrap_or_default(),
+    ]
+}
+
+/// RFC 4180 quoting; a leading `=+-@` is prefixed with `'` so a spreadsheet never runs
+/// spam text as a formula.
+fn csv_quote(cell: &str) -> String {
+    let cell = if cell.starts_with(['=', '+', '-', '@']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    };
+    if cell.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", cell.replace('"', "\"\""))
+    } else {
+        cell
+    }
+}
+
+/// Counts of one run, printed on stderr. Every input read is in exactly one of
+/// `analysed`, `not_bounces` or `failed`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Summary {
+    pub inputs_read: usize,
+    /// Bounces, delays, auto-replies, challenges and feedback reports analysed.
+    pub analysed: usize,
+    pub not_bounces: usize,
+    pub failed: usize,
+    pub by_kind: BTreeMap<String, usize>,
+    pub backscatter: usize,
+    pub own_bounces: usize,
+    pub unknown_verdict: usize,
+    pub with_origin: usize,
+    /// (source, reason) of every failed input.
+    pub failures: Vec<(String, String)>,
+    /// Files met while walking a directory that are not mail (README, PROVENANCE.tsv, ...):
+    /// not inputs, but named so nothing vanishes silently.
+    pub skipped: Vec<String>,
+    /// Forged addresses of ours seen across the run, with counts: the joe job's spread.
+    pub forged_addresses: BTreeMap<String, usize>,
+}
+
+impl Summary {
+    pub fn add(&mut self, record: &Record) {
+        self.inputs_read += 1;
+        if let Some(error) = &record.error {
+            self.failed += 1;
+            self.failures.push((record.source.clone(), error.clone()));
+            return;
+        }
+        let Some(kind) = record.kind else { return };
+        *self.by_kind.entry(enum_name(&kind)).or_default() += 1;
+        if kind == Kind::NotABounce {
+            self.not_bounces += 1;
+            self.with_origin += usize::from(record.origin.is_some());
+            return;
+        }
+        self.analysed += 1;
+        match record.verdict {
+            VerdictKind::Backscatter => {
+                self.backscatter += 1;
+                for address in &record.bounced_to {
+                    *self.forged_addresses.entry(address.clone()).or_default() += 1;
+                }
+            }
+            VerdictKind::OwnBounce => self.own_bounces += 1,
+            VerdictKind::Unknown => self.unknown_verdict += 1,
+        }
+        self.with_origin += usize::from(record.origin.is_some());
+    }
+
+    /// The accounting invariant: nothing read is unaccounted for.
+    pub fn balanced(&self) -> bool {
+        self.inputs_read == self.analysed + self.not_bounces + self.failed
+    }
+
+    pub fn write(&self, mut out: impl Write) -> io::Result<()> {
+        writeln!(
+            out,
+            "blowback: {} inputs read: {} analysed ({} backscatter, {} own bounces, {} unknown), {} not bounces, {} failed; origin found for {}",
+            self.inputs_read,
+            self.analysed,
+            self.backscatter,
+            self.own_bounces,
+            self.unknown_verdict,
+            self.not_bounces,
+            self.failed,
+            self.with_origin,
+        )?;
+        if !self.by_kind.is_empty() {
+            let kinds: Vec<String> = self
+                .by_kind
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
+            writeln!(out, "  kinds: {}", kinds.join(", "))?;
+        }
+        if !self.forged_addresses.is_empty() {
+            let forged: Vec<String> = self
+                .forged_addresses
+                .iter()
+                .map(|(a, n)| format!("{} ({n})", printable(a)))
+                .collect();
+            writeln!(out, "  forged addresses of ours: {}", forged.join(", "))?;
+        }
+        if !self.skipped.is_empty() {
+            let names: Vec<String> = self.skipped.iter().map(|s| printable(s)).collect();
+            writeln!(out, "  skipped, not mail: {}", names.join(", "))?;
+        }
+        for (source, reason) in &self.failures {
+            writeln!(
+                out,
+                "  failed: {}: {}",
+                printable(source),
+                printable(reason)
+            )?;
+        }
+        if !self.balanced() {
+            writeln!(
+                out,
+                "  ACCOUNTING ERROR: inputs read do not add up (this is a bug)"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_neutralises_terminal_controls() {
+        assert_eq!(printable("a\x1b[31mb\r\nc\u{202e}d"), "a?[31mb??c?d");
+    }
+
+    #[test]
+    fn csv_quotes_and_defuses_formulas() {
+        assert_eq!(csv_quote("a,b"), "\"a,b\"");
+        assert_eq!(csv_quote("=cmd()"), "'=cmd()");
+        assert_eq!(csv_quote("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn json_array_is_well_formed_for_zero_one_and_two_records() {
+        for n in 0..3 {
+            let mut writer = RecordWriter::new(Vec::new(), OutputFormat::Json);
+            for i in 0..n {
+                writer
+                    .write(&Record::failed(format!("s{i}"), None, "x".into()))
+                    .unwrap();
+            }
+            let bytes = writer.finish().unwrap();
+            let parsed: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(parsed.as_array().unwrap().len(), n);
+        }
+    }
+
+    #[test]
+    fn summary_accounts_for_every_record() {
+        let mut summary = Summary::default();
+        summary.add(&Record::failed("a".into(), None, "unreadable".into()));
+        let mut ok = Record::failed("b".into(), Some("id".into()), String::new());
+        ok.error = None;
+        ok.kind = Some(Kind::NotABounce);
+        summary.add(&ok);
+        assert_eq!(
+            (summary.inputs_read, summary.failed, summary.not_bounces),
+            (2, 1, 1)
+        );
+        assert!(summary.balanced());
+    }
+}

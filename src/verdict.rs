@@ -1,1 +1,553 @@
-//! TODO
+//! Verdict (pure): is a bounce backscatter (a reply to mail we never sent), a bounce of
+//! our own mail, or unknown? Every signal found is written out as a reason.
+//!
+//! Signals, strongest first: a BATV tag on the address the bounce came back to
+//! (draft-levine-smtp-batv: `prvs=KDDDSSSSSS=local@domain`, valid = ours, invalid or
+//! expired = forged; a bare address of a signing domain = forged), the Message-ID of the
+//! returned original in our outbound log, the returned original's relays against our own,
+//! and a DKIM signature by our domain on it. SRS addresses are decoded first.
+
+use std::collections::HashSet;
+
+use hmac::{Hmac, Mac};
+use mail_parser::{HeaderName, HeaderValue, MessageParser};
+use serde::Serialize;
+use sha1::Sha1;
+
+use crate::bounce::{BounceReport, Kind};
+use crate::config::Config;
+
+/// The decision on one message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictKind {
+    Backscatter,
+    OwnBounce,
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    pub verdict: VerdictKind,
+    pub reasons: Vec<String>,
+    /// Our addresses the bounce was sent back to (after BATV/SRS decoding).
+    pub bounced_to: Vec<String>,
+}
+
+/// What the verdict needs besides the message: config, the outbound log and the day
+/// the bounce arrived (days since 1970; BATV expiry is judged on that day).
+pub struct VerdictContext<'a> {
+    pub config: &'a Config,
+    pub outbound_ids: &'a HashSet<String>,
+    pub arrival_day: i64,
+}
+
+/// One piece of evidence and which way it points.
+enum Signal {
+    Forged(String),
+    Ours(String),
+    Neutral(String),
+}
+
+/// Judges one decoded message. `outer` is the whole message as read.
+pub fn judge(outer: &[u8], bounce: &BounceReport, ctx: &VerdictContext) -> Verdict {
+    let addresses = addressed_to(outer, bounce, ctx.config);
+    if matches!(bounce.kind, Kind::NotABounce | Kind::FeedbackReport) {
+        let what = if bounce.kind == Kind::NotABounce {
+            "not a bounce"
+        } else {
+            "an abuse feedback report"
+        };
+        return Verdict {
+            verdict: VerdictKind::Unknown,
+            reasons: vec![format!("{what}: no verdict on backscatter")],
+            bounced_to: addresses.iter().map(|a| a.plain.clone()).collect(),
+        };
+    }
+    let mut signals = Vec::new();
+    for address in &addresses {
+        signals.extend(batv_signal(address, ctx));
+    }
+    if let Some(original) = &bounce.original {
+        signals.extend(original_signals(&original.bytes, ctx));
+    }
+    decide(signals, addresses, ctx.config)
+}
+
+fn decide(signals: Vec<Signal>, addresses: Vec<Address>, config: &Config) -> Verdict {
+    let mut reasons = Vec::new();
+    let (mut forged, mut ours) = (0, 0);
+    for signal in signals {
+        match signal {
+            Signal::Forged(reason) => {
+                forged += 1;
+                reasons.push(reason);
+            }
+            Signal::Ours(reason) => {
+                ours += 1;
+                reasons.push(reason);
+            }
+            Signal::Neutral(reason) => reasons.push(reason),
+        }
+    }
+    let verdict = match (forged, ours) {
+        (0, 0) => {
+            if config.own_domains.is_empty() {
+                reasons.push(
+                    "no own_domains configured: cannot tell our mail from forged mail".into(),
+                );
+            } else {
+                reasons.push(
+                    "no signal either way (configure own_relays, batv_keys or outbound_log)".into(),
+                );
+            }
+            VerdictKind::Unknown
+        }
+        (_, 0) => VerdictKind::Backscatter,
+        (0, _) => VerdictKind::OwnBounce,
+        _ => {
+            reasons.push("signals conflict".into());
+            VerdictKind::Unknown
+        }
+    };
+    Verdict {
+        verdict,
+        reasons,
+        bounced_to: addresses.into_iter().map(|a| a.plain).collect(),
+    }
+}
+
+/// An address of ours the bounce was delivered to, as written and decoded.
+#[derive(Debug, Clone, PartialEq)]
+struct Address {
+    written: String,
+    /// With BATV tag and SRS wrapping removed.
+    plain: String,
+}
+
+/// Our addresses the bounce was sent to: delivery headers of the bounce, and the
+/// envelope sender and From of the returned original.
+fn addressed_to(outer: &[u8], bounce: &BounceReport, config: &Config) -> Vec<Address> {
+    let mut candidates = header_addresses(
+        outer,
+        &[
+            "Delivered-To",
+            "X-Original-To",
+            "Envelope-To",
+            "X-Envelope-To",
+            "To",
+        ],
+    );
+    if let Some(original) = &bounce.original {
+        candidates.extend(header_addresses(
+            &original.bytes,
+            &["Return-Path", "From", "Sender"],
+        ));
+    }
+    let mut found: Vec<Address> = Vec::new();
+    for written in candidates {
+        let plain = decode_srs(&written).unwrap_or_else(|| written.clone());
+        let plain = strip_batv(&plain).map(|b| b.address).unwrap_or(plain);
+        let domain = plain.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+        if config.is_own_domain(domain) && !found.iter().any(|f| f.written == written) {
+            found.push(Address { written, plain });
+        }
+    }
+    found
+}
+
+fn header_addresses(message: &[u8], names: &[&str]) -> Vec<String> {
+    let Some(parsed) = MessageParser::new().parse_headers(message) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for header in parsed.headers() {
+        let name = header.name.as_str();
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            continue;
+        }
+        match &header.value {
+            HeaderValue::Address(address) => out.extend(
+                address
+                    .iter()
+                    .filter_map(|a| a.address())
+                    .map(|a| a.trim().to_ascii_lowercase()),
+            ),
+            HeaderValue::Text(text) => out.extend(bare_address(text)),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn bare_address(text: &str) -> Option<String> {
+    let text = text
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim();
+    (text.contains('@') && !text.contains(char::is_whitespace)).then(|| text.to_ascii_lowercase())
+}
+
+/// A parsed BATV tag.
+#[derive(Debug, Clone, PartialEq)]
+struct Batv {
+    key: char,
+    expiry_day: u16,
+    hash: String,
+    address: String,
+}
+
+/// `prvs=KDDDSSSSSS=local@domain` (also the older `local=prvs=...`), case-insensitive.
+fn strip_batv(address: &str) -> Option<Batv> {
+    let (local, domain) = address.rsplit_once('@')?;
+    let lower = local.to_ascii_lowercase();
+    let (tag, orig_local) = if let Some(rest) = lower.strip_prefix("prvs=") {
+        rest.split_once('=')?
+    } else {
+        let (orig, tagged) = lower.split_once("=prvs=")?;
+        (tagged, orig)
+    };
+    let tag = tag.as_bytes();
+    if tag.len() != 10 || !tag[0].is_ascii_digit() || !tag[1..4].iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    if !tag[4..].iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    Some(Batv {
+        key: tag[0] as char,
+        expiry_day: std::str::from_utf8(&tag[1..4]).ok()?.parse().ok()?,
+        hash: std::str::from_utf8(&tag[4..]).ok()?.to_string(),
+        address: format!("{orig_local}@{}", domain.to_ascii_lowercase()),
+    })
+}
+
+/// The BATV hash: first three bytes of HMAC-SHA1(secret, "KDDD" + original address).
+fn batv_hash(secret: &str, key: char, expiry_day: u16, address: &str) -> String {
+    let mut mac =
+        Hmac::<Sha1>::new_from_slice(secret.as_bytes()).expect("HMAC accepts any key length");
+    mac.update(format!("{key}{expiry_day:03}{address}").as_bytes());
+    hex::encode(&mac.finalize().into_bytes()[..3])
+}
+
+/// How many days a tag stays valid at most; older tags are expired.
+const BATV_MAX_VALIDITY_DAYS: i64 = 30;
+
+fn batv_signal(address: &Address, ctx: &VerdictContext) -> Option<Signal> {
+    let config = ctx.config;
+    let domain = address.plain.rsplit_once('@').map(|(_, d)| d.to_string())?;
+    let signing = config.batv_signing_domains().iter().any(|d| *d == domain);
+    let Some(tag) = strip_batv(&address.written) else {
+        return signing.then(|| {
+            Signal::Forged(format!(
+                "bounce sent to the untagged address {} although {domain} BATV-tags every envelope sender",
+                address.written
+            ))
+        });
+    };
+    let Some(secret) = config.batv_keys.get(&tag.key.to_string()) else {
+        return Some(Signal::Neutral(format!(
+            "BATV tag on {} uses key {} which is not configured",
+            address.written, tag.key
+        )));
+    };
+    if batv_hash(secret, tag.key, tag.expiry_day, &tag.address) != tag.hash {
+        return Some(Signal::Forged(format!(
+            "BATV tag on {} does not verify (wrong hash): forged",
+            address.written
+        )));
+    }
+    let remaining = (i64::from(tag.expiry_day) - ctx.arrival_day).rem_euclid(1000);
+    if remaining > BATV_MAX_VALIDITY_DAYS {
+        return Some(Signal::Forged(format!(
+            "BATV tag on {} had expired when the bounce arrived",
+            address.written
+        )));
+    }
+    Some(Signal::Ours(format!(
+        "BATV tag on {} is valid: we sent the bounced message",
+        address.written
+    )))
+}
+
+/// Decodes SRS0/SRS1 (`SRS0=HHH=TT=domain=local@forwarder`) to the original address.
+fn decode_srs(address: &str) -> Option<String> {
+    let (local, _) = address.rsplit_once('@')?;
+    let upper = local.get(..5)?.to_ascii_uppercase();
+    let rest = match upper.as_str() {
+        "SRS0=" | "SRS0+" | "SRS0-" => &local[5..],
+        "SRS1=" | "SRS1+" | "SRS1-" => local.split_once("==").map(|(_, r)| r)?,
+        _ => return None,
+    };
+    let mut fields = rest.splitn(4, '=');
+    let (_hash, _time, domain, original_local) = (
+        fields.next()?,
+        fields.next()?,
+        fields.next()?,
+        fields.next()?,
+    );
+    (!domain.is_empty() && !original_local.is_empty())
+        .then(|| format!("{original_local}@{domain}").to_ascii_lowercase())
+}
+
+/// Signals from the returned original: outbound log, our relays, DKIM by our domain.
+fn original_signals(original: &[u8], ctx: &VerdictContext) -> Vec<Signal> {
+    let config = ctx.config;
+    let mut signals = Vec::new();
+    let Some(parsed) = MessageParser::new().parse_headers(original) else {
+        return signals;
+    };
+    if let Some(id) = parsed.message_id() {
+        let id = id
+            .trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>')
+            .to_string();
+        if ctx.outbound_ids.contains(&id) {
+            signals.push(Signal::Ours(format!(
+                "Message-ID <{id}> of the returned original is in our outbound log"
+            )));
+        } else if !ctx.outbound_ids.is_empty() {
+            signals.push(Signal::Forged(format!(
+                "Message-ID <{id}> of the returned original is not in our outbound log"
+            )));
+        }
+    }
+    if !config.own_relays.is_empty() {
+        let peers = received_peers(&parsed);
+        match peers
+            .iter()
+            .find(|ip| config.own_relays.iter().any(|net| net.contains(**ip)))
+        {
+            Some(ip) => signals.push(Signal::Ours(format!(
+                "the returned original passed our relay {ip}"
+            ))),
+            None if !peers.is_empty() => signals.push(Signal::Forged(
+                "the returned original never passed our own relays (own_relays)".into(),
+            )),
+            None => {}
+        }
+    }
+    for header in parsed
+        .headers()
+        .iter()
+        .filter(|h| h.name == HeaderName::DkimSignature)
+    {
+        if let Some(domain) = dkim_domain(header.value.as_text().unwrap_or_default()) {
+            if config.is_own_domain(&domain) {
+                signals.push(Signal::Ours(format!(
+                    "the returned original carries a DKIM signature by our domain d={domain} (not verified here)"
+                )));
+            }
+        }
+    }
+    signals
+}
+
+fn received_peers(parsed: &mail_parser::Message) -> Vec<std::net::IpAddr> {
+    parsed
+        .headers()
+        .iter()
+        .filter_map(|h| match &h.value {
+            HeaderValue::Received(received) => received.from_ip,
+            _ => None,
+        })
+        .collect()
+}
+
+/// The `d=` tag of a DKIM-Signature header value.
+fn dkim_domain(value: &str) -> Option<String> {
+    value.split(';').find_map(|tag| {
+        let (name, val) = tag.split_once('=')?;
+        (name.trim() == "d").then(|| val.trim().to_ascii_lowercase())
+    })
+}
+
+/// Days since 1970-01-01 of a Unix time.
+pub fn day_number(unix_seconds: i64) -> i64 {
+    unix_seconds.div_euclid(86_400)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bounce::{Completeness, Original};
+
+    fn config(extra: &str) -> Config {
+        Config::parse(
+            &format!("own_domains = [\"victim.example\"]\n{extra}"),
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap()
+    }
+
+    fn bounce(kind: Kind, original: Option<&[u8]>) -> BounceReport {
+        let mut report = crate::bounce::decode(b"");
+        report.kind = kind;
+        report.original = original.map(|bytes| Original {
+            bytes: bytes.to_vec(),
+            range: None,
+            completeness: Completeness::Full,
+            sha256: String::new(),
+            message_id: None,
+            from: None,
+            subject: None,
+            date: None,
+            carrier: "message/rfc822".into(),
+            depth: 1,
+        });
+        report
+    }
+
+    fn judge_with(
+        config: &Config,
+        outer: &[u8],
+        report: &BounceReport,
+        ids: &HashSet<String>,
+    ) -> Verdict {
+        judge(
+            outer,
+            report,
+            &VerdictContext {
+                config,
+                outbound_ids: ids,
+                arrival_day: 20_000,
+            },
+        )
+    }
+
+    fn tagged(secret: &str, key: char, day: u16, address: &str) -> String {
+        let (local, domain) = address.split_once('@').unwrap();
+        format!(
+            "prvs={key}{day:03}{}={local}@{domain}",
+            batv_hash(secret, key, day, address)
+        )
+    }
+
+    #[test]
+    fn valid_batv_tag_means_our_own_bounce() {
+        let config = config("batv_keys = { \"1\" = \"k\" }");
+        let to = tagged("k", '1', (20_005 % 1000) as u16, "joe@victim.example");
+        let outer = format!("To: {to}\nSubject: failure\n\nx");
+        let verdict = judge_with(
+            &config,
+            outer.as_bytes(),
+            &bounce(Kind::Bounce, None),
+            &HashSet::new(),
+        );
+        assert_eq!(
+            verdict.verdict,
+            VerdictKind::OwnBounce,
+            "{:?}",
+            verdict.reasons
+        );
+        assert_eq!(verdict.bounced_to, vec!["joe@victim.example"]);
+    }
+
+    #[test]
+    fn wrong_or_expired_batv_tag_or_bare_address_is_backscatter() {
+        let config = config("batv_keys = { \"1\" = \"k\" }");
+        let wrong = tagged("other", '1', 5, "joe@victim.example");
+        let expired = tagged("k", '1', (19_990 % 1000) as u16, "joe@victim.example");
+        for to in [wrong.as_str(), expired.as_str(), "joe@victim.example"] {
+            let outer = format!("To: {to}\n\nx");
+            let verdict = judge_with(
+                &config,
+                outer.as_bytes(),
+                &bounce(Kind::Bounce, None),
+                &HashSet::new(),
+            );
+            assert_eq!(
+                verdict.verdict,
+                VerdictKind::Backscatter,
+                "{to}: {:?}",
+                verdict.reasons
+            );
+        }
+    }
+
+    #[test]
+    fn srs_address_is_decoded_to_ours() {
+        assert_eq!(
+            decode_srs("SRS0=HHH=TT=victim.example=joe@forwarder.example").as_deref(),
+            Some("joe@victim.example")
+        );
+        assert_eq!(
+            decode_srs("SRS1=HHH=fwd.example==HHH=TT=victim.example=joe@second.example").as_deref(),
+            Some("joe@victim.example")
+        );
+        assert_eq!(decode_srs("joe@victim.example"), None);
+    }
+
+    #[test]
+    fn original_through_our_relay_is_ours_and_otherwise_forged() {
+        let config = config("own_relays = [\"192.0.2.0/24\"]");
+        let via_us = b"Received: from out.victim.example (out.victim.example [192.0.2.7]) by mx.other.example with ESMTP id 1\nFrom: joe@victim.example\n\nhi";
+        let verdict = judge_with(
+            &config,
+            b"To: joe@victim.example\n\n",
+            &bounce(Kind::Bounce, Some(via_us)),
+            &HashSet::new(),
+        );
+        assert_eq!(
+            verdict.verdict,
+            VerdictKind::OwnBounce,
+            "{:?}",
+            verdict.reasons
+        );
+        let via_bot = b"Received: from bot (bot.example [198.51.100.9]) by mx.other.example with ESMTP id 1\nFrom: joe@victim.example\n\nhi";
+        let verdict = judge_with(
+            &config,
+            b"To: joe@victim.example\n\n",
+            &bounce(Kind::Bounce, Some(via_bot)),
+            &HashSet::new(),
+        );
+        assert_eq!(
+            verdict.verdict,
+            VerdictKind::Backscatter,
+            "{:?}",
+            verdict.reasons
+        );
+    }
+
+    #[test]
+    fn outbound_log_and_dkim_signals() {
+        let config = config("");
+        let original = b"DKIM-Signature: v=1; a=rsa-sha256; d=victim.example; s=s1; b=x\nMessage-ID: <abc@victim.example>\n\nhi";
+        let ids: HashSet<String> = ["abc@victim.example".to_string()].into();
+        let verdict = judge_with(
+            &config,
+            b"To: joe@victim.example\n\n",
+            &bounce(Kind::Bounce, Some(original)),
+            &ids,
+        );
+        assert_eq!(verdict.verdict, VerdictKind::OwnBounce);
+        assert_eq!(verdict.reasons.len(), 2, "{:?}", verdict.reasons);
+        let other: HashSet<String> = ["zzz@victim.example".to_string()].into();
+        let spam = b"Message-ID: <spam@bot.example>\n\nhi";
+        let verdict = judge_with(
+            &config,
+            b"To: joe@victim.example\n\n",
+            &bounce(Kind::Bounce, Some(spam)),
+            &other,
+        );
+        assert_eq!(verdict.verdict, VerdictKind::Backscatter);
+    }
+
+    #[test]
+    fn without_configuration_the_verdict_is_unknown_and_says_why() {
+        let verdict = judge_with(
+            &Config::default(),
+            b"To: a@b.example\n\n",
+            &bounce(Kind::Bounce, None),
+            &HashSet::new(),
+        );
+        assert_eq!(verdict.verdict, VerdictKind::Unknown);
+        assert!(
+            verdict.reasons[0].contains("own_domains"),
+            "{:?}",
+            verdict.reasons
+        );
+    }
+}
