@@ -1,0 +1,8 @@
+//! The `blowback` binary run as a process: inputs of every format, exit codes, output
+//! contract, and inputs left untouched. One test binary with themed modules.
+
+mod cli {
+    pub mod analyze;
+    pub mod ingest;
+    pub mod util;
+}
