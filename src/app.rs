@@ -91,6 +91,7 @@ impl Analyzer {
             String::new(),
         );
         record.error = None;
+        record.size = bytes.len();
         record.kind = Some(report.kind);
         record.mta = report.mta.clone();
         record.verdict = verdict.verdict;

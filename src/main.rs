@@ -2,7 +2,7 @@
 //! the command and maps the outcome to an exit code (0 all analysed, 1 some inputs
 //! failed, 2 usage or configuration error).
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -11,8 +11,9 @@ use clap::Parser;
 use blowback::app::{Analyzer, read_outbound_log};
 use blowback::cli::{AnalyzeArgs, Cli, Command, ExplainArgs};
 use blowback::config::Config;
-use blowback::ingest::Inputs;
+use blowback::ingest::{Inputs, total_size};
 use blowback::output::{OutputFormat, RecordWriter};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Exit code for usage and configuration errors.
 const EXIT_USAGE: u8 = 2;
@@ -74,13 +75,20 @@ fn analyze(config: Config, args: AnalyzeArgs, quiet: bool) -> anyhow::Result<Exi
         (_, _, true) => OutputFormat::Csv,
         _ => OutputFormat::Table,
     };
+    let progress = progress_bar(&args.input.inputs, &config, quiet);
     let inputs = Inputs::new(&args.input.inputs, args.input.format, &config.limits);
     let analyzer = analyzer(config, args.hops)?;
     let stdout = io::stdout().lock();
     let mut writer = RecordWriter::new(io::BufWriter::new(stdout), format);
+    let mut count = 0u64;
     let summary = analyzer
-        .run(inputs, &mut writer, |_| {})
+        .run(inputs, &mut writer, |record| {
+            count += 1;
+            progress.inc(record.size as u64);
+            progress.set_message(format!("{count} messages"));
+        })
         .context("writing results")?;
+    progress.finish_and_clear();
     writer.finish().context("writing results")?;
     if !quiet || summary.failed > 0 {
         summary.write(io::stderr().lock())?;
@@ -90,6 +98,25 @@ fn analyze(config: Config, args: AnalyzeArgs, quiet: bool) -> anyhow::Result<Exi
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A progress bar on stderr for a terminal (by bytes, so it has an ETA), hidden when
+/// stderr is not a terminal or with `--quiet`.
+fn progress_bar(inputs: &[String], config: &Config, quiet: bool) -> ProgressBar {
+    if quiet || !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = match total_size(inputs, config.limits.max_dir_depth) {
+        Some(total) => ProgressBar::new(total).with_style(
+            ProgressStyle::with_template(
+                "{msg:>16} {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+            )
+            .expect("valid progress template"),
+        ),
+        None => ProgressBar::new_spinner(),
+    };
+    bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(4));
+    bar
 }
 
 fn explain(config: Config, args: ExplainArgs) -> anyhow::Result<ExitCode> {

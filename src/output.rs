@@ -32,6 +32,8 @@ pub struct Record {
     pub contacts: Vec<Contact>,
     pub error: Option<String>,
     // Beyond the contract's first fields:
+    /// Size of the message in bytes (0 when it could not be read).
+    pub size: usize,
     /// Our addresses the bounce came back to (the forged senders), BATV/SRS decoded.
     pub bounced_to: Vec<String>,
     /// The date the mailbox recorded (mbox From_ line, Maildir name).
@@ -83,6 +85,7 @@ impl Record {
             bouncer_ip: None,
             contacts: Vec::new(),
             error: Some(error),
+            size: 0,
             bounced_to: Vec::new(),
             envelope_date: None,
             reporting_mta: None,

@@ -200,3 +200,26 @@ fn read_bounded(reader: impl Read, max_bytes: u64) -> Result<Vec<u8>, String> {
     }
     Ok(bytes)
 }
+
+/// The total size in bytes of all inputs, for a progress bar; `None` when an input is
+/// stdin or cannot be sized. Walks directories without reading any file.
+pub fn total_size(inputs: &[String], max_depth: usize) -> Option<u64> {
+    fn walk(path: &Path, depth: usize, max_depth: usize) -> u64 {
+        match fs::metadata(path) {
+            Ok(meta) if meta.is_dir() && depth < max_depth => sorted_entries(path)
+                .map(|children| children.iter().map(|c| walk(c, depth + 1, max_depth)).sum())
+                .unwrap_or(0),
+            Ok(meta) if meta.is_file() => meta.len(),
+            _ => 0,
+        }
+    }
+    if inputs.iter().any(|input| input == "-") {
+        return None;
+    }
+    Some(
+        inputs
+            .iter()
+            .map(|input| walk(Path::new(input), 0, max_depth + 1))
+            .sum(),
+    )
+}

@@ -12,7 +12,7 @@ mod sniff;
 
 use serde::Serialize;
 
-pub use input::Inputs;
+pub use input::{Inputs, total_size};
 
 /// One message exactly as read.
 #[derive(Debug, Clone, PartialEq)]
