@@ -14,6 +14,7 @@ use crate::contacts::{self, ContactContext};
 use crate::ingest::{Item, RawMessage};
 use crate::output::{OriginalSummary, Record, RecordWriter, Summary};
 use crate::received::{self, TrustConfig};
+use crate::store::{Analysed, Store};
 use crate::verdict::{self, VerdictContext};
 
 /// Messages analysed together; bounds memory to one batch of messages.
@@ -122,42 +123,126 @@ impl Analyzer {
     }
 
     /// Runs over all inputs, writing records in input order; returns the summary.
+    /// With a store, messages analysed by an earlier run are skipped (and their stored
+    /// records written when `replay_known`), and new results are remembered.
     pub fn run<W: Write>(
         &self,
         inputs: impl Iterator<Item = Item>,
         writer: &mut RecordWriter<W>,
+        mut store: Option<&mut Store>,
+        replay_known: bool,
         mut progress: impl FnMut(&Record),
-    ) -> std::io::Result<Summary> {
+    ) -> Result<Summary, RunError> {
         let mut summary = Summary::default();
         let mut inputs = inputs.peekable();
         while inputs.peek().is_some() {
             let batch: Vec<Item> = inputs.by_ref().take(BATCH).collect();
-            let (skipped, batch): (Vec<Item>, Vec<Item>) = batch
+            // Store look-ups first, on this thread (the connection is not shared), then
+            // the analysis of what is new across cores.
+            let pending: Vec<Pending> = batch
                 .into_iter()
-                .partition(|item| matches!(item, Err(failure) if failure.not_mail));
-            summary.skipped.extend(
-                skipped
-                    .into_iter()
-                    .filter_map(|item| item.err())
-                    .map(|f| f.source),
-            );
-            let records: Vec<Record> = batch
-                .par_iter()
-                .map(|item| match item {
-                    Ok(message) => self.analyze(message),
-                    Err(failure) => {
-                        Record::failed(failure.source.clone(), None, failure.error.clone())
-                    }
+                .map(|item| triage(item, store.as_deref()))
+                .collect();
+            let outcomes: Vec<Outcome> = pending
+                .into_par_iter()
+                .map(|pending| match pending {
+                    Pending::Analyse(message) => Outcome::Analysed(self.analyze(&message)),
+                    Pending::Done(outcome) => outcome,
                 })
                 .collect();
-            for record in &records {
-                summary.add(record);
-                progress(record);
-                writer.write(record)?;
+            let mut remembered = Vec::new();
+            for outcome in &outcomes {
+                match outcome {
+                    Outcome::NotMail(source) => summary.skipped.push(source.clone()),
+                    Outcome::Known { source, stored } => {
+                        summary.known += 1;
+                        summary.inputs_read += 1;
+                        if replay_known && let Some(json) = stored {
+                            writer.write_stored(json).map_err(RunError::Output)?;
+                        }
+                        let _ = source;
+                    }
+                    Outcome::Analysed(record) => {
+                        summary.add(record);
+                        progress(record);
+                        writer.write(record).map_err(RunError::Output)?;
+                        if store.is_some() && record.error.is_none() {
+                            remembered.push(record);
+                        }
+                    }
+                }
+            }
+            if let Some(store) = store.as_deref_mut() {
+                let jsons: Vec<String> = remembered
+                    .iter()
+                    .map(|r| serde_json::to_string(r).unwrap_or_default())
+                    .collect();
+                let batch: Vec<Analysed> = remembered
+                    .iter()
+                    .zip(&jsons)
+                    .filter_map(|(record, json)| {
+                        Some(Analysed {
+                            id: record.id.as_deref()?,
+                            source: &record.source,
+                            record_json: json,
+                            stamp: crate::ingest::file_stamp(&record.source),
+                        })
+                    })
+                    .collect();
+                store.remember(&batch, self.now).map_err(RunError::Store)?;
             }
         }
         Ok(summary)
     }
+}
+
+/// Decides, before analysis, what needs no analysis: non-mail, failures, and messages
+/// the store already holds.
+fn triage(item: Item, store: Option<&Store>) -> Pending {
+    let done = |outcome| Pending::Done(outcome);
+    match item {
+        Item::NotMail(source) => done(Outcome::NotMail(source)),
+        Item::Known { source, id } => {
+            let stored = store.and_then(|s| s.stored_record(&id).ok().flatten());
+            done(Outcome::Known { source, stored })
+        }
+        Item::Failed(failure) => done(Outcome::Analysed(Record::failed(
+            failure.source,
+            None,
+            failure.error,
+        ))),
+        Item::Message(message) => match store.map(|s| s.stored_record(&message.id)) {
+            Some(Ok(Some(stored))) => done(Outcome::Known {
+                source: message.source,
+                stored: Some(stored),
+            }),
+            _ => Pending::Analyse(message),
+        },
+    }
+}
+
+enum Pending {
+    Analyse(RawMessage),
+    Done(Outcome),
+}
+
+/// What became of one ingest item.
+enum Outcome {
+    NotMail(String),
+    Known {
+        source: String,
+        stored: Option<String>,
+    },
+    Analysed(Record),
+}
+
+/// Why a run stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("writing results: {0}")]
+    Output(std::io::Error),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
 }
 
 /// Contacts come from M's body: the carved original, or the message itself when it is

@@ -56,6 +56,13 @@ pub struct AnalyzeArgs {
     /// Include the whole Received walk (each hop marked trusted, internal or untrusted).
     #[arg(long)]
     pub hops: bool,
+    /// SQLite store: skip messages analysed by earlier runs (by SHA-256; unchanged files
+    /// by path, size and time, without reading them) and remember new results.
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// With --db: also write the stored results of messages analysed before.
+    #[arg(long, requires = "db")]
+    pub include_known: bool,
 }
 
 #[derive(Debug, Args)]

@@ -15,4 +15,5 @@ pub mod hash;
 pub mod ingest;
 pub mod output;
 pub mod received;
+pub mod store;
 pub mod verdict;

@@ -11,8 +11,9 @@ use clap::Parser;
 use blowback::app::{Analyzer, read_outbound_log};
 use blowback::cli::{AnalyzeArgs, Cli, Command, ExplainArgs};
 use blowback::config::Config;
-use blowback::ingest::{Inputs, total_size};
+use blowback::ingest::{Inputs, Item, total_size};
 use blowback::output::{OutputFormat, RecordWriter};
+use blowback::store::Store;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Exit code for usage and configuration errors.
@@ -76,18 +77,29 @@ fn analyze(config: Config, args: AnalyzeArgs, quiet: bool) -> anyhow::Result<Exi
         _ => OutputFormat::Table,
     };
     let progress = progress_bar(&args.input.inputs, &config, quiet);
-    let inputs = Inputs::new(&args.input.inputs, args.input.format, &config.limits);
+    let mut store = match &args.db {
+        Some(path) => Some(Store::open(path).map_err(|err| UsageError(err.to_string()))?),
+        None => None,
+    };
+    let mut inputs = Inputs::new(&args.input.inputs, args.input.format, &config.limits);
+    if let Some(store) = &store {
+        inputs = inputs.with_known_files(store.known_files()?);
+    }
     let analyzer = analyzer(config, args.hops)?;
     let stdout = io::stdout().lock();
     let mut writer = RecordWriter::new(io::BufWriter::new(stdout), format);
     let mut count = 0u64;
-    let summary = analyzer
-        .run(inputs, &mut writer, |record| {
+    let summary = analyzer.run(
+        inputs,
+        &mut writer,
+        store.as_mut(),
+        args.include_known,
+        |record| {
             count += 1;
             progress.inc(record.size as u64);
             progress.set_message(format!("{count} messages"));
-        })
-        .context("writing results")?;
+        },
+    )?;
     progress.finish_and_clear();
     writer.finish().context("writing results")?;
     if !quiet || summary.failed > 0 {
@@ -126,14 +138,16 @@ fn explain(config: Config, args: ExplainArgs) -> anyhow::Result<ExitCode> {
     let mut failed = false;
     for item in inputs {
         match item {
-            Ok(message) => {
+            Item::Message(message) => {
                 let record = analyzer.analyze(&message);
                 writeln!(out, "{}", serde_json::to_string_pretty(&record)?)?;
             }
-            Err(failure) => {
+            Item::Failed(failure) => {
                 failed = true;
                 eprintln!("blowback: {}: {}", failure.source, failure.error);
             }
+            Item::NotMail(source) => eprintln!("blowback: {source}: not mail, passed over"),
+            Item::Known { .. } => {}
         }
     }
     Ok(if failed {

@@ -156,6 +156,37 @@ impl<W: Write> RecordWriter<W> {
         Ok(())
     }
 
+    /// Writes a record stored by an earlier run (JSON text). Table and CSV output
+    /// show it as a row of its main fields.
+    pub fn write_stored(&mut self, json: &str) -> io::Result<()> {
+        match self.format {
+            OutputFormat::Ndjson => writeln!(self.out, "{json}")?,
+            OutputFormat::Json => {
+                self.out
+                    .write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
+                self.out.write_all(json.as_bytes())?;
+            }
+            OutputFormat::Table | OutputFormat::Csv => {
+                let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+                let text = |key: &str| value[key].as_str().unwrap_or("-").to_string();
+                let mut record = Record::failed(
+                    text("source"),
+                    value["id"].as_str().map(String::from),
+                    String::new(),
+                );
+                record.error = None;
+                record.mta = value["mta"].as_str().map(String::from);
+                record.bouncer_ip = value["bouncer_ip"].as_str().map(String::from);
+                record.verdict_reasons = vec![format!("stored: {}", text("verdict"))];
+                let written = self.written;
+                self.write(&record)?;
+                self.written = written;
+            }
+        }
+        self.written += 1;
+        Ok(())
+    }
+
     /// Closes the JSON array (and flushes).
     pub fn finish(mut self) -> io::Result<W> {
         if self.format == OutputFormat::Json {
@@ -317,6 +348,8 @@ pub struct Summary {
     pub analysed: usize,
     pub not_bounces: usize,
     pub failed: usize,
+    /// Already analysed by an earlier run (`--db`), not analysed again.
+    pub known: usize,
     pub by_kind: BTreeMap<String, usize>,
     pub backscatter: usize,
     pub own_bounces: usize,
@@ -362,13 +395,13 @@ impl Summary {
 
     /// The accounting invariant: nothing read is unaccounted for.
     pub fn balanced(&self) -> bool {
-        self.inputs_read == self.analysed + self.not_bounces + self.failed
+        self.inputs_read == self.analysed + self.not_bounces + self.failed + self.known
     }
 
     pub fn write(&self, mut out: impl Write) -> io::Result<()> {
         writeln!(
             out,
-            "blowback: {} inputs read: {} analysed ({} backscatter, {} own bounces, {} unknown), {} not bounces, {} failed; origin found for {}",
+            "blowback: {} inputs read: {} analysed ({} backscatter, {} own bounces, {} unknown), {} not bounces, {} failed{}; origin found for {}",
             self.inputs_read,
             self.analysed,
             self.backscatter,
@@ -376,6 +409,11 @@ impl Summary {
             self.unknown_verdict,
             self.not_bounces,
             self.failed,
+            if self.known > 0 {
+                format!(", {} already analysed (--db)", self.known)
+            } else {
+                String::new()
+            },
             self.with_origin,
         )?;
         if !self.by_kind.is_empty() {

@@ -3,6 +3,7 @@
 
 mod cli {
     pub mod analyze;
+    pub mod incremental;
     pub mod ingest;
     pub mod util;
 }

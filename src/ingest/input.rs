@@ -1,29 +1,38 @@
 //! Expands the command line's inputs into messages, lazily and in a stable order:
-//! inputs in the order given, directory entries sorted by name.
+//! inputs in the order given, directory entries and Maildir files sorted by name.
 
 use std::collections::VecDeque;
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use super::maildir::MaildirMessages;
 use super::mbox::MboxMessages;
 use super::sniff::{is_maildir, looks_like_mail, looks_like_mbox};
-use super::{Format, FormatChoice, IngestFailure, Item, RawMessage};
+use super::{
+    FileStamp, Format, FormatChoice, IngestFailure, Item, KnownFiles, RawMessage, maildir,
+};
 
 /// Work not yet expanded.
 enum Job {
-    Path { path: PathBuf, depth: usize },
+    /// A path named on the command line or met in a directory (`depth` > 0).
+    Path {
+        path: PathBuf,
+        depth: usize,
+    },
+    /// A message file of a Maildir folder.
+    MaildirFile(PathBuf),
+    Failed(IngestFailure),
     Stdin,
 }
 
 /// The stream of messages from all inputs.
 pub struct Inputs {
     jobs: VecDeque<Job>,
-    current: Option<Box<dyn Iterator<Item = Item>>>,
+    mbox: Option<Box<dyn Iterator<Item = Result<RawMessage, IngestFailure>>>>,
     format: FormatChoice,
     max_bytes: u64,
     max_depth: usize,
+    known: Option<KnownFiles>,
 }
 
 impl Inputs {
@@ -41,17 +50,26 @@ impl Inputs {
             .collect();
         Inputs {
             jobs,
-            current: None,
+            mbox: None,
             format,
             max_bytes: limits.max_message_bytes,
             max_depth: limits.max_dir_depth,
+            known: None,
         }
+    }
+
+    /// Files an earlier run analysed are yielded as [`Item::Known`] without being read.
+    pub fn with_known_files(mut self, known: KnownFiles) -> Self {
+        self.known = Some(known);
+        self
     }
 
     fn expand(&mut self, job: Job) -> Option<Item> {
         match job {
             Job::Stdin => self.open_stream("-".into(), Box::new(io::stdin().lock())),
             Job::Path { path, depth } => self.expand_path(path, depth),
+            Job::MaildirFile(path) => self.read_maildir_file(path),
+            Job::Failed(failure) => Some(Item::Failed(failure)),
         }
     }
 
@@ -59,41 +77,69 @@ impl Inputs {
         let source = path.display().to_string();
         let metadata = match fs::metadata(&path) {
             Ok(metadata) => metadata,
-            Err(err) => return Some(Err(failure(source, format!("cannot read input: {err}")))),
+            Err(err) => return Some(failed(source, format!("cannot read input: {err}"))),
         };
         if !metadata.is_dir() {
+            if let Some(known) = self.known_file(&source, &metadata) {
+                return Some(known);
+            }
             return self.expand_file(path, depth > 0);
         }
-        if self.format == FormatChoice::Maildir
-            || (self.format == FormatChoice::Auto && is_maildir(&path))
-        {
-            self.current = Some(Box::new(MaildirMessages::open(&path, self.max_bytes)));
-            return None;
-        }
-        if depth >= self.max_depth {
-            return Some(Err(failure(
-                source,
-                format!(
-                    "directory nested deeper than limits.max_dir_depth ({})",
-                    self.max_depth
-                ),
-            )));
-        }
-        match sorted_entries(&path) {
-            Ok(children) => {
-                for child in children.into_iter().rev() {
-                    self.jobs.push_front(Job::Path {
-                        path: child,
+        let as_maildir = match self.format {
+            FormatChoice::Maildir => true,
+            FormatChoice::Auto => is_maildir(&path),
+            _ => false,
+        };
+        let children = if as_maildir {
+            let (files, failures) = maildir::list(&path);
+            let mut jobs: Vec<Job> = failures.into_iter().map(Job::Failed).collect();
+            jobs.extend(files.into_iter().map(Job::MaildirFile));
+            jobs
+        } else if depth >= self.max_depth {
+            let error = format!(
+                "directory nested deeper than limits.max_dir_depth ({})",
+                self.max_depth
+            );
+            return Some(failed(source, error));
+        } else {
+            match sorted_entries(&path) {
+                Ok(entries) => entries
+                    .into_iter()
+                    .map(|path| Job::Path {
+                        path,
                         depth: depth + 1,
-                    });
-                }
-                None
+                    })
+                    .collect(),
+                Err(err) => return Some(failed(source, format!("cannot list directory: {err}"))),
             }
-            Err(err) => Some(Err(failure(
-                source,
-                format!("cannot list directory: {err}"),
-            ))),
+        };
+        for job in children.into_iter().rev() {
+            self.jobs.push_front(job);
         }
+        None
+    }
+
+    fn known_file(&self, source: &str, metadata: &fs::Metadata) -> Option<Item> {
+        let known = self.known.as_ref()?;
+        let stamp = stamp(source, metadata)?;
+        known(&stamp).map(|id| Item::Known {
+            source: stamp.source,
+            id,
+        })
+    }
+
+    fn read_maildir_file(&mut self, path: PathBuf) -> Option<Item> {
+        let source = path.display().to_string();
+        if let Ok(metadata) = fs::metadata(&path)
+            && let Some(known) = self.known_file(&source, &metadata)
+        {
+            return Some(known);
+        }
+        let date = maildir::date_from_name(&path);
+        Some(match read_file(&path, self.max_bytes) {
+            Ok(bytes) => Item::Message(RawMessage::new(source, bytes, Format::Maildir, date)),
+            Err(error) => failed(source, error),
+        })
     }
 
     /// `walked`: met while walking a directory (then a file that is not mail is passed
@@ -102,14 +148,14 @@ impl Inputs {
         let source = path.display().to_string();
         let file = match File::open(&path) {
             Ok(file) => file,
-            Err(err) => return Some(Err(failure(source, format!("cannot open: {err}")))),
+            Err(err) => return Some(failed(source, format!("cannot open: {err}"))),
         };
         let mut reader = BufReader::with_capacity(64 * 1024, file);
         if walked && self.format == FormatChoice::Auto {
             match reader.fill_buf() {
-                Ok(head) if !looks_like_mail(head) => return Some(Err(not_mail(source))),
+                Ok(head) if !looks_like_mail(head) => return Some(Item::NotMail(source)),
                 Ok(_) => {}
-                Err(err) => return Some(Err(failure(source, format!("cannot read: {err}")))),
+                Err(err) => return Some(failed(source, format!("cannot read: {err}"))),
             }
         }
         self.open_stream(source, Box::new(reader))
@@ -122,18 +168,17 @@ impl Inputs {
             FormatChoice::Eml | FormatChoice::Maildir => false,
             FormatChoice::Auto => match reader.fill_buf() {
                 Ok(head) => looks_like_mbox(head),
-                Err(err) => return Some(Err(failure(source, format!("cannot read: {err}")))),
+                Err(err) => return Some(failed(source, format!("cannot read: {err}"))),
             },
         };
         if is_mbox {
-            self.current = Some(Box::new(MboxMessages::new(source, reader, self.max_bytes)));
+            self.mbox = Some(Box::new(MboxMessages::new(source, reader, self.max_bytes)));
             return None;
         }
-        Some(
-            read_bounded(reader, self.max_bytes)
-                .map(|bytes| RawMessage::new(source.clone(), bytes, Format::Eml, None))
-                .map_err(|error| failure(source, error)),
-        )
+        Some(match read_bounded(reader, self.max_bytes) {
+            Ok(bytes) => Item::Message(RawMessage::new(source, bytes, Format::Eml, None)),
+            Err(error) => failed(source, error),
+        })
     }
 }
 
@@ -142,10 +187,10 @@ impl Iterator for Inputs {
 
     fn next(&mut self) -> Option<Item> {
         loop {
-            if let Some(current) = &mut self.current {
-                match current.next() {
-                    Some(item) => return Some(item),
-                    None => self.current = None,
+            if let Some(mbox) = &mut self.mbox {
+                match mbox.next() {
+                    Some(read) => return Some(read.into()),
+                    None => self.mbox = None,
                 }
             }
             let job = self.jobs.pop_front()?;
@@ -156,16 +201,31 @@ impl Iterator for Inputs {
     }
 }
 
-fn failure(source: String, error: String) -> IngestFailure {
-    IngestFailure::new(source, error)
+fn failed(source: String, error: String) -> Item {
+    Item::Failed(IngestFailure::new(source, error))
 }
 
-fn not_mail(source: String) -> IngestFailure {
-    IngestFailure {
-        source,
-        error: "not a mail message (no header at its start)".into(),
-        not_mail: true,
-    }
+/// Path, size and modification time of a regular file.
+fn stamp(source: &str, metadata: &fs::Metadata) -> Option<FileStamp> {
+    let modified = metadata.modified().ok()?;
+    let modified_ns = match modified.duration_since(std::time::UNIX_EPOCH) {
+        Ok(after) => after.as_nanos() as i128,
+        Err(before) => -(before.duration().as_nanos() as i128),
+    };
+    Some(FileStamp {
+        source: source.to_string(),
+        size: metadata.len(),
+        modified_ns,
+    })
+}
+
+/// The stamp of a file, for recording it in the store after analysis.
+pub fn file_stamp(source: &str) -> Option<FileStamp> {
+    let metadata = fs::metadata(source).ok()?;
+    metadata
+        .is_file()
+        .then(|| stamp(source, &metadata))
+        .flatten()
 }
 
 /// Directory entries sorted by name, hidden ones (`.name`) left out.
@@ -202,7 +262,7 @@ fn read_bounded(reader: impl Read, max_bytes: u64) -> Result<Vec<u8>, String> {
 }
 
 /// The total size in bytes of all inputs, for a progress bar; `None` when an input is
-/// stdin or cannot be sized. Walks directories without reading any file.
+/// stdin. Walks directories without reading any file.
 pub fn total_size(inputs: &[String], max_depth: usize) -> Option<u64> {
     fn walk(path: &Path, depth: usize, max_depth: usize) -> u64 {
         match fs::metadata(path) {

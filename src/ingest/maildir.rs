@@ -8,74 +8,40 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{Format, IngestFailure, Item, RawMessage, rfc3339};
+use super::{IngestFailure, rfc3339};
 
-/// Iterates over one Maildir folder.
-pub struct MaildirMessages {
-    files: std::vec::IntoIter<PathBuf>,
-    max_bytes: u64,
-    listing_errors: Vec<IngestFailure>,
-}
-
-impl MaildirMessages {
-    pub fn open(dir: &Path, max_bytes: u64) -> Self {
-        let mut files = Vec::new();
-        let mut listing_errors = Vec::new();
-        for sub in ["cur", "new"] {
-            let sub_dir = dir.join(sub);
-            if !sub_dir.exists() {
-                continue;
-            }
-            match fs::read_dir(&sub_dir) {
-                Ok(entries) => {
-                    for entry in entries {
-                        match entry {
-                            Ok(entry) if !is_hidden(&entry.file_name()) => files.push(entry.path()),
-                            Ok(_) => {}
-                            Err(err) => listing_errors.push(IngestFailure::new(
-                                sub_dir.display().to_string(),
-                                format!("cannot list Maildir folder: {err}"),
-                            )),
-                        }
-                    }
+/// The message files of one Maildir folder (`cur/` then `new/`, each sorted by name),
+/// and a failure for each part that could not be listed.
+pub fn list(dir: &Path) -> (Vec<PathBuf>, Vec<IngestFailure>) {
+    let mut files = Vec::new();
+    let mut failures = Vec::new();
+    for sub in ["cur", "new"] {
+        let sub_dir = dir.join(sub);
+        if !sub_dir.exists() {
+            continue;
+        }
+        let listing = fs::read_dir(&sub_dir).and_then(|entries| {
+            let mut names = Vec::new();
+            for entry in entries {
+                let entry = entry?;
+                if !is_hidden(&entry.file_name()) {
+                    names.push(entry.path());
                 }
-                Err(err) => listing_errors.push(IngestFailure::new(
-                    sub_dir.display().to_string(),
-                    format!("cannot list Maildir folder: {err}"),
-                )),
             }
-        }
-        files.sort();
-        MaildirMessages {
-            files: files.into_iter(),
-            max_bytes,
-            listing_errors,
+            Ok(names)
+        });
+        match listing {
+            Ok(mut names) => {
+                names.sort();
+                files.extend(names);
+            }
+            Err(err) => failures.push(IngestFailure::new(
+                sub_dir.display().to_string(),
+                format!("cannot list Maildir folder: {err}"),
+            )),
         }
     }
-}
-
-impl Iterator for MaildirMessages {
-    type Item = Item;
-
-    fn next(&mut self) -> Option<Item> {
-        if let Some(failure) = self.listing_errors.pop() {
-            return Some(Err(failure));
-        }
-        let path = self.files.next()?;
-        let source = path.display().to_string();
-        Some(
-            super::input::read_file(&path, self.max_bytes)
-                .map(|bytes| {
-                    RawMessage::new(
-                        source.clone(),
-                        bytes,
-                        Format::Maildir,
-                        date_from_name(&path),
-                    )
-                })
-                .map_err(|error| IngestFailure::new(source, error)),
-        )
-    }
+    (files, failures)
 }
 
 fn is_hidden(name: &std::ffi::OsStr) -> bool {

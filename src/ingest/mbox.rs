@@ -11,7 +11,9 @@ use std::collections::VecDeque;
 use std::io::{self, BufRead, Read};
 use std::rc::Rc;
 
-use super::{Format, IngestFailure, Item, RawMessage, rfc3339};
+use super::{Format, IngestFailure, RawMessage, rfc3339};
+
+type Item = Result<RawMessage, IngestFailure>;
 
 /// What the tracking reader learned, shared with the iterator that owns it.
 #[derive(Default)]

@@ -12,7 +12,7 @@ mod sniff;
 
 use serde::Serialize;
 
-pub use input::{Inputs, total_size};
+pub use input::{Inputs, file_stamp, total_size};
 
 /// One message exactly as read.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,23 +71,50 @@ pub enum FormatChoice {
 pub struct IngestFailure {
     pub source: String,
     pub error: String,
-    /// A file met while walking a directory that is not mail at all (a README, a
-    /// PROVENANCE.tsv): passed over and named in the summary, not counted as an input.
-    pub not_mail: bool,
 }
 
 impl IngestFailure {
     pub fn new(source: String, error: String) -> Self {
-        IngestFailure {
-            source,
-            error,
-            not_mail: false,
+        IngestFailure { source, error }
+    }
+}
+
+/// What ingest yields, one per message or unreadable input.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Message(RawMessage),
+    Failed(IngestFailure),
+    /// A file met while walking a directory that is not mail at all (a README, a
+    /// PROVENANCE.tsv): passed over and named in the summary, not counted as an input.
+    NotMail(String),
+    /// A file an earlier run already analysed (same path, size and modification time,
+    /// as the store recorded), not read again.
+    Known {
+        source: String,
+        id: String,
+    },
+}
+
+impl From<Result<RawMessage, IngestFailure>> for Item {
+    fn from(read: Result<RawMessage, IngestFailure>) -> Self {
+        match read {
+            Ok(message) => Item::Message(message),
+            Err(failure) => Item::Failed(failure),
         }
     }
 }
 
-/// What ingest yields for each message or unreadable input.
-pub type Item = Result<RawMessage, IngestFailure>;
+/// Identifies a file without reading it: path as given, size and modification time.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FileStamp {
+    pub source: String,
+    pub size: u64,
+    /// Modification time in nanoseconds since 1970.
+    pub modified_ns: i128,
+}
+
+/// Answers "was this file analysed before?" with the message id, from the store.
+pub type KnownFiles = Box<dyn Fn(&FileStamp) -> Option<String> + Send>;
 
 /// Formats a Unix time as RFC 3339 UTC.
 fn rfc3339(timestamp: i64) -> String {

@@ -12,7 +12,10 @@ const SAMPLES: [&str; 3] = [
 ];
 
 fn sample_bytes() -> Vec<Vec<u8>> {
-    SAMPLES.iter().map(|s| fs::read(fixture(s)).unwrap()).collect()
+    SAMPLES
+        .iter()
+        .map(|s| fs::read(fixture(s)).unwrap())
+        .collect()
 }
 
 /// mboxrd escaping: one more `>` before any `>*From ` line.
@@ -40,7 +43,10 @@ fn mbox_of(messages: &[Vec<u8>]) -> (Vec<u8>, Vec<usize>) {
 #[test]
 fn single_files_keep_path_and_hash_of_exact_bytes() {
     let dir = tempfile::tempdir().unwrap();
-    let paths: Vec<String> = SAMPLES.iter().map(|s| fixture(s).display().to_string()).collect();
+    let paths: Vec<String> = SAMPLES
+        .iter()
+        .map(|s| fixture(s).display().to_string())
+        .collect();
     let mut args = vec!["analyze", "--ndjson"];
     args.extend(paths.iter().map(String::as_str));
     let output = run_in(dir.path(), &args, None);
@@ -65,7 +71,11 @@ fn mbox_messages_get_offsets_dates_and_original_hashes() {
     assert_eq!(records.len(), messages.len());
     for ((record, offset), bytes) in records.iter().zip(offsets).zip(&messages) {
         assert_eq!(record["source"], format!("box.mbox#{offset}").as_str());
-        assert_eq!(record["id"], sha256_hex(bytes).as_str(), "unquoting restores the exact message");
+        assert_eq!(
+            record["id"],
+            sha256_hex(bytes).as_str(),
+            "unquoting restores the exact message"
+        );
         assert_eq!(record["envelope_date"], "2019-07-05T10:00:00Z");
     }
 }
@@ -81,23 +91,45 @@ fn maildir_reads_cur_and_new_with_dates_and_names_unreadable_files() {
     fs::write(maildir.join("cur/1562320800.M1P1.mx:2,S"), &messages[0]).unwrap();
     fs::write(maildir.join("new/1562320801.M2P2.mx"), &messages[1]).unwrap();
     fs::write(maildir.join("tmp/1562320802.M3P3.mx"), &messages[2]).unwrap();
-    symlink(maildir.join("missing"), maildir.join("new/1562320803.M4P4.mx")).unwrap();
+    symlink(
+        maildir.join("missing"),
+        maildir.join("new/1562320803.M4P4.mx"),
+    )
+    .unwrap();
     let output = run_in(dir.path(), &["analyze", "--ndjson", "Maildir"], None);
     assert_eq!(output.status.code(), Some(1), "one file failed: exit 1");
     let records = ndjson(&output);
-    assert_eq!(records.len(), 3, "two messages (tmp/ is not delivered mail) and one failure");
+    assert_eq!(
+        records.len(),
+        3,
+        "two messages (tmp/ is not delivered mail) and one failure"
+    );
     assert_eq!(records[0]["envelope_date"], "2019-07-05T10:00:00Z");
     assert_eq!(records[0]["id"], sha256_hex(&messages[0]).as_str());
     assert_eq!(records[1]["envelope_date"], "2019-07-05T10:00:01Z");
-    assert!(records[2]["error"].as_str().unwrap().contains("cannot open"), "{}", records[2]);
-    assert!(stderr(&output).contains("1562320803.M4P4.mx"), "failure named in summary");
+    assert!(
+        records[2]["error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot open"),
+        "{}",
+        records[2]
+    );
+    assert!(
+        stderr(&output).contains("1562320803.M4P4.mx"),
+        "failure named in summary"
+    );
 }
 
 #[test]
 fn stdin_is_sniffed_as_one_message_or_an_mbox() {
     let dir = tempfile::tempdir().unwrap();
     let messages = sample_bytes();
-    let single = run_in(dir.path(), &["analyze", "--ndjson", "-"], Some(&messages[0]));
+    let single = run_in(
+        dir.path(),
+        &["analyze", "--ndjson", "-"],
+        Some(&messages[0]),
+    );
     let records = ndjson(&single);
     assert_eq!(records.len(), 1);
     assert_eq!(records[0]["source"], "-");
@@ -121,10 +153,16 @@ fn directory_trees_are_walked_in_order_and_non_mail_is_named() {
     fs::write(tree.join("README"), b"Notes about these bounces\n").unwrap();
     let output = run_in(dir.path(), &["analyze", "--ndjson", "in"], None);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let sources: Vec<String> =
-        ndjson(&output).iter().map(|r| r["source"].as_str().unwrap().to_string()).collect();
+    let sources: Vec<String> = ndjson(&output)
+        .iter()
+        .map(|r| r["source"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(sources, ["in/a.eml", "in/b/deeper/c.eml", "in/b/z.eml"]);
-    assert!(stderr(&output).contains("skipped, not mail: in/README"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("skipped, not mail: in/README"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -162,7 +200,8 @@ fn broken_inputs_each_get_a_named_result() {
     let records = ndjson(&output);
     // Four messages analysed best-effort, and the missing file as one named failure.
     assert_eq!(records.len(), 5, "{records:?}");
-    let failures: Vec<&serde_json::Value> = records.iter().filter(|r| !r["error"].is_null()).collect();
+    let failures: Vec<&serde_json::Value> =
+        records.iter().filter(|r| !r["error"].is_null()).collect();
     assert_eq!(failures.len(), 1);
     assert_eq!(failures[0]["source"], "missing.eml");
     let summary = stderr(&output);
@@ -175,12 +214,21 @@ fn forced_mbox_with_junk_before_the_first_from_line_names_the_junk() {
     let dir = tempfile::tempdir().unwrap();
     let bytes = b"junk line\nFrom a@b Fri Jul  5 10:00:00 2019\nSubject: x\n\nbody\n";
     fs::write(dir.path().join("box"), bytes).unwrap();
-    let output = run_in(dir.path(), &["analyze", "--ndjson", "--format", "mbox", "box"], None);
+    let output = run_in(
+        dir.path(),
+        &["analyze", "--ndjson", "--format", "mbox", "box"],
+        None,
+    );
     assert_eq!(output.status.code(), Some(1));
     let records = ndjson(&output);
     assert_eq!(records.len(), 2);
     assert_eq!(records[0]["source"], "box#0");
-    assert!(records[0]["error"].as_str().unwrap().contains("before the first From_ line"));
+    assert!(
+        records[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("before the first From_ line")
+    );
     assert_eq!(records[1]["source"], "box#10");
     assert!(records[1]["error"].is_null());
 }

@@ -4,20 +4,32 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 pub fn fixture(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(relative)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(relative)
 }
 
 pub fn bin() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_blowback"));
-    command.env_remove("HOME").env("XDG_CONFIG_HOME", "/nonexistent-blowback-test");
+    command
+        .env_remove("HOME")
+        .env("XDG_CONFIG_HOME", "/nonexistent-blowback-test");
     command
 }
 
 /// Runs the binary in `dir` with `args`, optionally feeding `stdin`.
 pub fn run_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut command = bin();
-    command.current_dir(dir).args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
-    command.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    command
+        .current_dir(dir)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
     let mut child = command.spawn().expect("binary starts");
     if let Some(bytes) = stdin {
         use std::io::Write;

@@ -1,0 +1,79 @@
+//! `analyze --db`: a second run over the same input only does new mail, nothing is lost
+//! or duplicated when a run covered only part of the input.
+
+use std::fs;
+
+use super::util::{fixture, ndjson, run_in, stderr};
+
+fn maildir_with(dir: &std::path::Path, names: &[&str]) {
+    fs::create_dir_all(dir.join("Maildir/cur")).unwrap();
+    fs::create_dir_all(dir.join("Maildir/new")).unwrap();
+    for (i, name) in names.iter().enumerate() {
+        let bytes = fs::read(fixture(&format!("corpus/backscatter/{name}"))).unwrap();
+        fs::write(
+            dir.join(format!("Maildir/new/{}.M{i}.host", 1_700_000_000 + i)),
+            bytes,
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn second_run_skips_what_the_first_analysed_and_can_replay_it() {
+    let dir = tempfile::tempdir().unwrap();
+    maildir_with(dir.path(), &["bs-0001.eml", "bs-0002.eml", "bs-0003.eml"]);
+    let args = ["analyze", "--ndjson", "--db", "store.db", "Maildir"];
+    let first = run_in(dir.path(), &args, None);
+    assert_eq!(ndjson(&first).len(), 3, "{}", stderr(&first));
+    let second = run_in(dir.path(), &args, None);
+    assert_eq!(ndjson(&second).len(), 0);
+    assert!(
+        stderr(&second).contains("3 inputs read") && stderr(&second).contains("3 already analysed"),
+        "{}",
+        stderr(&second)
+    );
+    let replay = run_in(
+        dir.path(),
+        &[
+            "analyze",
+            "--ndjson",
+            "--db",
+            "store.db",
+            "--include-known",
+            "Maildir",
+        ],
+        None,
+    );
+    assert_eq!(
+        ndjson(&replay),
+        ndjson(&first),
+        "stored records are the ones written"
+    );
+}
+
+#[test]
+fn moved_or_new_mail_is_handled_by_id_and_nothing_is_lost_or_doubled() {
+    let dir = tempfile::tempdir().unwrap();
+    maildir_with(dir.path(), &["bs-0004.eml", "bs-0005.eml"]);
+    let args = ["analyze", "--ndjson", "--db", "store.db", "Maildir"];
+    let first = ndjson(&run_in(dir.path(), &args, None));
+    // A mail client moves a message from new/ to cur/ (new name), and new mail arrives.
+    let moved = dir.path().join("Maildir/new/1700000000.M0.host");
+    fs::rename(
+        &moved,
+        dir.path().join("Maildir/cur/1700000000.M0.host:2,S"),
+    )
+    .unwrap();
+    maildir_with(dir.path(), &["bs-0004.eml", "bs-0005.eml", "bs-0006.eml"]);
+    let second = ndjson(&run_in(dir.path(), &args, None));
+    assert_eq!(first.len(), 2);
+    assert_eq!(second.len(), 1, "only the new message: {second:?}");
+    let mut ids: Vec<&str> = first
+        .iter()
+        .chain(&second)
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 3);
+}
