@@ -193,7 +193,34 @@ fn measure_size(n: usize, corpus: &Corpus) -> String {
         }
         eprintln!("N={n} {label}: baseline {base_s:.2}s, blowback {run_s:.2}s");
     }
+    rows.push_str(&incremental(n, corpus));
     rows
+}
+
+/// `analyze --db` twice over the same Maildir: the second run only checks the store.
+fn incremental(n: usize, corpus: &Corpus) -> String {
+    let blowback = env!("CARGO_BIN_EXE_blowback");
+    let db = corpus.dir.with_file_name("store.db");
+    let _ = fs::remove_file(&db);
+    let run = || {
+        let mut command = Command::new(blowback);
+        command
+            .args(["analyze", "--ndjson", "--quiet", "--db"])
+            .arg(&db)
+            .arg(&corpus.maildir);
+        timed(command)
+    };
+    let (first, first_rss) = run();
+    let (second, second_rss) = run();
+    eprintln!("N={n} incremental: first {first:.2}s, second {second:.2}s");
+    format!(
+        "\nIncremental (`analyze --db store.db Maildir`, run twice): first run {first:.2} s \
+(peak RSS {:.1} MB), second run {second:.2} s (peak RSS {:.1} MB): the second takes \
+{:.1}% of the first.\n",
+        first_rss as f64 / 1024.0,
+        second_rss as f64 / 1024.0,
+        100.0 * second / first
+    )
 }
 
 fn render_report(rows: &str) -> String {
