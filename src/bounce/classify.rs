@@ -140,6 +140,14 @@ fn leading_auto_subject(subject: &str) -> bool {
     AUTO_SUBJECT.iter().any(|n| s.starts_with(n))
 }
 
+/// Whether a returned copy is itself a delivery report worth descending into: a report
+/// kind backed by report structure or by a mailer-daemon/postmaster sender.
+pub fn is_report(ev: &Evidence) -> bool {
+    let structural = ev.report_type.is_some()
+        || ev.part_types.iter().any(|t| t.starts_with("message/delivery-status") || *t == "message/global-delivery-status" || *t == "message/feedback-report");
+    matches!(kind(ev), Kind::Bounce | Kind::Delay | Kind::FeedbackReport) && (structural || daemon_sender(ev))
+}
+
 /// Decides the kind.
 pub fn kind(ev: &Evidence) -> Kind {
     if ev.report_type.as_deref() == Some("feedback-report") || ev.has_part("message/feedback-report") {

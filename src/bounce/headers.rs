@@ -111,6 +111,10 @@ pub fn parse_block(buf: &[u8], start: usize, limit: usize) -> Block {
                 block.fields.push(Field { name: line.start..line.start + n, value: line.start + n + 1..line.end });
             }
             open = true;
+        } else if open && resumes(buf, line.next, limit) {
+            if let Some(f) = block.fields.last_mut().filter(|_| block.count <= MAX_FIELDS) {
+                f.value.end = line.end;
+            }
         } else {
             break;
         }
@@ -119,6 +123,26 @@ pub fn parse_block(buf: &[u8], start: usize, limit: usize) -> Block {
         pos = line.next;
     }
     block
+}
+
+/// Lines looked ahead for a resumed header block.
+const RESUME_REACH: usize = 8;
+
+/// Broken folding (continuation lines that lost their indentation): a stray line counts as
+/// a continuation when a field line follows within `RESUME_REACH` lines, before any blank.
+fn resumes(buf: &[u8], mut pos: usize, limit: usize) -> bool {
+    for _ in 0..RESUME_REACH {
+        let Some(l) = line_at(&buf[..limit], pos) else { return false };
+        let text = &buf[l.start..l.end];
+        if text.iter().all(|c| *c == b' ' || *c == b'\t') {
+            return false;
+        }
+        if header_name_len(text).is_some() {
+            return true;
+        }
+        pos = l.next;
+    }
+    false
 }
 
 /// A value ending in `;` continues on an unindented `name=value` line in broken mail
@@ -196,6 +220,15 @@ mod tests {
         let b = parse_block(buf, 0, buf.len());
         assert_eq!(b.count, 1);
         assert_eq!(b.text(buf, "content-type").as_deref(), Some("multipart/alternative; boundary=\"x\""));
+    }
+
+    #[test]
+    fn unindented_continuations_are_kept_when_the_block_resumes() {
+        let buf = b"Received: from a\n(10.0.0.1) by b\nwith SMTP\nFrom: x\n\nbody";
+        let b = parse_block(buf, 0, buf.len());
+        assert_eq!(b.count, 2);
+        assert!(b.blank);
+        assert_eq!(b.text(buf, "received").as_deref(), Some("from a (10.0.0.1) by b with SMTP"));
     }
 
     #[test]

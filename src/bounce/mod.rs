@@ -160,8 +160,8 @@ fn descend(input: &[u8], first: carve::Carved) -> Original {
         let view = View::read(&cur.bytes, &tree);
         let dsn = read_dsn(&cur.bytes, &tree, &view.raw_text);
         let inner = carve::carve(&cur.bytes, &tree, true);
-        let kind = classify::kind(&view.evidence(&tree, &dsn, inner.is_some()));
-        let Some(mut inner) = inner.filter(|_| matches!(kind, Kind::Bounce | Kind::Delay | Kind::FeedbackReport)) else {
+        let report = classify::is_report(&view.evidence(&tree, &dsn, inner.is_some()));
+        let Some(mut inner) = inner.filter(|_| report) else {
             break;
         };
         inner.range = match (cur.range, inner.range) {
