@@ -132,7 +132,11 @@ pub fn decode(bytes: &[u8]) -> BounceReport {
         matches!(kind, Kind::Bounce | Kind::Delay).then(|| mta::diagnostic(&view.report_text(original.as_ref()))).flatten()
     });
     let mta = match kind {
-        Kind::Bounce | Kind::Delay | Kind::FeedbackReport => mta::family(&view.header_text, &view.text),
+        Kind::Bounce | Kind::Delay | Kind::FeedbackReport => mta::family(
+            view.from_address.as_deref().unwrap_or(""),
+            &view.header_text,
+            &view.report_text(original.as_ref()).to_lowercase(),
+        ),
         _ => None,
     };
     BounceReport {

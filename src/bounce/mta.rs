@@ -47,12 +47,43 @@ const FAMILIES: &[(&str, &[&str])] = &[
     ("sendmail", &["sendmail", "transcript of session follows", "unsent message follows", "the original message was received at"]),
 ];
 
-/// Names the MTA family from lower-case header and report text.
-pub fn family(headers: &str, text: &str) -> Option<String> {
-    FAMILIES
-        .iter()
-        .find(|(_, needles)| needles.iter().any(|n| headers.contains(n) || text.contains(n)))
-        .map(|(f, _)| f.to_string())
+/// Services recognised by the domain of the bounce's sender.
+const SENDER_DOMAINS: &[(&str, &str)] = &[
+    ("googlegroups.com", "googlegroups"), ("googlemail.com", "gmail"), ("google.com", "gmail"),
+    ("gmail.com", "gmail"), ("yahoo", "yahoo"), ("outlook.com", "outlook"), ("hotmail.", "outlook"),
+    ("live.com", "outlook"), ("mail.ru", "mailru"), ("yandex", "yandex"), ("gmx.", "gmx"),
+    ("web.de", "gmx"), ("zoho", "zoho"), ("icloud.com", "apple"), ("me.com", "apple"),
+    ("mac.com", "apple"), ("facebook", "facebook"), ("vtext.com", "verizon"), ("ezweb.ne.jp", "ezweb"),
+    ("docomo.ne.jp", "docomo"), ("aol.com", "aol"), ("amazonses.com", "amazonses"),
+    ("sendgrid.net", "sendgrid"), ("mimecast", "mimecast"), ("bigfoot.com", "bigfoot"),
+];
+
+/// Phrases with which bounce software names itself in its own report text.
+const SELF_NAMED: &[(&str, &str)] = &[
+    ("google groups", "googlegroups"), ("dragonfly mail agent", "dma"), ("qmail-send program", "qmail"),
+    ("this is the mail system at host", "postfix"), ("created automatically by mail delivery software", "exim"),
+    ("this is the mailer-daemon, please do not reply", "opensmtpd"), ("courier mail server", "courier"),
+    ("google tried to deliver", "gmail"), ("delivery to the following recipient failed permanently", "gmail"),
+    ("delivery has failed to these recipients", "exchange"), ("your message did not reach some or all", "exchange"),
+    ("------- failure reasons", "notes"), ("m-filter", "mfilter"), ("mailmarshal", "mailmarshal"),
+];
+
+/// Names the MTA family: a service known by the sender's domain, then the software's own
+/// wording in the report text (before the returned copy), then markers in the report's
+/// headers, then any marker in its text, in `FAMILIES` order.
+pub fn family(sender: &str, headers: &str, text: &str) -> Option<String> {
+    let domain = sender.rsplit_once('@').map_or("", |(_, d)| d).to_ascii_lowercase();
+    let by_sender = SENDER_DOMAINS.iter().find(|(d, _)| !domain.is_empty() && domain.contains(d)).map(|(_, f)| *f);
+    let by_self = SELF_NAMED.iter().find(|(n, _)| text.contains(n)).map(|(_, f)| *f);
+    let found = match (by_sender, by_self) {
+        (Some("gmail"), Some("googlegroups")) => Some("googlegroups"),
+        (Some(f), _) | (None, Some(f)) => Some(f),
+        (None, None) => None,
+    };
+    found
+        .or_else(|| FAMILIES.iter().find(|(_, ns)| ns.iter().any(|n| headers.contains(n))).map(|(f, _)| *f))
+        .or_else(|| FAMILIES.iter().find(|(_, ns)| ns.iter().any(|n| text.contains(n))).map(|(f, _)| *f))
+        .map(str::to_string)
 }
 
 /// Recipients named by `X-Failed-Recipients` (comma separated).
@@ -83,7 +114,7 @@ pub fn prose_recipients(text: &str, exclude: &[String]) -> Vec<RecipientStatus> 
             .take_while(|l| !l.is_empty() && lone_address(l).is_none())
             .collect::<Vec<_>>()
             .join(" ");
-        let inline_diag = line.split_once(':').map(|(a, _)| a.trim()).filter(|a| !a.contains('@') && !a.is_empty());
+        let inline_diag = line.split_once(':').map(|(a, _)| a.trim()).filter(|a| !a.contains('@') && !a.is_empty() && !is_label(a));
         let diagnostic = inline_diag.map(str::to_string).or((!diagnostic.is_empty()).then_some(diagnostic));
         out.push(RecipientStatus { final_recipient: Some(addr), diagnostic, ..Default::default() });
         if out.len() >= 64 {
@@ -93,10 +124,23 @@ pub fn prose_recipients(text: &str, exclude: &[String]) -> Vec<RecipientStatus> 
     out
 }
 
+/// Field labels that introduce an address without saying anything about it.
+const LABELS: &[&str] = &["rcpt to", "to", "cc", "bcc", "recipient", "recipients", "address", "e-mail", "email", "original-recipient", "final-recipient"];
+/// Labels that introduce the sender, never a failed recipient.
+const SENDER_LABELS: &[&str] = &["from", "mail from", "sender", "return-path", "reply-to", "envelope-from"];
+
+fn is_label(s: &str) -> bool {
+    LABELS.contains(&s.to_ascii_lowercase().as_str())
+}
+
 fn lone_address(line: &str) -> Option<String> {
+    let head = line.trim().split_once(':').map(|(h, _)| h.trim().to_ascii_lowercase());
+    if head.is_some_and(|h| SENDER_LABELS.contains(&h.as_str())) {
+        return None;
+    }
     let l = line.trim().trim_end_matches([':', '.', ',']).trim();
     let l = l.rsplit_once(": ").map_or(l, |(head, tail)| if head.contains('@') || head.split_whitespace().count() > 3 { l } else { tail });
-    let l = l.trim().trim_start_matches('<').trim_end_matches('>');
+    let l = l.trim().trim_matches(['<', '>', '"', '\'', '(', ')', '[', ']']);
     let ok = l.len() <= 254
         && l.matches('@').count() == 1
         && !l.contains(char::is_whitespace)
@@ -121,10 +165,10 @@ mod tests {
 
     #[test]
     fn families_from_markers() {
-        assert_eq!(family("", "hi. this is the qmail-send program at x").as_deref(), Some("qmail"));
-        assert_eq!(family("from: mailer-daemon@googlemail.com", "").as_deref(), Some("gmail"));
-        assert_eq!(family("", "this is the mail system at host mx.").as_deref(), Some("postfix"));
-        assert_eq!(family("", "nothing"), None);
+        assert_eq!(family("", "", "hi. this is the qmail-send program at x").as_deref(), Some("qmail"));
+        assert_eq!(family("mailer-daemon@googlemail.com", "", "").as_deref(), Some("gmail"));
+        assert_eq!(family("", "", "this is the mail system at host mx.").as_deref(), Some("postfix"));
+        assert_eq!(family("", "", "nothing"), None);
     }
 
     #[test]
@@ -135,6 +179,9 @@ mod tests {
         assert_eq!(r[0].final_recipient.as_deref(), Some("kijitora@example.ne.jp"));
         assert_eq!(r[0].diagnostic.as_deref(), Some("Sorry, no mailbox here by that name."));
         assert_eq!(r[1].diagnostic.as_deref(), Some("Unknown user"));
+        let v = prose_recipients("  MAIL FROM: a@example.org\n  RCPT TO: b@example.org\n\"c@example.org\"\n", &[]);
+        let got: Vec<_> = v.iter().map(|r| (r.final_recipient.as_deref().unwrap(), r.diagnostic.is_some())).collect();
+        assert_eq!(got, vec![("b@example.org", false), ("c@example.org", false)]);
         assert_eq!(diagnostic("x\n550 5.1.1 <a@b>... User Unknown\n").as_deref(), Some("550 5.1.1 <a@b>... User Unknown"));
     }
 }
