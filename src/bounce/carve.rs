@@ -55,7 +55,12 @@ fn inline_part(buf: &[u8], p: &Part) -> Option<Carved> {
         return None;
     }
     let (content, verbatim) = content(buf, p);
-    let found = inline::find(&content, 0)?;
+    let Some(found) = inline::find(&content, 0) else {
+        let u = inline::find_quoted(&content)?;
+        let block = headers::parse_block(&u.bytes, 0, u.bytes.len());
+        let completeness = completeness_of(&u.bytes, &block, u.truncated);
+        return Some(Carved { bytes: u.bytes, range: None, completeness, carrier: "inline-quoted".into() });
+    };
     let b = &found.block;
     let end = if b.blank { content.len() } else { b.end };
     let msg = &content[b.start..end];

@@ -44,9 +44,14 @@ const TRUNCATED: &[&str] = &["only the first", "truncated", "has been shortened"
 #[derive(Debug, Clone)]
 pub struct Found {
     pub block: Block,
-    /// A marker line announced the copy.
-    pub marked: bool,
     /// The report said the copy was cut short.
+    pub truncated: bool,
+}
+
+/// A copy whose lines carry a quote or indent prefix (`> `, spaces), with the prefix removed.
+#[derive(Debug, Clone)]
+pub struct Unquoted {
+    pub bytes: Vec<u8>,
     pub truncated: bool,
 }
 
@@ -114,7 +119,7 @@ pub fn find(text: &[u8], from: usize) -> Option<Found> {
             let block = headers::parse_block(text, line.start, text.len());
             let marked = since_marker.is_some_and(|n| n <= MARKER_REACH);
             if acceptable(&tally(text, &block), marked) {
-                return Some(Found { block, marked, truncated });
+                return Some(Found { block, truncated });
             }
             skip_to = block.end.max(line.next);
             since_marker = since_marker.map(|n| n + 1);
@@ -132,6 +137,80 @@ pub fn find(text: &[u8], from: usize) -> Option<Found> {
         }
     }
     None
+}
+
+/// The quote or indent prefix of a line whose rest is a message header field line.
+fn quote_prefix(line: &[u8]) -> Option<usize> {
+    let n = match line.first()? {
+        b'>' => 1 + usize::from(line.get(1) == Some(&b' ')),
+        b' ' | b'\t' => line.iter().take_while(|c| **c == b' ' || **c == b'\t').count(),
+        _ => return None,
+    };
+    let rest = &line[n.min(line.len())..];
+    let name = &rest[..headers::header_name_len(rest)?];
+    let name = String::from_utf8_lossy(name).to_ascii_lowercase();
+    (STRONG.contains(&name.as_str()) || BASIC.contains(&name.as_str())).then_some(n)
+}
+
+/// Finds the first copy whose lines are quoted (`> `) or indented, and returns it with the
+/// prefix removed. Such a copy needs a trace or id field (Received, Message-ID, ...): an
+/// indented `Subject:`/`From:` summary in report text is not a copy. Each line is looked at once or twice: linear.
+pub fn find_quoted(text: &[u8]) -> Option<Unquoted> {
+    let mut since_marker: Option<usize> = None;
+    let mut skip_to = 0;
+    for line in lines(text, 0..text.len()) {
+        if line.start < skip_to {
+            continue;
+        }
+        let raw = &text[line.start..line.end];
+        if let Some(n) = quote_prefix(raw) {
+            let prefix = &raw[..n];
+            let (bytes, end) = unquote(text, line.start, prefix);
+            skip_to = end;
+            let block = headers::parse_block(&bytes, 0, bytes.len());
+            let t = tally(&bytes, &block);
+            if t.strong >= 1 && acceptable(&t, since_marker.is_some_and(|m| m <= MARKER_REACH)) {
+                return Some(Unquoted { bytes, truncated: false });
+            }
+            continue;
+        }
+        let s = String::from_utf8_lossy(raw);
+        if is_marker(&s) {
+            since_marker = Some(0);
+        } else if !s.trim().is_empty() {
+            since_marker = since_marker.map(|n| n + 1);
+        }
+    }
+    None
+}
+
+/// Collects the lines starting at `from` that carry `prefix` (a lone `>` or an empty line
+/// counts as a quoted blank line), strips it, and returns the bytes and where they end.
+fn unquote(text: &[u8], from: usize, prefix: &[u8]) -> (Vec<u8>, usize) {
+    let quote = prefix.first() == Some(&b'>');
+    let mut out = Vec::new();
+    let mut end = from;
+    let mut blanks = 0;
+    for line in lines(text, from..text.len()) {
+        let raw = &text[line.start..line.end];
+        let eol = &text[line.end..line.next];
+        let blank = raw.iter().all(|c| c.is_ascii_whitespace()) || (quote && raw.iter().all(|c| *c == b'>' || c.is_ascii_whitespace()));
+        if blank {
+            blanks += 1;
+            if blanks > 1 && !quote {
+                break;
+            }
+            out.extend_from_slice(eol);
+        } else if raw.starts_with(prefix) {
+            blanks = 0;
+            out.extend_from_slice(&raw[prefix.len()..]);
+            out.extend_from_slice(eol);
+        } else {
+            break;
+        }
+        end = line.next;
+    }
+    (out, end)
 }
 
 #[cfg(test)]
@@ -167,6 +246,22 @@ mod tests {
     fn no_marker_found_by_shape_and_dsn_blocks_skipped() {
         let t = b"Unknown user.\n\nReporting-MTA: dns; mx\nArrival-Date: now\n\nFinal-Recipient: rfc822; x@y\nAction: failed\nStatus: 5.1.1\n\nReceived: from a by b\nMessage-Id: <1@b>\nSubject: s\n\nbody\n";
         assert_eq!(start_of(t).as_deref(), Some("Received: from a by b"));
+    }
+
+    #[test]
+    fn indented_and_quoted_copies_are_unquoted() {
+        let t = b"Original mail as follows:\n\n   Return-Path: <a@b>\n   Received: from x\n   \tby y\n   Subject: s\n\n   body\n";
+        let u = find_quoted(t).unwrap();
+        assert_eq!(u.bytes, b"Return-Path: <a@b>\nReceived: from x\n\tby y\nSubject: s\n\nbody\n");
+        let q = b"> Received: from x by y\n> Message-ID: <1@y>\n> Subject: s\n>\n> body\n";
+        assert_eq!(find_quoted(q).unwrap().bytes, b"Received: from x by y\nMessage-ID: <1@y>\nSubject: s\n\nbody\n");
+    }
+
+    #[test]
+    fn indented_summary_is_not_a_copy() {
+        let t = b"Message details:\n  Subject: Winner\n  Sent date: today\n  From: a@b\n  CC: none\n";
+        assert!(find(t, 0).is_none());
+        assert!(find_quoted(t).is_none());
     }
 
     #[test]
