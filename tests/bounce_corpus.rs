@@ -28,7 +28,11 @@ struct Truth {
 }
 
 fn labels(file: &str, prefix: &str, into: &mut BTreeMap<String, Truth>) {
-    for line in fs::read_to_string(Path::new(CORPUS).join(file)).unwrap().lines().filter(|l| !l.trim().is_empty()) {
+    for line in fs::read_to_string(Path::new(CORPUS).join(file))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+    {
         let v: Value = serde_json::from_str(line).unwrap();
         let name = format!("{prefix}{}", v["file"].as_str().unwrap());
         let t = into.entry(name).or_default();
@@ -42,7 +46,9 @@ fn provenance(into: &mut BTreeMap<String, Truth>) {
     let text = fs::read_to_string(Path::new(CORPUS).join("bounces/PROVENANCE.tsv")).unwrap();
     for line in text.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
-        let (Some(file), Some(emb)) = (cols.first(), cols.get(8)) else { continue };
+        let (Some(file), Some(emb)) = (cols.first(), cols.get(8)) else {
+            continue;
+        };
         let t = into.entry(format!("bounces/{file}")).or_default();
         if t.kind.is_none() {
             t.has_original = !emb.is_empty() && *emb != "none";
@@ -73,7 +79,11 @@ fn label_kind(label: &str) -> &str {
 }
 
 fn kind_name(k: Kind) -> String {
-    serde_json::to_value(k).unwrap().as_str().unwrap().to_string()
+    serde_json::to_value(k)
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 /// Kind expected from the source file name of an unlabelled sisimai bounce.
@@ -83,7 +93,10 @@ fn class_kind(name: &str) -> Option<&'static [&'static str]> {
         Some(&["feedback_report"])
     } else if base.starts_with("rfc3834-") {
         Some(&["autoreply"])
-    } else if base.starts_with("lhost-") || base.starts_with("rhost-") || base.starts_with("rfc3464-") {
+    } else if base.starts_with("lhost-")
+        || base.starts_with("rhost-")
+        || base.starts_with("rfc3464-")
+    {
         Some(&["bounce", "delay"])
     } else {
         None
@@ -107,7 +120,11 @@ fn corpus_figures() {
     let mut misses = Vec::new();
     let mut seen = 0;
     for path in &files {
-        let name = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+        let name = path
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
         let bytes = fs::read(path).unwrap();
         let r: BounceReport = bounce::decode(&bytes);
         seen += 1;
@@ -131,7 +148,9 @@ fn corpus_figures() {
                 kinds_ok += 1;
             } else if let Some((_, why)) = DISPUTED_KIND.iter().find(|(f, _)| *f == name) {
                 kinds_ok += 1;
-                misses.push(format!("kind (disputed label) {name}: label {k}, got {got}: {why}"));
+                misses.push(format!(
+                    "kind (disputed label) {name}: label {k}, got {got}: {why}"
+                ));
             } else {
                 misses.push(format!("kind         {name}: label {k}, got {got}"));
             }
@@ -140,10 +159,16 @@ fn corpus_figures() {
             if allowed.contains(&got.as_str()) {
                 class_ok += 1;
             } else {
-                misses.push(format!("class kind   {name}: expected {allowed:?}, got {got}"));
+                misses.push(format!(
+                    "class kind   {name}: expected {allowed:?}, got {got}"
+                ));
             }
         }
-        if let Some(want) = t.message_id.as_ref().filter(|_| t.kind.as_deref() != Some("spam")) {
+        if let Some(want) = t
+            .message_id
+            .as_ref()
+            .filter(|_| t.kind.as_deref() != Some("spam"))
+        {
             ids_n += 1;
             let have = match r.kind {
                 Kind::Autoreply if r.original.is_none() => r.in_reply_to.clone(),
@@ -160,9 +185,15 @@ fn corpus_figures() {
     assert!(seen > 400, "corpus not found: {seen} files");
     let rate = carved as f64 / want_carve.max(1) as f64;
     println!("files decoded:        {seen} (no panic)");
-    println!("carve rate:           {carved}/{want_carve} = {:.1}%", rate * 100.0);
+    println!(
+        "carve rate:           {carved}/{want_carve} = {:.1}%",
+        rate * 100.0
+    );
     println!("extra carves:         {false_carve} (labelled files without a copy)");
-    println!("kind agreement:       {kinds_ok}/{kinds_labelled} labelled ({} disputed)", DISPUTED_KIND.len());
+    println!(
+        "kind agreement:       {kinds_ok}/{kinds_labelled} labelled ({} disputed)",
+        DISPUTED_KIND.len()
+    );
     println!("kind by file class:   {class_ok}/{class_n} unlabelled sisimai files");
     println!("message-id agreement: {ids_ok}/{ids_n}");
     for m in &misses {
@@ -178,9 +209,17 @@ fn check_range(input: &[u8], r: &BounceReport, name: &str) {
     if let Some(o) = &r.original {
         if let Some((s, e)) = o.range {
             assert!(s <= e && e <= input.len(), "{name}: range out of bounds");
-            assert_eq!(&input[s..e], &o.bytes[..], "{name}: range does not match bytes");
+            assert_eq!(
+                &input[s..e],
+                &o.bytes[..],
+                "{name}: range does not match bytes"
+            );
         }
-        assert_eq!(o.sha256, blowback::hash::sha256_hex(&o.bytes), "{name}: sha256");
+        assert_eq!(
+            o.sha256,
+            blowback::hash::sha256_hex(&o.bytes),
+            "{name}: sha256"
+        );
     }
 }
 
@@ -198,15 +237,28 @@ fn spam_is_not_a_bounce() {
         }
         if r.original.is_some() {
             wrapped += 1;
-            println!("filter wrapper: {} carved {:?}", path.display(), r.original.as_ref().map(|o| &o.carrier));
+            println!(
+                "filter wrapper: {} carved {:?}",
+                path.display(),
+                r.original.as_ref().map(|o| &o.carrier)
+            );
         }
         check_range(&bytes, &r, &path.to_string_lossy());
     }
-    println!("spam: {}/{} not_a_bounce, {wrapped} filter wrappers carved", files.len() - wrong.len(), files.len());
+    println!(
+        "spam: {}/{} not_a_bounce, {wrapped} filter wrappers carved",
+        files.len() - wrong.len(),
+        files.len()
+    );
     for w in &wrong {
         println!("  {w}");
     }
     assert!(wrong.is_empty(), "spam classified as a report");
-    let r = bounce::decode(&fs::read(Path::new(CORPUS).join("spam/phishing_pot/sample-2590.eml")).unwrap());
-    assert!(r.original.is_some(), "report_safe wrapper must give the wrapped original");
+    let r = bounce::decode(
+        &fs::read(Path::new(CORPUS).join("spam/phishing_pot/sample-2590.eml")).unwrap(),
+    );
+    assert!(
+        r.original.is_some(),
+        "report_safe wrapper must give the wrapped original"
+    );
 }

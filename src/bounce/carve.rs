@@ -19,18 +19,43 @@ pub struct Carved {
     pub carrier: String,
 }
 
-const MESSAGE_TYPES: &[&str] = &["message/rfc822", "message/global", "message/rfc-822", "message/rfc2822", "message/partial"];
-const HEADER_TYPES: &[&str] = &["text/rfc822-headers", "message/global-headers", "text/rfc822-header", "text/rfc822"];
+const MESSAGE_TYPES: &[&str] = &[
+    "message/rfc822",
+    "message/global",
+    "message/rfc-822",
+    "message/rfc2822",
+    "message/partial",
+];
+const HEADER_TYPES: &[&str] = &[
+    "text/rfc822-headers",
+    "message/global-headers",
+    "text/rfc822-header",
+    "text/rfc822",
+];
 
 /// Finds M in `buf` (parsed as `tree`). `inline_ok` allows the inline search.
 pub fn carve(buf: &[u8], tree: &Part, inline_ok: bool) -> Option<Carved> {
     let parts = tree.flatten();
     let embedded = |types: &[&str]| {
-        parts.iter().filter(|p| types.contains(&p.ctype.as_str()) && !std::ptr::eq(**p, tree)).find_map(|p| whole_part(buf, p))
+        parts
+            .iter()
+            .filter(|p| types.contains(&p.ctype.as_str()) && !std::ptr::eq(**p, tree))
+            .find_map(|p| whole_part(buf, p))
     };
     embedded(MESSAGE_TYPES)
-        .or_else(|| embedded(HEADER_TYPES).map(|c| Carved { carrier: "text/rfc822-headers".into(), ..c }))
-        .or_else(|| if inline_ok { parts.iter().find_map(|p| inline_part(buf, p)) } else { None })
+        .or_else(|| {
+            embedded(HEADER_TYPES).map(|c| Carved {
+                carrier: "text/rfc822-headers".into(),
+                ..c
+            })
+        })
+        .or_else(|| {
+            if inline_ok {
+                parts.iter().find_map(|p| inline_part(buf, p))
+            } else {
+                None
+            }
+        })
 }
 
 /// The body of an embedded message part, leading blank lines skipped.
@@ -43,14 +68,24 @@ fn whole_part(buf: &[u8], p: &Part) -> Option<Carved> {
         return None;
     }
     let range = verbatim.then(|| (p.body.start + skip, p.body.end));
-    let carrier = if p.ctype == "message/global" || p.ctype == "message/global-headers" { p.ctype.clone() } else { "message/rfc822".into() };
+    let carrier = if p.ctype == "message/global" || p.ctype == "message/global-headers" {
+        p.ctype.clone()
+    } else {
+        "message/rfc822".into()
+    };
     let completeness = completeness_of(msg, &block, false);
-    Some(Carved { bytes: msg.to_vec(), range, completeness, carrier })
+    Some(Carved {
+        bytes: msg.to_vec(),
+        range,
+        completeness,
+        carrier,
+    })
 }
 
 /// A header block copied into a text part.
 fn inline_part(buf: &[u8], p: &Part) -> Option<Carved> {
-    let texty = (p.ctype.starts_with("text/") && p.ctype != "text/html") || p.ctype.starts_with("multipart/");
+    let texty = (p.ctype.starts_with("text/") && p.ctype != "text/html")
+        || p.ctype.starts_with("multipart/");
     if !p.children.is_empty() || !texty || HEADER_TYPES.contains(&p.ctype.as_str()) {
         return None;
     }
@@ -59,7 +94,12 @@ fn inline_part(buf: &[u8], p: &Part) -> Option<Carved> {
         let u = inline::find_quoted(&content)?;
         let block = headers::parse_block(&u.bytes, 0, u.bytes.len());
         let completeness = completeness_of(&u.bytes, &block, u.truncated);
-        return Some(Carved { bytes: u.bytes, range: None, completeness, carrier: "inline-quoted".into() });
+        return Some(Carved {
+            bytes: u.bytes,
+            range: None,
+            completeness,
+            carrier: "inline-quoted".into(),
+        });
     };
     let b = &found.block;
     let end = if b.blank { content.len() } else { b.end };
@@ -67,7 +107,12 @@ fn inline_part(buf: &[u8], p: &Part) -> Option<Carved> {
     let block = headers::parse_block(msg, 0, msg.len());
     let range = verbatim.then(|| (p.body.start + b.start, p.body.start + end));
     let completeness = completeness_of(msg, &block, found.truncated);
-    Some(Carved { bytes: msg.to_vec(), range, completeness, carrier: "inline".into() })
+    Some(Carved {
+        bytes: msg.to_vec(),
+        range,
+        completeness,
+        carrier: "inline".into(),
+    })
 }
 
 /// The part's body, transfer-decoded; `true` when no decoding was needed.
@@ -82,7 +127,11 @@ fn content(buf: &[u8], p: &Part) -> (Vec<u8>, bool) {
 fn leading_blank(content: &[u8]) -> usize {
     let mut pos = 0;
     while let Some(l) = headers::line_at(content, pos) {
-        if !content[l.start..l.end].iter().all(|c| c.is_ascii_whitespace()) || l.next == pos {
+        if !content[l.start..l.end]
+            .iter()
+            .all(|c| c.is_ascii_whitespace())
+            || l.next == pos
+        {
             break;
         }
         pos = l.next;
@@ -91,7 +140,10 @@ fn leading_blank(content: &[u8]) -> usize {
 }
 
 fn completeness_of(msg: &[u8], block: &headers::Block, said_truncated: bool) -> Completeness {
-    let has_body = block.blank && msg[block.body.min(msg.len())..].iter().any(|c| !c.is_ascii_whitespace());
+    let has_body = block.blank
+        && msg[block.body.min(msg.len())..]
+            .iter()
+            .any(|c| !c.is_ascii_whitespace());
     if !has_body {
         return Completeness::HeadersOnly;
     }

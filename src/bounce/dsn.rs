@@ -46,7 +46,10 @@ pub fn parse(text: &[u8]) -> Dsn {
 fn folded_value(text: &[u8], from: usize, mut next: usize) -> (String, usize) {
     let mut end = line_at(text, from).map_or(text.len(), |l| l.end).max(from);
     while let Some(l) = line_at(text, next) {
-        if l.end > l.start && matches!(text[l.start], b' ' | b'\t') && !text[l.start..l.end].iter().all(u8::is_ascii_whitespace) {
+        if l.end > l.start
+            && matches!(text[l.start], b' ' | b'\t')
+            && !text[l.start..l.end].iter().all(u8::is_ascii_whitespace)
+        {
             end = l.end;
             next = l.next;
         } else {
@@ -66,11 +69,23 @@ fn apply(dsn: &mut Dsn, cur: &mut Option<RecipientStatus>, name: &str, value: St
             }
             cur.get_or_insert_with(Default::default).final_recipient = Some(strip_type(&value));
         }
-        "original-recipient" => set(&mut cur.get_or_insert_with(Default::default).original_recipient, strip_type(&value)),
-        "action" => set(&mut cur.get_or_insert_with(Default::default).action, value.to_ascii_lowercase()),
+        "original-recipient" => set(
+            &mut cur.get_or_insert_with(Default::default).original_recipient,
+            strip_type(&value),
+        ),
+        "action" => set(
+            &mut cur.get_or_insert_with(Default::default).action,
+            value.to_ascii_lowercase(),
+        ),
         "status" => set(&mut cur.get_or_insert_with(Default::default).status, value),
-        "diagnostic-code" => set(&mut cur.get_or_insert_with(Default::default).diagnostic, strip_type(&value)),
-        "remote-mta" => set(&mut cur.get_or_insert_with(Default::default).remote_mta, strip_type(&value)),
+        "diagnostic-code" => set(
+            &mut cur.get_or_insert_with(Default::default).diagnostic,
+            strip_type(&value),
+        ),
+        "remote-mta" => set(
+            &mut cur.get_or_insert_with(Default::default).remote_mta,
+            strip_type(&value),
+        ),
         _ => {}
     }
 }
@@ -83,7 +98,8 @@ fn set(slot: &mut Option<String>, value: String) {
 
 fn flush(dsn: &mut Dsn, cur: &mut Option<RecipientStatus>) {
     if let Some(r) = cur.take() {
-        let useful = r.final_recipient.is_some() || r.original_recipient.is_some() || r.action.is_some();
+        let useful =
+            r.final_recipient.is_some() || r.original_recipient.is_some() || r.action.is_some();
         if useful && dsn.recipients.len() < MAX_RECIPIENTS {
             dsn.recipients.push(r);
         }
@@ -94,8 +110,16 @@ fn flush(dsn: &mut Dsn, cur: &mut Option<RecipientStatus>) {
 pub fn strip_type(value: &str) -> String {
     let v = value.trim();
     match v.split_once(';') {
-        Some((t, rest)) if !t.is_empty() && t.len() <= 16 && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => {
-            rest.trim().trim_start_matches('<').trim_end_matches('>').trim().to_string()
+        Some((t, rest))
+            if !t.is_empty()
+                && t.len() <= 16
+                && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+        {
+            rest.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .trim()
+                .to_string()
         }
         _ => v.to_string(),
     }
@@ -104,12 +128,18 @@ pub fn strip_type(value: &str) -> String {
 impl Dsn {
     /// Whether any recipient failed / was delayed.
     pub fn has_action(&self, action: &str) -> bool {
-        self.recipients.iter().any(|r| r.action.as_deref().is_some_and(|a| a.starts_with(action)))
+        self.recipients
+            .iter()
+            .any(|r| r.action.as_deref().is_some_and(|a| a.starts_with(action)))
     }
 
     /// Whether the status codes say permanent (5.x.x) or transient (4.x.x).
     pub fn has_status_class(&self, class: char) -> bool {
-        self.recipients.iter().any(|r| r.status.as_deref().is_some_and(|s| s.trim_start().starts_with(class)))
+        self.recipients.iter().any(|r| {
+            r.status
+                .as_deref()
+                .is_some_and(|s| s.trim_start().starts_with(class))
+        })
     }
 }
 

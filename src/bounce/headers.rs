@@ -7,6 +7,8 @@ use std::ops::Range;
 
 /// Fields kept per block; later fields are scanned over but not stored.
 const MAX_FIELDS: usize = 4096;
+/// Bytes of a value returned as text (ids, dates, subjects are far shorter).
+const TEXT_VALUE_LIMIT: usize = 64 * 1024;
 /// Longest header name accepted.
 const MAX_NAME: usize = 76;
 
@@ -25,11 +27,23 @@ pub fn line_at(buf: &[u8], pos: usize) -> Option<Line> {
     }
     let rest = &buf[pos..];
     match memchr::memchr2(b'\n', b'\r', rest) {
-        None => Some(Line { start: pos, end: buf.len(), next: buf.len() }),
+        None => Some(Line {
+            start: pos,
+            end: buf.len(),
+            next: buf.len(),
+        }),
         Some(i) => {
             let end = pos + i;
-            let next = if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') { end + 2 } else { end + 1 };
-            Some(Line { start: pos, end, next })
+            let next = if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') {
+                end + 2
+            } else {
+                end + 1
+            };
+            Some(Line {
+                start: pos,
+                end,
+                next,
+            })
         }
     }
 }
@@ -75,7 +89,9 @@ pub fn header_name_len(line: &[u8]) -> Option<usize> {
     if colon == 0 || !line[0].is_ascii_alphabetic() {
         return None;
     }
-    let ok = line[..colon].iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'.');
+    let ok = line[..colon]
+        .iter()
+        .all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'.');
     ok.then_some(colon)
 }
 
@@ -83,14 +99,19 @@ pub fn header_name_len(line: &[u8]) -> Option<usize> {
 /// Stops at a blank line or at the first line that is neither a field nor a continuation.
 pub fn parse_block(buf: &[u8], start: usize, limit: usize) -> Block {
     let limit = limit.min(buf.len());
-    let mut block = Block { start, end: start, body: start, ..Block::default() };
+    let mut block = Block {
+        start,
+        end: start,
+        body: start,
+        ..Block::default()
+    };
     let mut pos = start;
-    if buf[pos.min(limit)..limit].starts_with(b"From ") {
-        if let Some(l) = line_at(&buf[..limit], pos) {
-            pos = l.next;
-            block.end = pos;
-            block.body = pos;
-        }
+    if buf[pos.min(limit)..limit].starts_with(b"From ")
+        && let Some(l) = line_at(&buf[..limit], pos)
+    {
+        pos = l.next;
+        block.end = pos;
+        block.body = pos;
     }
     let mut open = false;
     while let Some(line) = line_at(&buf[..limit], pos) {
@@ -100,19 +121,32 @@ pub fn parse_block(buf: &[u8], start: usize, limit: usize) -> Block {
             block.body = line.next;
             return block;
         }
-        let param_tail = open && memchr::memchr(b'=', text).is_some() && ends_with_semicolon(buf, block.fields.last());
+        let param_tail = open
+            && memchr::memchr(b'=', text).is_some()
+            && ends_with_semicolon(buf, block.fields.last());
         if open && (text[0] == b' ' || text[0] == b'\t' || param_tail) {
-            if let Some(f) = block.fields.last_mut().filter(|_| block.count <= MAX_FIELDS) {
+            if let Some(f) = block
+                .fields
+                .last_mut()
+                .filter(|_| block.count <= MAX_FIELDS)
+            {
                 f.value.end = line.end;
             }
         } else if let Some(n) = header_name_len(text) {
             block.count += 1;
             if block.count <= MAX_FIELDS {
-                block.fields.push(Field { name: line.start..line.start + n, value: line.start + n + 1..line.end });
+                block.fields.push(Field {
+                    name: line.start..line.start + n,
+                    value: line.start + n + 1..line.end,
+                });
             }
             open = true;
         } else if open && resumes(buf, line.next, limit) {
-            if let Some(f) = block.fields.last_mut().filter(|_| block.count <= MAX_FIELDS) {
+            if let Some(f) = block
+                .fields
+                .last_mut()
+                .filter(|_| block.count <= MAX_FIELDS)
+            {
                 f.value.end = line.end;
             }
         } else {
@@ -132,7 +166,9 @@ const RESUME_REACH: usize = 8;
 /// a continuation when a field line follows within `RESUME_REACH` lines, before any blank.
 fn resumes(buf: &[u8], mut pos: usize, limit: usize) -> bool {
     for _ in 0..RESUME_REACH {
-        let Some(l) = line_at(&buf[..limit], pos) else { return false };
+        let Some(l) = line_at(&buf[..limit], pos) else {
+            return false;
+        };
         let text = &buf[l.start..l.end];
         if text.iter().all(|c| *c == b' ' || *c == b'\t') {
             return false;
@@ -167,12 +203,9 @@ impl Block {
 
     /// First field called `name`, unfolded, trimmed, as (lossy) text.
     pub fn text(&self, buf: &[u8], name: &str) -> Option<String> {
-        self.get(buf, name).map(unfold).filter(|s| !s.is_empty())
-    }
-
-    /// Whether a field called `name` exists.
-    pub fn has(&self, buf: &[u8], name: &str) -> bool {
-        self.get(buf, name).is_some()
+        self.get(buf, name)
+            .map(|v| unfold(&v[..v.len().min(TEXT_VALUE_LIMIT)]))
+            .filter(|s| !s.is_empty())
     }
 }
 
@@ -200,7 +233,9 @@ mod tests {
     #[test]
     fn lines_handle_all_three_line_endings() {
         let buf = b"a\nb\r\nc\rd";
-        let got: Vec<_> = lines(buf, 0..buf.len()).map(|l| &buf[l.start..l.end]).collect();
+        let got: Vec<_> = lines(buf, 0..buf.len())
+            .map(|l| &buf[l.start..l.end])
+            .collect();
         assert_eq!(got, vec![&b"a"[..], b"b", b"c", b"d"]);
     }
 
@@ -219,7 +254,10 @@ mod tests {
         let buf = b"Content-Type: multipart/alternative;\nboundary=\"x\"\n\nbody";
         let b = parse_block(buf, 0, buf.len());
         assert_eq!(b.count, 1);
-        assert_eq!(b.text(buf, "content-type").as_deref(), Some("multipart/alternative; boundary=\"x\""));
+        assert_eq!(
+            b.text(buf, "content-type").as_deref(),
+            Some("multipart/alternative; boundary=\"x\"")
+        );
     }
 
     #[test]
@@ -228,7 +266,10 @@ mod tests {
         let b = parse_block(buf, 0, buf.len());
         assert_eq!(b.count, 2);
         assert!(b.blank);
-        assert_eq!(b.text(buf, "received").as_deref(), Some("from a (10.0.0.1) by b with SMTP"));
+        assert_eq!(
+            b.text(buf, "received").as_deref(),
+            Some("from a (10.0.0.1) by b with SMTP")
+        );
     }
 
     #[test]

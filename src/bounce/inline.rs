@@ -9,36 +9,100 @@ use super::headers::{self, Block, lines};
 
 /// Header names that only a copied message carries (never report text).
 const STRONG: &[&str] = &[
-    "received", "return-path", "message-id", "dkim-signature", "x-received", "delivered-to",
-    "arc-seal", "arc-message-signature", "arc-authentication-results", "authentication-results",
-    "received-spf", "x-originating-ip", "domainkey-signature", "x-google-dkim-signature",
-    "x-mailer", "list-unsubscribe", "thread-index", "x-ms-exchange-organization-authas",
+    "received",
+    "return-path",
+    "message-id",
+    "dkim-signature",
+    "x-received",
+    "delivered-to",
+    "arc-seal",
+    "arc-message-signature",
+    "arc-authentication-results",
+    "authentication-results",
+    "received-spf",
+    "x-originating-ip",
+    "domainkey-signature",
+    "x-google-dkim-signature",
+    "x-mailer",
+    "list-unsubscribe",
+    "thread-index",
+    "x-ms-exchange-organization-authas",
 ];
 /// Ordinary message header names.
 const BASIC: &[&str] = &[
-    "from", "to", "cc", "subject", "date", "reply-to", "sender", "mime-version", "content-type",
-    "content-transfer-encoding", "in-reply-to", "references", "errors-to", "user-agent",
-    "envelope-to", "x-original-to", "importance", "x-priority",
+    "from",
+    "to",
+    "cc",
+    "subject",
+    "date",
+    "reply-to",
+    "sender",
+    "mime-version",
+    "content-type",
+    "content-transfer-encoding",
+    "in-reply-to",
+    "references",
+    "errors-to",
+    "user-agent",
+    "envelope-to",
+    "x-original-to",
+    "importance",
+    "x-priority",
 ];
 /// Delivery-status field names: a block made of these is report data, not a copy.
 const DSN: &[&str] = &[
-    "reporting-mta", "received-from-mta", "arrival-date", "final-recipient", "original-recipient",
-    "action", "status", "diagnostic-code", "remote-mta", "last-attempt-date", "will-retry-until",
-    "x-actual-recipient", "original-envelope-id", "dsn-gateway", "x-postfix-queue-id",
-    "x-postfix-sender", "x-display-name", "x-supplementary-info",
+    "reporting-mta",
+    "received-from-mta",
+    "arrival-date",
+    "final-recipient",
+    "original-recipient",
+    "action",
+    "status",
+    "diagnostic-code",
+    "remote-mta",
+    "last-attempt-date",
+    "will-retry-until",
+    "x-actual-recipient",
+    "original-envelope-id",
+    "dsn-gateway",
+    "x-postfix-queue-id",
+    "x-postfix-sender",
+    "x-display-name",
+    "x-supplementary-info",
 ];
 
 /// Words that, on a short line, announce a copy of the message below.
 const MARKERS: &[&str] = &[
-    "copy of the message", "copy of your message", "original message", "returned message",
-    "unsent message", "undelivered message", "message headers follow", "headers follow",
-    "message follows", "headers of the original", "original headers", "message header",
-    "your message reads", "included below", "rejected message", "message text follows",
-    "below this line", "original mail", "元のメッセージ", "原文", "original-message",
+    "copy of the message",
+    "copy of your message",
+    "original message",
+    "returned message",
+    "unsent message",
+    "undelivered message",
+    "message headers follow",
+    "headers follow",
+    "message follows",
+    "headers of the original",
+    "original headers",
+    "message header",
+    "your message reads",
+    "included below",
+    "rejected message",
+    "message text follows",
+    "below this line",
+    "original mail",
+    "元のメッセージ",
+    "原文",
+    "original-message",
     "undeliverable message",
 ];
 /// Words that say the copy is cut short.
-const TRUNCATED: &[&str] = &["only the first", "truncated", "has been shortened", "first part of"];
+const TRUNCATED: &[&str] = &[
+    "only the first",
+    "truncated",
+    "has been shortened",
+    "first part of",
+];
 
 /// A header block found in text.
 #[derive(Debug, Clone)]
@@ -143,7 +207,10 @@ pub fn find(text: &[u8], from: usize) -> Option<Found> {
 fn quote_prefix(line: &[u8]) -> Option<usize> {
     let n = match line.first()? {
         b'>' => 1 + usize::from(line.get(1) == Some(&b' ')),
-        b' ' | b'\t' => line.iter().take_while(|c| **c == b' ' || **c == b'\t').count(),
+        b' ' | b'\t' => line
+            .iter()
+            .take_while(|c| **c == b' ' || **c == b'\t')
+            .count(),
         _ => return None,
     };
     let rest = &line[n.min(line.len())..];
@@ -170,7 +237,10 @@ pub fn find_quoted(text: &[u8]) -> Option<Unquoted> {
             let block = headers::parse_block(&bytes, 0, bytes.len());
             let t = tally(&bytes, &block);
             if t.strong >= 1 && acceptable(&t, since_marker.is_some_and(|m| m <= MARKER_REACH)) {
-                return Some(Unquoted { bytes, truncated: false });
+                return Some(Unquoted {
+                    bytes,
+                    truncated: false,
+                });
             }
             continue;
         }
@@ -194,7 +264,8 @@ fn unquote(text: &[u8], from: usize, prefix: &[u8]) -> (Vec<u8>, usize) {
     for line in lines(text, from..text.len()) {
         let raw = &text[line.start..line.end];
         let eol = &text[line.end..line.next];
-        let blank = raw.iter().all(|c| c.is_ascii_whitespace()) || (quote && raw.iter().all(|c| *c == b'>' || c.is_ascii_whitespace()));
+        let blank = raw.iter().all(|c| c.is_ascii_whitespace())
+            || (quote && raw.iter().all(|c| *c == b'>' || c.is_ascii_whitespace()));
         if blank {
             blanks += 1;
             if blanks > 1 && !quote {
@@ -252,14 +323,21 @@ mod tests {
     fn indented_and_quoted_copies_are_unquoted() {
         let t = b"Original mail as follows:\n\n   Return-Path: <a@b>\n   Received: from x\n   \tby y\n   Subject: s\n\n   body\n";
         let u = find_quoted(t).unwrap();
-        assert_eq!(u.bytes, b"Return-Path: <a@b>\nReceived: from x\n\tby y\nSubject: s\n\nbody\n");
+        assert_eq!(
+            u.bytes,
+            b"Return-Path: <a@b>\nReceived: from x\n\tby y\nSubject: s\n\nbody\n"
+        );
         let q = b"> Received: from x by y\n> Message-ID: <1@y>\n> Subject: s\n>\n> body\n";
-        assert_eq!(find_quoted(q).unwrap().bytes, b"Received: from x by y\nMessage-ID: <1@y>\nSubject: s\n\nbody\n");
+        assert_eq!(
+            find_quoted(q).unwrap().bytes,
+            b"Received: from x by y\nMessage-ID: <1@y>\nSubject: s\n\nbody\n"
+        );
     }
 
     #[test]
     fn indented_summary_is_not_a_copy() {
-        let t = b"Message details:\n  Subject: Winner\n  Sent date: today\n  From: a@b\n  CC: none\n";
+        let t =
+            b"Message details:\n  Subject: Winner\n  Sent date: today\n  From: a@b\n  CC: none\n";
         assert!(find(t, 0).is_none());
         assert!(find_quoted(t).is_none());
     }

@@ -38,7 +38,10 @@ pub struct Part {
 impl Part {
     /// A parameter of the Content-Type, by lower-case name.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Visits this part and its descendants in document order.
@@ -63,7 +66,13 @@ pub fn parse(buf: &[u8]) -> Part {
     parse_part(buf, 0..buf.len(), 0, "text/plain", &mut budget)
 }
 
-fn parse_part(buf: &[u8], range: Range<usize>, depth: usize, default: &str, budget: &mut usize) -> Part {
+fn parse_part(
+    buf: &[u8],
+    range: Range<usize>,
+    depth: usize,
+    default: &str,
+    budget: &mut usize,
+) -> Part {
     let header = headers::parse_block(buf, range.start, range.end);
     let body = header.body.min(range.end)..range.end;
     let (ctype, params) = match header.get(buf, "content-type") {
@@ -75,11 +84,21 @@ fn parse_part(buf: &[u8], range: Range<usize>, depth: usize, default: &str, budg
         Some(v) if v.to_ascii_lowercase().contains("quoted") => Cte::QuotedPrintable,
         _ => Cte::Identity,
     };
-    let mut part = Part { header, body, ctype, params, cte, children: Vec::new(), truncated: false };
-    if part.ctype.starts_with("multipart/") && depth < MAX_DEPTH && *budget > 0 {
-        if let Some(boundary) = part.param("boundary").map(|b| b.as_bytes().to_vec()) {
-            split(buf, &mut part, &boundary, depth, budget);
-        }
+    let mut part = Part {
+        header,
+        body,
+        ctype,
+        params,
+        cte,
+        children: Vec::new(),
+        truncated: false,
+    };
+    if part.ctype.starts_with("multipart/")
+        && depth < MAX_DEPTH
+        && *budget > 0
+        && let Some(boundary) = part.param("boundary").map(|b| b.as_bytes().to_vec())
+    {
+        split(buf, &mut part, &boundary, depth, budget);
     }
     part
 }
@@ -88,7 +107,11 @@ fn split(buf: &[u8], part: &mut Part, boundary: &[u8], depth: usize, budget: &mu
     if boundary.is_empty() {
         return;
     }
-    let child_default = if part.ctype == "multipart/digest" { "message/rfc822" } else { "text/plain" };
+    let child_default = if part.ctype == "multipart/digest" {
+        "message/rfc822"
+    } else {
+        "text/plain"
+    };
     let (ranges, closed) = delimit(buf, part.body.clone(), boundary);
     part.truncated = !closed;
     for r in ranges {
@@ -96,7 +119,8 @@ fn split(buf: &[u8], part: &mut Part, boundary: &[u8], depth: usize, budget: &mu
             break;
         }
         *budget -= 1;
-        part.children.push(parse_part(buf, r, depth + 1, child_default, budget));
+        part.children
+            .push(parse_part(buf, r, depth + 1, child_default, budget));
     }
 }
 
@@ -118,7 +142,11 @@ pub fn delimit(buf: &[u8], range: Range<usize>, boundary: &[u8]) -> (Vec<Range<u
         }
         let after = &hay[pos..];
         let close = after.starts_with(b"--");
-        let rest_ok = after.iter().skip(if close { 2 } else { 0 }).take_while(|c| !matches!(c, b'\n' | b'\r')).all(|c| c.is_ascii_whitespace());
+        let rest_ok = after
+            .iter()
+            .skip(if close { 2 } else { 0 })
+            .take_while(|c| !matches!(c, b'\n' | b'\r'))
+            .all(|c| c.is_ascii_whitespace());
         if !rest_ok && !close {
             continue;
         }
@@ -156,33 +184,41 @@ fn strip_eol_before(buf: &[u8], at: usize, floor: usize) -> usize {
 pub fn content_type(value: &str) -> (String, Vec<(String, String)>) {
     let mut items = split_params(value).into_iter();
     let ctype = items.next().unwrap_or_default().trim().to_ascii_lowercase();
-    let ctype = if ctype.contains('/') { ctype.replace(char::is_whitespace, "") } else { "text/plain".to_string() };
+    let ctype = if ctype.contains('/') {
+        ctype.replace(char::is_whitespace, "")
+    } else {
+        "text/plain".to_string()
+    };
     let params = items
         .filter_map(|p| {
             let (n, v) = p.split_once('=')?;
             let v = v.trim();
-            let v = v.strip_prefix('"').map_or(v, |v| v.strip_suffix('"').unwrap_or(v));
-            Some((n.trim().trim_end_matches('*').to_ascii_lowercase(), v.to_string()))
+            let v = v
+                .strip_prefix('"')
+                .map_or(v, |v| v.strip_suffix('"').unwrap_or(v));
+            Some((
+                n.trim().trim_end_matches('*').to_ascii_lowercase(),
+                v.to_string(),
+            ))
         })
         .collect();
     (ctype, params)
 }
 
 fn split_params(value: &str) -> Vec<String> {
-    let mut out = vec![String::new()];
+    let mut out = Vec::new();
+    let mut cur = String::new();
     let mut quoted = false;
     for c in value.chars() {
         match c {
-            '"' => {
-                quoted = !quoted;
-                out.last_mut().map(|s| s.push(c));
-            }
-            ';' if !quoted => out.push(String::new()),
+            ';' if !quoted => out.push(std::mem::take(&mut cur)),
             _ => {
-                out.last_mut().map(|s| s.push(c));
+                quoted ^= c == '"';
+                cur.push(c);
             }
         }
     }
+    out.push(cur);
     out
 }
 
@@ -237,12 +273,18 @@ pub fn quoted_printable(input: &[u8]) -> Vec<u8> {
             continue;
         }
         let rest = &input[i + 1..];
-        let ws = rest.iter().take_while(|c| **c == b' ' || **c == b'\t').count();
+        let ws = rest
+            .iter()
+            .take_while(|c| **c == b' ' || **c == b'\t')
+            .count();
         match rest.get(ws) {
             Some(b'\r') if rest.get(ws + 1) == Some(&b'\n') => i += ws + 3,
             Some(b'\n') | Some(b'\r') => i += ws + 2,
             None if ws == 0 => i += 1,
-            _ => match (rest.first().and_then(|h| hex(*h)), rest.get(1).and_then(|h| hex(*h))) {
+            _ => match (
+                rest.first().and_then(|h| hex(*h)),
+                rest.get(1).and_then(|h| hex(*h)),
+            ) {
                 (Some(a), Some(b)) => {
                     out.push((a << 4) | b);
                     i += 3;

@@ -107,6 +107,8 @@ pub struct BounceReport {
 pub const MAX_REPORT_DEPTH: u32 = 8;
 /// Report text examined for classification, in bytes.
 const TEXT_LIMIT: usize = 64 * 1024;
+/// Bytes of one header value looked at for classification.
+const VALUE_LIMIT: usize = 8 * 1024;
 /// Header bytes handed to `mail-parser` for decoded values.
 const HEADER_LIMIT: usize = 256 * 1024;
 
@@ -119,8 +121,12 @@ pub fn decode(bytes: &[u8]) -> BounceReport {
     let kind = classify::kind(&view.evidence(&tree, &dsn, found.is_some()));
     let original = match kind {
         Kind::Bounce | Kind::Delay | Kind::FeedbackReport => found.map(|c| descend(bytes, c)),
-        Kind::Autoreply | Kind::Challenge => carve::carve(bytes, &tree, false).map(|c| descend(bytes, c)),
-        Kind::NotABounce if view.filter_wrapper(&tree) => carve::carve(bytes, &tree, false).map(|c| finish(c, 1)),
+        Kind::Autoreply | Kind::Challenge => {
+            carve::carve(bytes, &tree, false).map(|c| descend(bytes, c))
+        }
+        Kind::NotABounce if view.filter_wrapper(&tree) => {
+            carve::carve(bytes, &tree, false).map(|c| finish(c, 1))
+        }
         Kind::NotABounce => None,
     };
     let mut recipients = dsn.recipients;
@@ -128,9 +134,14 @@ pub fn decode(bytes: &[u8]) -> BounceReport {
         recipients = prose_recipients(&view, bytes, &tree, original.as_ref());
     }
     let status = recipients.iter().find_map(|r| r.status.clone());
-    let diagnostic = recipients.iter().find_map(|r| r.diagnostic.clone()).or_else(|| {
-        matches!(kind, Kind::Bounce | Kind::Delay).then(|| mta::diagnostic(&view.report_text(original.as_ref()))).flatten()
-    });
+    let diagnostic = recipients
+        .iter()
+        .find_map(|r| r.diagnostic.clone())
+        .or_else(|| {
+            matches!(kind, Kind::Bounce | Kind::Delay)
+                .then(|| mta::diagnostic(&view.report_text(original.as_ref())))
+                .flatten()
+        });
     let mta = match kind {
         Kind::Bounce | Kind::Delay | Kind::FeedbackReport => mta::family(
             view.from_address.as_deref().unwrap_or(""),
@@ -184,12 +195,20 @@ fn finish(c: carve::Carved, depth: u32) -> Original {
     let block = headers::parse_block(&c.bytes, 0, c.bytes.len());
     let head = &c.bytes[..block.end.min(HEADER_LIMIT)];
     let parsed = mail_parser::MessageParser::new().parse_headers(head);
-    let from = parsed.as_ref().and_then(|m| m.from()).and_then(|a| a.first()).and_then(|a| a.address()).map(str::to_string);
+    let from = parsed
+        .as_ref()
+        .and_then(|m| m.from())
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .map(str::to_string);
     Original {
         sha256: crate::hash::sha256_hex(&c.bytes),
         message_id: block.text(&c.bytes, "message-id"),
         from: from.or_else(|| block.text(&c.bytes, "from")),
-        subject: parsed.as_ref().and_then(|m| m.subject()).map(str::to_string),
+        subject: parsed
+            .as_ref()
+            .and_then(|m| m.subject())
+            .map(str::to_string),
         date: block.text(&c.bytes, "date"),
         range: c.range,
         completeness: c.completeness,
@@ -219,21 +238,40 @@ impl View {
         let headers: Vec<(String, String)> = block
             .fields
             .iter()
-            .map(|f| (String::from_utf8_lossy(&bytes[f.name.clone()]).to_ascii_lowercase(), headers::unfold(&bytes[f.value.clone()]).to_lowercase()))
+            .map(|f| {
+                let value = &bytes[f.value.start..f.value.end.min(f.value.start + VALUE_LIMIT)];
+                (
+                    String::from_utf8_lossy(&bytes[f.name.clone()]).to_ascii_lowercase(),
+                    headers::unfold(value).to_lowercase(),
+                )
+            })
             .collect();
-        let head = &bytes[block.start.min(bytes.len())..block.end.min(block.start + HEADER_LIMIT).min(bytes.len())];
+        let head = &bytes[block.start.min(bytes.len())
+            ..block.end.min(block.start + HEADER_LIMIT).min(bytes.len())];
         let parsed = mail_parser::MessageParser::new().parse_headers(head);
-        let from = parsed.as_ref().and_then(|m| m.from()).and_then(|a| a.first());
+        let from = parsed
+            .as_ref()
+            .and_then(|m| m.from())
+            .and_then(|a| a.first());
         let from_address = from.and_then(|a| a.address()).map(str::to_string);
         let from_text = match from {
-            Some(a) => format!("{} <{}>", a.name().unwrap_or(""), a.address().unwrap_or("")).to_lowercase(),
+            Some(a) => {
+                format!("{} <{}>", a.name().unwrap_or(""), a.address().unwrap_or("")).to_lowercase()
+            }
             None => block.text(bytes, "from").unwrap_or_default().to_lowercase(),
         };
         let raw_text = report_text(bytes, tree);
         View {
-            header_text: headers.iter().map(|(n, v)| format!("{n}: {v}\n")).collect::<String>(),
+            header_text: headers
+                .iter()
+                .map(|(n, v)| format!("{n}: {v}\n"))
+                .collect::<String>(),
             headers,
-            subject: parsed.as_ref().and_then(|m| m.subject()).map(str::to_string).or_else(|| block.text(bytes, "subject")),
+            subject: parsed
+                .as_ref()
+                .and_then(|m| m.subject())
+                .map(str::to_string)
+                .or_else(|| block.text(bytes, "subject")),
             from_address,
             from_text,
             in_reply_to: block.text(bytes, "in-reply-to").map(|v| first_id(&v)),
@@ -242,11 +280,21 @@ impl View {
         }
     }
 
-    fn evidence<'a>(&'a self, tree: &'a Part, dsn: &'a dsn::Dsn, carved: bool) -> classify::Evidence<'a> {
+    fn evidence<'a>(
+        &'a self,
+        tree: &'a Part,
+        dsn: &'a dsn::Dsn,
+        carved: bool,
+    ) -> classify::Evidence<'a> {
         classify::Evidence {
-            ctype: &tree.ctype,
-            report_type: tree.param("report-type").map(|v| v.trim().to_ascii_lowercase()),
-            part_types: tree.flatten().into_iter().map(|p| p.ctype.as_str()).collect(),
+            report_type: tree
+                .param("report-type")
+                .map(|v| v.trim().to_ascii_lowercase()),
+            part_types: tree
+                .flatten()
+                .into_iter()
+                .map(|p| p.ctype.as_str())
+                .collect(),
             headers: self.headers.clone(),
             subject: self.subject.clone().unwrap_or_default().to_lowercase(),
             from: self.from_text.clone(),
@@ -258,9 +306,18 @@ impl View {
 
     /// A content filter's wrapper around the spam (SpamAssassin `report_safe`).
     fn filter_wrapper(&self, tree: &Part) -> bool {
-        let flagged = self.headers.iter().any(|(n, v)| (n == "x-spam-flag" || n == "x-spam-status") && v.starts_with("yes"));
-        let wording = self.text.contains("spam detection software") || self.text.contains("identified this incoming email as possible spam");
-        let typed = tree.flatten().iter().any(|p| p.param("x-spam-type").is_some_and(|v| v.eq_ignore_ascii_case("original")));
+        let flagged = self
+            .headers
+            .iter()
+            .any(|(n, v)| (n == "x-spam-flag" || n == "x-spam-status") && v.starts_with("yes"));
+        let wording = self.text.contains("spam detection software")
+            || self
+                .text
+                .contains("identified this incoming email as possible spam");
+        let typed = tree.flatten().iter().any(|p| {
+            p.param("x-spam-type")
+                .is_some_and(|v| v.eq_ignore_ascii_case("original"))
+        });
         typed || (flagged || wording) && tree.flatten().iter().any(|p| p.ctype == "message/rfc822")
     }
 
@@ -269,7 +326,10 @@ impl View {
         let cut = original
             .filter(|o| o.carrier == "inline")
             .and_then(|o| o.bytes.get(..o.bytes.len().min(64)))
-            .and_then(|start| self.raw_text.find(String::from_utf8_lossy(start).as_ref()));
+            .and_then(|start| {
+                self.raw_text
+                    .find(normalise_eol(&String::from_utf8_lossy(start)).as_str())
+            });
         self.raw_text[..cut.unwrap_or(self.raw_text.len())].to_string()
     }
 }
@@ -281,7 +341,8 @@ fn report_text(bytes: &[u8], tree: &Part) -> String {
         if out.len() >= TEXT_LIMIT {
             break;
         }
-        let texty = (p.ctype.starts_with("text/") && !p.ctype.contains("rfc822")) || p.ctype.starts_with("multipart/");
+        let texty = (p.ctype.starts_with("text/") && !p.ctype.contains("rfc822"))
+            || p.ctype.starts_with("multipart/");
         if !p.children.is_empty() || !texty {
             continue;
         }
@@ -291,7 +352,12 @@ fn report_text(bytes: &[u8], tree: &Part) -> String {
             .param("charset")
             .and_then(|c| mail_parser::decoders::charsets::map::charset_decoder(c.as_bytes()))
             .map_or_else(|| String::from_utf8_lossy(&raw).into_owned(), |d| d(&raw));
-        let text = if p.ctype == "text/html" { mail_parser::decoders::html::html_to_text(&text) } else { text };
+        let text = if p.ctype == "text/html" {
+            mail_parser::decoders::html::html_to_text(&text)
+        } else {
+            text
+        };
+        let text = normalise_eol(&text);
         let room = TEXT_LIMIT.saturating_sub(out.len());
         let cut = text.char_indices().nth(room).map_or(text.len(), |(i, _)| i);
         out.push_str(&text[..cut]);
@@ -302,7 +368,9 @@ fn report_text(bytes: &[u8], tree: &Part) -> String {
 
 /// Delivery-status fields: from a delivery-status part, else written inline in the text.
 fn read_dsn(bytes: &[u8], tree: &Part, text: &str) -> dsn::Dsn {
-    let part = tree.flatten().into_iter().find(|p| p.ctype == "message/delivery-status" || p.ctype == "message/global-delivery-status");
+    let part = tree.flatten().into_iter().find(|p| {
+        p.ctype == "message/delivery-status" || p.ctype == "message/global-delivery-status"
+    });
     match part {
         Some(p) => dsn::parse(&mime::decode(&bytes[p.body.clone()], p.cte)),
         None => dsn::parse(text.as_bytes()),
@@ -310,22 +378,43 @@ fn read_dsn(bytes: &[u8], tree: &Part, text: &str) -> dsn::Dsn {
 }
 
 /// Failed recipients of a bounce that states them in prose.
-fn prose_recipients(view: &View, bytes: &[u8], tree: &Part, original: Option<&Original>) -> Vec<RecipientStatus> {
-    if let Some((_, v)) = view.headers.iter().find(|(n, _)| n == "x-failed-recipients") {
+fn prose_recipients(
+    view: &View,
+    bytes: &[u8],
+    tree: &Part,
+    original: Option<&Original>,
+) -> Vec<RecipientStatus> {
+    if let Some((_, v)) = view
+        .headers
+        .iter()
+        .find(|(n, _)| n == "x-failed-recipients")
+    {
         let mut r = mta::failed_recipients(v);
         let prose = mta::prose_recipients(&view.report_text(original), &[]);
         for rec in &mut r {
-            rec.diagnostic = prose.iter().find(|p| p.final_recipient == rec.final_recipient).and_then(|p| p.diagnostic.clone());
+            rec.diagnostic = prose
+                .iter()
+                .find(|p| p.final_recipient == rec.final_recipient)
+                .and_then(|p| p.diagnostic.clone());
         }
         return r;
     }
     let exclude: Vec<String> = ["to", "from"]
         .iter()
         .filter_map(|h| tree.header.text(bytes, h))
-        .flat_map(|v| v.split([',', '<', '>', ' ']).map(str::to_string).collect::<Vec<_>>())
+        .flat_map(|v| {
+            v.split([',', '<', '>', ' '])
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
         .filter(|a| a.contains('@'))
         .collect();
     mta::prose_recipients(&view.report_text(original), &exclude)
+}
+
+/// Report text with LF line ends (CRLF and CR-only input read alike).
+fn normalise_eol(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n")
 }
 
 /// The first `<id>` in a header value, or the value itself.
