@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use blowback::bounce::{self, BounceReport, Kind};
+use blowback::bounce::{self, BounceReport, Completeness, Kind};
 use serde_json::Value;
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/corpus");
@@ -25,6 +25,7 @@ struct Truth {
     kind: Option<String>,
     has_original: bool,
     message_id: Option<Option<String>>,
+    body_present: Option<bool>,
 }
 
 fn labels(file: &str, prefix: &str, into: &mut BTreeMap<String, Truth>) {
@@ -39,6 +40,7 @@ fn labels(file: &str, prefix: &str, into: &mut BTreeMap<String, Truth>) {
         t.kind = v["kind"].as_str().map(str::to_string);
         t.has_original = v["has_original"].as_bool().unwrap_or(false);
         t.message_id = Some(v["original_message_id"].as_str().map(str::to_string));
+        t.body_present = v["original_body_present"].as_bool();
     }
 }
 
@@ -117,6 +119,7 @@ fn corpus_figures() {
     let (mut kinds_labelled, mut kinds_ok) = (0, 0);
     let (mut class_n, mut class_ok) = (0, 0);
     let (mut ids_n, mut ids_ok) = (0, 0);
+    let (mut body_n, mut body_ok) = (0, 0);
     let mut misses = Vec::new();
     let mut seen = 0;
     for path in &files {
@@ -164,6 +167,18 @@ fn corpus_figures() {
                 ));
             }
         }
+        if let (Some(want), Some(o)) = (t.body_present.filter(|_| t.has_original), &r.original) {
+            body_n += 1;
+            let have = o.completeness != Completeness::HeadersOnly;
+            if have == want {
+                body_ok += 1;
+            } else {
+                misses.push(format!(
+                    "completeness {name}: label body_present={want}, got {:?}",
+                    o.completeness
+                ));
+            }
+        }
         if let Some(want) = t
             .message_id
             .as_ref()
@@ -196,12 +211,16 @@ fn corpus_figures() {
     );
     println!("kind by file class:   {class_ok}/{class_n} unlabelled sisimai files");
     println!("message-id agreement: {ids_ok}/{ids_n}");
+    println!(
+        "body present agrees:  {body_ok}/{body_n} (headers_only <-> original_body_present false)"
+    );
     for m in &misses {
         println!("  {m}");
     }
     assert!(rate >= CARVE_BAR, "carve rate {rate:.3} below {CARVE_BAR}");
     assert_eq!(kinds_ok, kinds_labelled, "kind disagreements");
     assert_eq!(ids_ok, ids_n, "message-id disagreements");
+    assert_eq!(body_ok, body_n, "completeness disagreements");
 }
 
 /// A verbatim range must point at exactly the carved bytes.

@@ -447,3 +447,77 @@ fn corpus_line_ending_variants_agree() {
         }
     }
 }
+
+#[test]
+fn base64_message_part_is_decoded() {
+    let b64 = {
+        // Standard base64 without a dependency.
+        const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for (i, c) in ORIGINAL.as_bytes().chunks(3).enumerate() {
+            let n = (u32::from(c[0]) << 16)
+                | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+                | u32::from(*c.get(2).unwrap_or(&0));
+            for k in 0..4 {
+                out.push(if k <= c.len() {
+                    T[(n >> (18 - 6 * k)) as usize & 63] as char
+                } else {
+                    '='
+                });
+            }
+            if i % 19 == 18 {
+                out.push('\n');
+            }
+        }
+        out
+    };
+    let m = dsn("failed", "5.1.1 (user unknown)", "Undelivered")
+        .replace(
+            "Content-Type: message/rfc822\n",
+            "Content-Type: message/rfc822\nContent-Transfer-Encoding: base64\n",
+        )
+        .replace(ORIGINAL, &b64);
+    let r = decode(m.as_bytes());
+    assert_eq!(r.status.as_deref(), Some("5.1.1"));
+    assert_eq!(
+        r.recipients[0].status.as_deref(),
+        Some("5.1.1 (user unknown)")
+    );
+    let o = r.original.unwrap();
+    assert_eq!(o.range, None);
+    assert_eq!(o.bytes, ORIGINAL.as_bytes());
+}
+
+#[test]
+fn bounce_subjects_in_several_languages() {
+    for s in [
+        "Unzustellbar: Cheap pills",
+        "Non remis : Cheap pills",
+        "No se puede entregar: Cheap pills",
+        "Non recapitabile: Cheap pills",
+        "Onbestelbaar: Cheap pills",
+        "Niedostarczalne: Cheap pills",
+    ] {
+        let m = format!(
+            "From: postmaster@bouncer.example\nSubject: {s}\n\nDelivery failed.\n\n{ORIGINAL}"
+        );
+        let r = decode(m.as_bytes());
+        assert_eq!(r.kind, Kind::Bounce, "{s}");
+        assert_eq!(
+            r.original.unwrap().message_id.as_deref(),
+            Some("<spam-1@bot.example>"),
+            "{s}"
+        );
+    }
+}
+
+#[test]
+fn feedback_fields_without_report_structure() {
+    let m = format!(
+        "From: staff@hotmail.example\nSubject: complaint about message\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"F\"\n\n\
+--F\nContent-Type: text/plain\n\nFeedback-Type: abuse\nUser-Agent: SomeFBL/1.0\nVersion: 0.1\n\n--F\nContent-Type: message/rfc822\n\n{ORIGINAL}\n--F--\n"
+    );
+    let r = decode(m.as_bytes());
+    assert_eq!(r.kind, Kind::FeedbackReport);
+    assert!(r.original.is_some());
+}

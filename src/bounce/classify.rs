@@ -369,6 +369,9 @@ pub fn kind(ev: &Evidence) -> Kind {
     {
         return Kind::FeedbackReport;
     }
+    if arf_fields(ev) {
+        return Kind::FeedbackReport;
+    }
     if ev.report_type.as_deref() == Some("disposition-notification")
         || ev.has_part("message/disposition-notification")
     {
@@ -391,6 +394,17 @@ pub fn kind(ev: &Evidence) -> Kind {
         return bounce_or_delay(ev);
     }
     Kind::NotABounce
+}
+
+/// ARF fields written without the RFC 5965 structure (older feedback loops).
+fn arf_fields(ev: &Evidence) -> bool {
+    let lines = || ev.text.lines().map(str::trim_start);
+    lines().any(|l| l.starts_with("feedback-type:"))
+        && lines().any(|l| l.starts_with("user-agent:") || l.starts_with("version:"))
+        && ev
+            .part_types
+            .iter()
+            .any(|t| t.starts_with("message/") || *t == "text/rfc822-headers")
 }
 
 fn by_dsn(ev: &Evidence) -> Option<Kind> {

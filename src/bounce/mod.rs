@@ -95,7 +95,7 @@ pub struct BounceReport {
     pub original: Option<Original>,
     /// The bounce's own subject, decoded.
     pub subject: Option<String>,
-    /// The first recipient's status code (`5.1.1`), if stated.
+    /// The first recipient's status code (`5.1.1`, bare), if stated.
     pub status: Option<String>,
     /// The first diagnostic the report states (DSN `Diagnostic-Code` or the MTA's prose).
     pub diagnostic: Option<String>,
@@ -133,7 +133,9 @@ pub fn decode(bytes: &[u8]) -> BounceReport {
     if recipients.is_empty() && matches!(kind, Kind::Bounce | Kind::Delay) {
         recipients = prose_recipients(&view, bytes, &tree, original.as_ref());
     }
-    let status = recipients.iter().find_map(|r| r.status.clone());
+    let status = recipients
+        .iter()
+        .find_map(|r| r.status.as_deref().and_then(status_code));
     let diagnostic = recipients
         .iter()
         .find_map(|r| r.diagnostic.clone())
@@ -410,6 +412,20 @@ fn prose_recipients(
         .filter(|a| a.contains('@'))
         .collect();
     mta::prose_recipients(&view.report_text(original), &exclude)
+}
+
+/// The `class.subject.detail` code at the start of a Status value (`5.1.1 (user
+/// unknown)` gives `5.1.1`).
+fn status_code(status: &str) -> Option<String> {
+    let code = status
+        .trim()
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .next()?;
+    let parts: Vec<&str> = code.split('.').collect();
+    let ok = parts.len() == 3
+        && parts.iter().all(|p| !p.is_empty() && p.len() <= 3)
+        && matches!(parts[0], "2" | "4" | "5");
+    ok.then(|| code.to_string())
 }
 
 /// Report text with LF line ends (CRLF and CR-only input read alike).
