@@ -521,3 +521,18 @@ fn feedback_fields_without_report_structure() {
     assert_eq!(r.kind, Kind::FeedbackReport);
     assert!(r.original.is_some());
 }
+
+#[test]
+fn phishing_dressed_as_a_bounce_is_not_a_bounce() {
+    for from in [
+        "\"Mail Delivery System\" <noreply@lure.example>",
+        "MAILER-DAEMON@lure.example",
+    ] {
+        let m = format!(
+            "From: {from}\nReturn-Path: <bulk@lure.example>\nSubject: Undelivered messages: 5 pending\nMIME-Version: 1.0\n\
+Content-Type: text/html; charset=utf-8\n\n<p>5 messages could not be delivered to your mailbox. \
+<a href=\"http://lure.example/login\">Release them</a></p>\n"
+        );
+        assert_eq!(decode(m.as_bytes()).kind, Kind::NotABounce, "{from}");
+    }
+}

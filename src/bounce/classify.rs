@@ -384,13 +384,14 @@ pub fn kind(ev: &Evidence) -> Kind {
         return Kind::Challenge;
     }
     let score = bounce_score(ev);
-    if score >= 4 && sender_signal(ev) {
+    let lure = html_only_lure(ev);
+    if score >= 4 && sender_signal(ev) && !lure {
         return bounce_or_delay(ev);
     }
     if autoreply(ev) {
         return Kind::Autoreply;
     }
-    if score >= 5 {
+    if score >= 6 && !lure {
         return bounce_or_delay(ev);
     }
     Kind::NotABounce
@@ -450,14 +451,22 @@ fn null_sender(ev: &Evidence) -> bool {
     })
 }
 
+/// The sender's local part is a mail system's (MAILER-DAEMON, postmaster, ...).
 fn daemon_sender(ev: &Evidence) -> bool {
     let local = ev.from.rsplit_once('@').map_or("", |(l, _)| l);
     let local = local.rsplit(['<', ' ', '"']).next().unwrap_or(local);
     SENDER_LOCALS.iter().any(|l| {
         local == *l || local.starts_with(&format!("{l}-")) || local.ends_with(&format!("-{l}"))
-    }) || any(&ev.from, SENDER_NAMES)
+    })
 }
 
+/// Only the display name claims a mail system ("Mail Delivery System" <noreply@...>):
+/// weak, since phishing copies it.
+fn daemon_name(ev: &Evidence) -> bool {
+    any(&ev.from, SENDER_NAMES)
+}
+
+/// Evidence that the message came from a mail system rather than a person or a spammer.
 fn sender_signal(ev: &Evidence) -> bool {
     daemon_sender(ev) || null_sender(ev) || ev.header("x-failed-recipients").is_some() || ev.carved
 }
@@ -465,12 +474,24 @@ fn sender_signal(ev: &Evidence) -> bool {
 fn bounce_score(ev: &Evidence) -> i32 {
     let mut s = 0;
     s += 2 * i32::from(daemon_sender(ev));
+    s += i32::from(daemon_name(ev) && !daemon_sender(ev));
     s += i32::from(null_sender(ev));
     s += 3 * i32::from(ev.header("x-failed-recipients").is_some());
     s += 2 * i32::from(any(&ev.subject, BOUNCE_SUBJECT));
     s += 2 * i32::from(any(&ev.text, BOUNCE_TEXT));
     s += 2 * i32::from(ev.carved);
     s
+}
+
+/// HTML without any plain-text part, no copy, no DSN: how phishing dressed as a bounce
+/// looks ("undelivered messages pending"), not how mail systems write reports.
+fn html_only_lure(ev: &Evidence) -> bool {
+    let html = ev.part_types.contains(&"text/html");
+    let plain = ev.part_types.iter().any(|t| *t == "text/plain");
+    html && !plain
+        && !ev.carved
+        && ev.dsn.recipients.is_empty()
+        && ev.header("x-failed-recipients").is_none()
 }
 
 fn autoreply(ev: &Evidence) -> bool {

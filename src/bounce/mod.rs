@@ -120,10 +120,8 @@ pub fn decode(bytes: &[u8]) -> BounceReport {
     let found = carve::carve(bytes, &tree, true);
     let kind = classify::kind(&view.evidence(&tree, &dsn, found.is_some()));
     let original = match kind {
-        Kind::Bounce | Kind::Delay | Kind::FeedbackReport => found.map(|c| descend(bytes, c)),
-        Kind::Autoreply | Kind::Challenge => {
-            carve::carve(bytes, &tree, false).map(|c| descend(bytes, c))
-        }
+        Kind::Bounce | Kind::Delay | Kind::FeedbackReport => found.map(descend),
+        Kind::Autoreply | Kind::Challenge => carve::carve(bytes, &tree, false).map(descend),
         Kind::NotABounce if view.filter_wrapper(&tree) => {
             carve::carve(bytes, &tree, false).map(|c| finish(c, 1))
         }
@@ -169,7 +167,7 @@ pub fn decode(bytes: &[u8]) -> BounceReport {
 
 /// Follows bounces of bounces: while M is itself a delivery report carrying a copy,
 /// carve again inside it (at most `MAX_REPORT_DEPTH` levels).
-fn descend(input: &[u8], first: carve::Carved) -> Original {
+fn descend(first: carve::Carved) -> Original {
     let mut cur = first;
     let mut depth = 1;
     while depth < MAX_REPORT_DEPTH {
@@ -188,7 +186,6 @@ fn descend(input: &[u8], first: carve::Carved) -> Original {
         cur = inner;
         depth += 1;
     }
-    let _ = input;
     finish(cur, depth)
 }
 
