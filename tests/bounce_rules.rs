@@ -536,3 +536,16 @@ Content-Type: text/html; charset=utf-8\n\n<p>5 messages could not be delivered t
         assert_eq!(decode(m.as_bytes()).kind, Kind::NotABounce, "{from}");
     }
 }
+
+#[test]
+fn eml_attachment_is_a_message_carrier() {
+    let m = dsn("failed", "5.1.1", "Undeliverable").replace(
+        "Content-Type: message/rfc822\n",
+        "Content-Type: application/octet-stream; name=\"original.eml\"\nContent-Disposition: attachment; filename=\"original.eml\"\n",
+    );
+    let r = decode(m.as_bytes());
+    let o = r.original.as_ref().unwrap();
+    assert_eq!(o.carrier, "attachment");
+    assert_eq!(o.message_id.as_deref(), Some("<spam-1@bot.example>"));
+    assert_verbatim(m.as_bytes(), &r);
+}

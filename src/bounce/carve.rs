@@ -42,7 +42,18 @@ pub fn carve(buf: &[u8], tree: &Part, inline_ok: bool) -> Option<Carved> {
             .filter(|p| types.contains(&p.ctype.as_str()) && !std::ptr::eq(**p, tree))
             .find_map(|p| whole_part(buf, p))
     };
+    let eml = || {
+        parts
+            .iter()
+            .filter(|p| p.children.is_empty() && eml_attachment(buf, p))
+            .find_map(|p| whole_part(buf, p))
+            .map(|c| Carved {
+                carrier: "attachment".into(),
+                ..c
+            })
+    };
     embedded(MESSAGE_TYPES)
+        .or_else(eml)
         .or_else(|| {
             embedded(HEADER_TYPES).map(|c| Carved {
                 carrier: "text/rfc822-headers".into(),
@@ -55,6 +66,21 @@ pub fn carve(buf: &[u8], tree: &Part, inline_ok: bool) -> Option<Carved> {
             } else {
                 None
             }
+        })
+}
+
+/// A saved message attached under another type (`application/octet-stream`,
+/// `text/plain`) with a `.eml` file name.
+fn eml_attachment(buf: &[u8], p: &Part) -> bool {
+    let named = |v: &str| {
+        v.to_ascii_lowercase()
+            .trim_end_matches(['"', ' '])
+            .ends_with(".eml")
+    };
+    p.param("name").is_some_and(named)
+        || p.header.text(buf, "content-disposition").is_some_and(|d| {
+            d.split(';')
+                .any(|x| x.trim().to_ascii_lowercase().starts_with("filename") && named(x))
         })
 }
 

@@ -73,6 +73,8 @@ const DSN: &[&str] = &[
 
 /// Words that, on a short line, announce a copy of the message below.
 const MARKERS: &[&str] = &[
+    "header of the original",
+    "original header",
     "copy of the message",
     "copy of your message",
     "original message",
@@ -147,7 +149,7 @@ fn tally(text: &[u8], block: &Block) -> Tally {
 
 fn acceptable(t: &Tally, marked: bool) -> bool {
     let msg = t.strong + t.basic;
-    if t.dsn * 2 >= msg + t.other || msg == 0 {
+    if t.dsn > msg + t.other || msg == 0 {
         return false;
     }
     if marked {
@@ -169,6 +171,19 @@ fn is_marker(line: &str) -> bool {
 /// Lines after a marker within which a weaker block is still accepted.
 const MARKER_REACH: usize = 12;
 
+/// Where the copy starts inside an accepted block: after any leading delivery-status
+/// fields that the report wrote right above the copy without a blank line.
+fn skip_report_fields(text: &[u8], block: &Block) -> usize {
+    block
+        .fields
+        .iter()
+        .find(|f| {
+            let n = String::from_utf8_lossy(&text[f.name.clone()]).to_ascii_lowercase();
+            !(DSN.contains(&n.as_str()) || n.starts_with("x-postfix"))
+        })
+        .map_or(block.start, |f| f.name.start)
+}
+
 /// Finds the first copied header block in `text[from..]`.
 pub fn find(text: &[u8], from: usize) -> Option<Found> {
     let mut since_marker: Option<usize> = None;
@@ -183,6 +198,8 @@ pub fn find(text: &[u8], from: usize) -> Option<Found> {
             let block = headers::parse_block(text, line.start, text.len());
             let marked = since_marker.is_some_and(|n| n <= MARKER_REACH);
             if acceptable(&tally(text, &block), marked) {
+                let start = skip_report_fields(text, &block);
+                let block = headers::parse_block(text, start, text.len());
                 return Some(Found { block, truncated });
             }
             skip_to = block.end.max(line.next);
@@ -340,6 +357,12 @@ mod tests {
             b"Message details:\n  Subject: Winner\n  Sent date: today\n  From: a@b\n  CC: none\n";
         assert!(find(t, 0).is_none());
         assert!(find_quoted(t).is_none());
+    }
+
+    #[test]
+    fn report_fields_right_above_the_copy_are_left_out() {
+        let t = b"Action: failed\nStatus: 5.1.1\nReceived: from a by b\nMessage-ID: <1@b>\nSubject: s\n\nbody\n";
+        assert_eq!(start_of(t).as_deref(), Some("Received: from a by b"));
     }
 
     #[test]
