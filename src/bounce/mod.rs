@@ -4,8 +4,22 @@
 //!
 //! `mail_parser::Message` borrows the input bytes, so it never leaves this module:
 //! everything returned is plain owned data.
+//!
+//! Files by verb: `mime` splits the structure with byte offsets, `headers` reads header
+//! blocks, `dsn` reads RFC 3464 fields, `mta` names the bounce format and reads prose
+//! bounces, `classify` decides the kind, `carve` and `inline` find M.
 
 use serde::Serialize;
+
+mod carve;
+mod classify;
+mod dsn;
+mod headers;
+mod inline;
+mod mime;
+mod mta;
+
+pub use mime::MAX_DEPTH as MAX_MIME_DEPTH;
 
 /// What kind of message this is, as in the `analyze` output contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -79,18 +93,349 @@ pub struct BounceReport {
     /// The bounce's own sender address (often `MAILER-DAEMON@host`).
     pub bounce_from: Option<String>,
     pub original: Option<Original>,
+    /// The bounce's own subject, decoded.
+    pub subject: Option<String>,
+    /// The first recipient's status code (`5.1.1`, bare), if stated.
+    pub status: Option<String>,
+    /// The first diagnostic the report states (DSN `Diagnostic-Code` or the MTA's prose).
+    pub diagnostic: Option<String>,
+    /// `In-Reply-To` of the report (for an auto-reply: the message it answers), as written.
+    pub in_reply_to: Option<String>,
 }
+
+/// How many reports deep carving descends (bounce of a bounce of ...).
+pub const MAX_REPORT_DEPTH: u32 = 8;
+/// Report text examined for classification, in bytes.
+const TEXT_LIMIT: usize = 64 * 1024;
+/// Bytes of one header value looked at for classification.
+const VALUE_LIMIT: usize = 8 * 1024;
+/// Header bytes handed to `mail-parser` for decoded values.
+const HEADER_LIMIT: usize = 256 * 1024;
 
 /// Decodes one message. Total: any bytes give a report, never a panic.
 pub fn decode(bytes: &[u8]) -> BounceReport {
-    let _ = bytes;
+    let tree = mime::parse(bytes);
+    let view = View::read(bytes, &tree);
+    let dsn = read_dsn(bytes, &tree, &view.raw_text);
+    let found = carve::carve(bytes, &tree, true);
+    let kind = classify::kind(&view.evidence(&tree, &dsn, found.is_some()));
+    let original = match kind {
+        Kind::Bounce | Kind::Delay | Kind::FeedbackReport => found.map(descend),
+        Kind::Autoreply | Kind::Challenge => carve::carve(bytes, &tree, false).map(descend),
+        Kind::NotABounce if view.filter_wrapper(&tree) => {
+            carve::carve(bytes, &tree, false).map(|c| finish(c, 1))
+        }
+        Kind::NotABounce => None,
+    };
+    let mut recipients = dsn.recipients;
+    if recipients.is_empty() && matches!(kind, Kind::Bounce | Kind::Delay) {
+        recipients = prose_recipients(&view, bytes, &tree, original.as_ref());
+    }
+    let status = recipients
+        .iter()
+        .find_map(|r| r.status.as_deref().and_then(status_code));
+    let diagnostic = recipients
+        .iter()
+        .find_map(|r| r.diagnostic.clone())
+        .or_else(|| {
+            matches!(kind, Kind::Bounce | Kind::Delay)
+                .then(|| mta::diagnostic(&view.report_text(original.as_ref())))
+                .flatten()
+        });
+    let mta = match kind {
+        Kind::Bounce | Kind::Delay | Kind::FeedbackReport => mta::family(
+            view.from_address.as_deref().unwrap_or(""),
+            &view.header_text,
+            &view.report_text(original.as_ref()).to_lowercase(),
+        ),
+        _ => None,
+    };
     BounceReport {
-        kind: Kind::NotABounce,
-        mta: None,
-        reporting_mta: None,
-        arrival_date: None,
-        recipients: Vec::new(),
-        bounce_from: None,
-        original: None,
+        kind,
+        mta,
+        reporting_mta: dsn.reporting_mta,
+        arrival_date: dsn.arrival_date,
+        recipients,
+        bounce_from: view.from_address.clone(),
+        original,
+        subject: view.subject.clone(),
+        status,
+        diagnostic,
+        in_reply_to: view.in_reply_to.clone(),
     }
 }
+
+/// Follows bounces of bounces: while M is itself a delivery report carrying a copy,
+/// carve again inside it (at most `MAX_REPORT_DEPTH` levels).
+fn descend(first: carve::Carved) -> Original {
+    let mut cur = first;
+    let mut depth = 1;
+    while depth < MAX_REPORT_DEPTH {
+        let tree = mime::parse(&cur.bytes);
+        let view = View::read(&cur.bytes, &tree);
+        let dsn = read_dsn(&cur.bytes, &tree, &view.raw_text);
+        let inner = carve::carve(&cur.bytes, &tree, true);
+        let report = classify::is_report(&view.evidence(&tree, &dsn, inner.is_some()));
+        let Some(mut inner) = inner.filter(|_| report) else {
+            break;
+        };
+        inner.range = match (cur.range, inner.range) {
+            (Some((base, _)), Some((s, e))) => Some((base + s, base + e)),
+            _ => None,
+        };
+        cur = inner;
+        depth += 1;
+    }
+    finish(cur, depth)
+}
+
+/// Turns a carved copy into `Original` with its identifying fields.
+fn finish(c: carve::Carved, depth: u32) -> Original {
+    let block = headers::parse_block(&c.bytes, 0, c.bytes.len());
+    let head = &c.bytes[..block.end.min(HEADER_LIMIT)];
+    let parsed = mail_parser::MessageParser::new().parse_headers(head);
+    let from = parsed
+        .as_ref()
+        .and_then(|m| m.from())
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .map(str::to_string);
+    Original {
+        sha256: crate::hash::sha256_hex(&c.bytes),
+        message_id: block.text(&c.bytes, "message-id"),
+        from: from.or_else(|| block.text(&c.bytes, "from")),
+        subject: parsed
+            .as_ref()
+            .and_then(|m| m.subject())
+            .map(str::to_string),
+        date: block.text(&c.bytes, "date"),
+        range: c.range,
+        completeness: c.completeness,
+        carrier: c.carrier,
+        depth,
+        bytes: c.bytes,
+    }
+}
+
+/// The report's own header values and text, read once.
+struct View {
+    headers: Vec<(String, String)>,
+    header_text: String,
+    subject: Option<String>,
+    from_address: Option<String>,
+    from_text: String,
+    in_reply_to: Option<String>,
+    /// Decoded text of the report's text parts, original case, bounded.
+    raw_text: String,
+    /// `raw_text` in lower case.
+    text: String,
+}
+
+impl View {
+    fn read(bytes: &[u8], tree: &Part) -> View {
+        let block = &tree.header;
+        let headers: Vec<(String, String)> = block
+            .fields
+            .iter()
+            .map(|f| {
+                let value = &bytes[f.value.start..f.value.end.min(f.value.start + VALUE_LIMIT)];
+                (
+                    String::from_utf8_lossy(&bytes[f.name.clone()]).to_ascii_lowercase(),
+                    headers::unfold(value).to_lowercase(),
+                )
+            })
+            .collect();
+        let head = &bytes[block.start.min(bytes.len())
+            ..block.end.min(block.start + HEADER_LIMIT).min(bytes.len())];
+        let parsed = mail_parser::MessageParser::new().parse_headers(head);
+        let from = parsed
+            .as_ref()
+            .and_then(|m| m.from())
+            .and_then(|a| a.first());
+        let from_address = from.and_then(|a| a.address()).map(str::to_string);
+        let from_text = match from {
+            Some(a) => {
+                format!("{} <{}>", a.name().unwrap_or(""), a.address().unwrap_or("")).to_lowercase()
+            }
+            None => block.text(bytes, "from").unwrap_or_default().to_lowercase(),
+        };
+        let raw_text = report_text(bytes, tree);
+        View {
+            header_text: headers
+                .iter()
+                .map(|(n, v)| format!("{n}: {v}\n"))
+                .collect::<String>(),
+            headers,
+            subject: parsed
+                .as_ref()
+                .and_then(|m| m.subject())
+                .map(str::to_string)
+                .or_else(|| block.text(bytes, "subject")),
+            from_address,
+            from_text,
+            in_reply_to: block.text(bytes, "in-reply-to").map(|v| first_id(&v)),
+            text: raw_text.to_lowercase(),
+            raw_text,
+        }
+    }
+
+    fn evidence<'a>(
+        &'a self,
+        tree: &'a Part,
+        dsn: &'a dsn::Dsn,
+        carved: bool,
+    ) -> classify::Evidence<'a> {
+        classify::Evidence {
+            report_type: tree
+                .param("report-type")
+                .map(|v| v.trim().to_ascii_lowercase()),
+            part_types: tree
+                .flatten()
+                .into_iter()
+                .map(|p| p.ctype.as_str())
+                .collect(),
+            headers: self.headers.clone(),
+            subject: self.subject.clone().unwrap_or_default().to_lowercase(),
+            from: self.from_text.clone(),
+            text: self.text.clone(),
+            dsn,
+            carved,
+        }
+    }
+
+    /// A content filter's wrapper around the spam (SpamAssassin `report_safe`).
+    fn filter_wrapper(&self, tree: &Part) -> bool {
+        let flagged = self
+            .headers
+            .iter()
+            .any(|(n, v)| (n == "x-spam-flag" || n == "x-spam-status") && v.starts_with("yes"));
+        let wording = self.text.contains("spam detection software")
+            || self
+                .text
+                .contains("identified this incoming email as possible spam");
+        let typed = tree.flatten().iter().any(|p| {
+            p.param("x-spam-type")
+                .is_some_and(|v| v.eq_ignore_ascii_case("original"))
+        });
+        typed || (flagged || wording) && tree.flatten().iter().any(|p| p.ctype == "message/rfc822")
+    }
+
+    /// The report text before the returned copy (lower case).
+    fn report_text(&self, original: Option<&Original>) -> String {
+        let cut = original
+            .filter(|o| o.carrier == "inline")
+            .and_then(|o| o.bytes.get(..o.bytes.len().min(64)))
+            .and_then(|start| {
+                self.raw_text
+                    .find(normalise_eol(&String::from_utf8_lossy(start)).as_str())
+            });
+        self.raw_text[..cut.unwrap_or(self.raw_text.len())].to_string()
+    }
+}
+
+/// Decoded text of the report's leaf text parts (not inside embedded messages), bounded.
+fn report_text(bytes: &[u8], tree: &Part) -> String {
+    let mut out = String::new();
+    for p in tree.flatten() {
+        if out.len() >= TEXT_LIMIT {
+            break;
+        }
+        let texty = (p.ctype.starts_with("text/") && !p.ctype.contains("rfc822"))
+            || p.ctype.starts_with("multipart/");
+        if !p.children.is_empty() || !texty {
+            continue;
+        }
+        let body = &bytes[p.body.start..p.body.end.min(p.body.start + TEXT_LIMIT * 4)];
+        let raw = mime::decode(body, p.cte);
+        let text = p
+            .param("charset")
+            .and_then(|c| mail_parser::decoders::charsets::map::charset_decoder(c.as_bytes()))
+            .map_or_else(|| String::from_utf8_lossy(&raw).into_owned(), |d| d(&raw));
+        let text = if p.ctype == "text/html" {
+            mail_parser::decoders::html::html_to_text(&text)
+        } else {
+            text
+        };
+        let text = normalise_eol(&text);
+        let room = TEXT_LIMIT.saturating_sub(out.len());
+        let cut = text.char_indices().nth(room).map_or(text.len(), |(i, _)| i);
+        out.push_str(&text[..cut]);
+        out.push('\n');
+    }
+    out
+}
+
+/// Delivery-status fields: from a delivery-status part, else written inline in the text.
+fn read_dsn(bytes: &[u8], tree: &Part, text: &str) -> dsn::Dsn {
+    let part = tree.flatten().into_iter().find(|p| {
+        p.ctype == "message/delivery-status" || p.ctype == "message/global-delivery-status"
+    });
+    match part {
+        Some(p) => dsn::parse(&mime::decode(&bytes[p.body.clone()], p.cte)),
+        None => dsn::parse(text.as_bytes()),
+    }
+}
+
+/// Failed recipients of a bounce that states them in prose.
+fn prose_recipients(
+    view: &View,
+    bytes: &[u8],
+    tree: &Part,
+    original: Option<&Original>,
+) -> Vec<RecipientStatus> {
+    if let Some((_, v)) = view
+        .headers
+        .iter()
+        .find(|(n, _)| n == "x-failed-recipients")
+    {
+        let mut r = mta::failed_recipients(v);
+        let prose = mta::prose_recipients(&view.report_text(original), &[]);
+        for rec in &mut r {
+            rec.diagnostic = prose
+                .iter()
+                .find(|p| p.final_recipient == rec.final_recipient)
+                .and_then(|p| p.diagnostic.clone());
+        }
+        return r;
+    }
+    let exclude: Vec<String> = ["to", "from"]
+        .iter()
+        .filter_map(|h| tree.header.text(bytes, h))
+        .flat_map(|v| {
+            v.split([',', '<', '>', ' '])
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .filter(|a| a.contains('@'))
+        .collect();
+    mta::prose_recipients(&view.report_text(original), &exclude)
+}
+
+/// The `class.subject.detail` code at the start of a Status value (`5.1.1 (user
+/// unknown)` gives `5.1.1`).
+fn status_code(status: &str) -> Option<String> {
+    let code = status
+        .trim()
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .next()?;
+    let parts: Vec<&str> = code.split('.').collect();
+    let ok = parts.len() == 3
+        && parts.iter().all(|p| !p.is_empty() && p.len() <= 3)
+        && matches!(parts[0], "2" | "4" | "5");
+    ok.then(|| code.to_string())
+}
+
+/// Report text with LF line ends (CRLF and CR-only input read alike).
+fn normalise_eol(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+/// The first `<id>` in a header value, or the value itself.
+fn first_id(value: &str) -> String {
+    match (value.find('<'), value.find('>')) {
+        (Some(s), Some(e)) if s < e => value[s..=e].to_string(),
+        _ => value.trim().to_string(),
+    }
+}
+
+use mime::Part;

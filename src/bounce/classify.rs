@@ -1,0 +1,546 @@
+//! Classification: decides whether a message is a bounce, a delay warning, an auto-reply,
+//! a challenge, an ARF feedback report or not a bounce at all. Structure first (RFC 3464
+//! `multipart/report` with its `Action:` fields, RFC 5965 `feedback-report`, RFC 3798 MDN),
+//! then general markers: the sender (MAILER-DAEMON, postmaster), a null return path,
+//! `X-Failed-Recipients`, RFC 3834 `Auto-Submitted`, vendor auto-reply headers, and subject
+//! and report vocabulary in several languages. Never keyed to particular files.
+
+use super::Kind;
+use super::dsn::Dsn;
+
+/// What the classifier looks at, gathered once by the caller.
+#[derive(Debug)]
+pub struct Evidence<'a> {
+    /// Lower-case `report-type` parameter, if any.
+    pub report_type: Option<String>,
+    /// Lower-case content types of all parts.
+    pub part_types: Vec<&'a str>,
+    /// Lower-case names and unfolded values of the top-level header fields.
+    pub headers: Vec<(String, String)>,
+    /// Decoded subject, lower case.
+    pub subject: String,
+    /// Sender address and display name, lower case.
+    pub from: String,
+    /// Report text (first text parts, decoded), lower case, bounded.
+    pub text: String,
+    pub dsn: &'a Dsn,
+    /// Whether a returned original was found.
+    pub carved: bool,
+}
+
+impl Evidence<'_> {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+    fn has_part(&self, ctype: &str) -> bool {
+        self.part_types.contains(&ctype)
+    }
+}
+
+const SENDER_LOCALS: &[&str] = &[
+    "mailer-daemon",
+    "mailer_daemon",
+    "mailerdaemon",
+    "postmaster",
+    "post_master",
+    "mail-daemon",
+    "maildaemon",
+    "mdaemon",
+    "mailadmin",
+    "mail.delivery",
+    "bounce",
+    "bounces",
+    "nobody-bounce",
+];
+const SENDER_NAMES: &[&str] = &[
+    "mail delivery",
+    "mailer-daemon",
+    "mailer daemon",
+    "postmaster",
+    "mail administrator",
+    "delivery status",
+    "returned mail",
+    "mail system",
+];
+
+const BOUNCE_SUBJECT: &[&str] = &[
+    "undeliver",
+    "undelivered",
+    "delivery status notification",
+    "delivery failure",
+    "delivery failed",
+    "failure notice",
+    "failure notification",
+    "returned mail",
+    "returned to sender",
+    "return to sender",
+    "mail delivery",
+    "could not be delivered",
+    "not be delivered",
+    "not delivered",
+    "delivery has failed",
+    "nondeliverable",
+    "non-deliverable",
+    "non deliverable",
+    "non remis",
+    "unzustellbar",
+    "nicht zustellbar",
+    "no se puede entregar",
+    "no entregado",
+    "non recapitabile",
+    "mail system error",
+    "delivery problem",
+    "delivery notification",
+    "message not delivered",
+    "mail failure",
+    "unable to deliver",
+    "failed delivery",
+    "returned message",
+    "bounced",
+    "rejected",
+    "échec",
+    "non distribuable",
+    "niet bezorgd",
+    "onbestelbaar",
+    "zustellung",
+    "配信",
+    "不達",
+    "送信エラー",
+    "エラー",
+    "warning: could not send",
+    "error sending",
+    "delivery report",
+    "undeliverable",
+    "returning to sender",
+    "mail failed",
+    "failed mail",
+    "mail could not",
+    "delayed mail",
+    "delivery delayed",
+    "mail delivery delayed",
+    "delivery warning",
+    "sorry, your message",
+];
+const BOUNCE_TEXT: &[&str] = &[
+    "this is the mail system at",
+    "could not be delivered",
+    "couldn't be delivered",
+    "wasn't able to deliver",
+    "was not delivered",
+    "delivery to the following recipient",
+    "delivery has failed",
+    "permanent error",
+    "permanent fatal error",
+    "undeliverable",
+    "unable to deliver",
+    "could not deliver",
+    "failed permanently",
+    "user unknown",
+    "unknown user",
+    "no such user",
+    "mailbox unavailable",
+    "address(es) failed",
+    "transcript of session follows",
+    "delivery failed",
+    "rejected your message",
+    "below this line is a copy",
+    "this is a copy of the message",
+    "original message follows",
+    "unsent message follows",
+    "message could not be",
+    "mailbox is full",
+    "does not exist",
+    "not be delivered",
+    "delivery failure",
+    "mail delivery failed",
+    "returned mail",
+    "failed recipient",
+    "recipient address rejected",
+    "your message to",
+    "message delivery failed",
+    "the following addresses had",
+    "mailer-daemon",
+    "failure reasons",
+    "returned message",
+    "delivery to the following recipients failed",
+    "message was not sent",
+    "could not send",
+    "unable to send",
+    "has not yet been delivered",
+    "will continue trying",
+    "still being retried",
+    "mailbox not found",
+    "not a valid mailbox",
+    "unknown host",
+    "no valid recipients",
+    "failed addresses",
+    "invalid user",
+    "no such user here",
+    "550 ",
+    "554 ",
+    "5.1.1",
+    "5.7.1",
+    "relay access denied",
+    "host unknown",
+    "delivery status",
+];
+const DELAY_WORDS: &[&str] = &[
+    "(delay)",
+    "delayed",
+    "delay ",
+    "still being retried",
+    "will continue trying",
+    "will retry",
+    "not yet been delivered",
+    "could not be delivered for",
+    "warning: could not send",
+    "verzögert",
+    "retardé",
+    "retrasad",
+    "ritardat",
+    "遅延",
+    "temporary failure",
+    "delivery warning",
+];
+const PERMANENT_WORDS: &[&str] = &[
+    "permanent error",
+    "permanent fatal",
+    "failed permanently",
+    "given up",
+    "giving up",
+    "gave up",
+    "has been returned",
+    "delivery has failed",
+];
+
+const AUTO_SUBJECT: &[&str] = &[
+    "automatic reply",
+    "auto reply",
+    "auto-reply",
+    "autoreply",
+    "auto response",
+    "auto-response",
+    "autorespon",
+    "automated response",
+    "automatic response",
+    "out of office",
+    "out of the office",
+    "away until",
+    "away from",
+    "i am away",
+    "vacation",
+    "on leave",
+    "abwesenheit",
+    "automatische antwort",
+    "réponse automatique",
+    "reponse automatique",
+    "absence",
+    "absent",
+    "respuesta automática",
+    "respuesta automatica",
+    "fuera de la oficina",
+    "risposta automatica",
+    "fuori sede",
+    "automatisch antwoord",
+    "afwezig",
+    "resposta automática",
+    "resposta automatica",
+    "ausente",
+    "odpowiedź automatyczna",
+    "автоответ",
+    "автоматический ответ",
+    "自動応答",
+    "自動返信",
+    "不在",
+    "自动回复",
+    "자동 응답",
+    "otomatik yanıt",
+    "automaattinen vastaus",
+    "automatisk svar",
+    "automatiskt svar",
+    "autosvar",
+];
+const AUTO_TEXT: &[&str] = &[
+    "out of the office",
+    "out of office",
+    "i am currently away",
+    "i am away",
+    "i'm away",
+    "i will be away",
+    "i am out",
+    "i'm out",
+    "on vacation",
+    "on holiday",
+    "limited access to email",
+    "will respond to your message",
+    "will reply to your",
+    "upon my return",
+    "when i return",
+    "bin abwesend",
+    "nicht im büro",
+    "je suis absent",
+    "estoy fuera",
+    "sono assente",
+    "thank you for your email",
+    "thank you for your message",
+    "thank you for contacting",
+    "this is an automatic reply",
+    "this is an automated",
+    "automatic reply",
+    "auto-reply",
+];
+const CHALLENGE_WORDS: &[&str] = &[
+    "please confirm you are human",
+    "confirm you are a human",
+    "confirm that you are a human",
+    "verify that you are a human",
+    "prove you are human",
+    "verify your message",
+    "confirm your message",
+    "verify your email",
+    "sender verification",
+    "challenge-response",
+    "challenge response",
+    "spamarrest",
+    "spam arrest",
+    "tmda",
+    "boxbe",
+    "mailblocks",
+    "awaiting your confirmation",
+    "pending your confirmation",
+    "click the link below to confirm",
+    "click the link below to verify",
+    "please verify",
+    "confirm that you sent",
+    "confirm your e-mail",
+    "approve your message",
+    "to have your message delivered",
+    "real person",
+];
+
+fn any(hay: &str, needles: &[&str]) -> bool {
+    needles.iter().any(|n| hay.contains(n))
+}
+
+/// Whether the subject reads like an auto-reply (`Re:`/`AW:` style prefixes tolerated).
+pub fn auto_subject(subject: &str) -> bool {
+    any(subject, AUTO_SUBJECT)
+}
+
+/// Whether the subject opens with auto-reply wording (after `Re:`/`AW:`/`[..]` prefixes).
+fn leading_auto_subject(subject: &str) -> bool {
+    let mut s = subject.trim_start();
+    loop {
+        let t = s.trim_start_matches(|c: char| c == '[' || c == '(' || c.is_whitespace());
+        match ["re:", "aw:", "fw:", "fwd:", "wg:", "sv:", "r:"]
+            .iter()
+            .find(|p| t.starts_with(**p))
+        {
+            Some(p) => s = &t[p.len()..],
+            None => {
+                s = t;
+                break;
+            }
+        }
+    }
+    AUTO_SUBJECT.iter().any(|n| s.starts_with(n))
+}
+
+/// Whether a returned copy is itself a delivery report worth descending into: a report
+/// kind backed by report structure or by a mailer-daemon/postmaster sender.
+pub fn is_report(ev: &Evidence) -> bool {
+    let structural = ev.report_type.is_some()
+        || ev.part_types.iter().any(|t| {
+            t.starts_with("message/delivery-status")
+                || *t == "message/global-delivery-status"
+                || *t == "message/feedback-report"
+        });
+    matches!(kind(ev), Kind::Bounce | Kind::Delay | Kind::FeedbackReport)
+        && (structural || daemon_sender(ev))
+}
+
+/// Decides the kind.
+pub fn kind(ev: &Evidence) -> Kind {
+    if ev.report_type.as_deref() == Some("feedback-report")
+        || ev.has_part("message/feedback-report")
+    {
+        return Kind::FeedbackReport;
+    }
+    if arf_fields(ev) {
+        return Kind::FeedbackReport;
+    }
+    if ev.report_type.as_deref() == Some("disposition-notification")
+        || ev.has_part("message/disposition-notification")
+    {
+        return Kind::Autoreply;
+    }
+    if let Some(kind) = by_dsn(ev) {
+        return kind;
+    }
+    if challenge(ev) {
+        return Kind::Challenge;
+    }
+    let score = bounce_score(ev);
+    let lure = html_only_lure(ev);
+    if score >= 4 && sender_signal(ev) && !lure {
+        return bounce_or_delay(ev);
+    }
+    if autoreply(ev) {
+        return Kind::Autoreply;
+    }
+    if score >= 6 && !lure {
+        return bounce_or_delay(ev);
+    }
+    Kind::NotABounce
+}
+
+/// ARF fields written without the RFC 5965 structure (older feedback loops).
+fn arf_fields(ev: &Evidence) -> bool {
+    let lines = || ev.text.lines().map(str::trim_start);
+    lines().any(|l| l.starts_with("feedback-type:"))
+        && lines().any(|l| l.starts_with("user-agent:") || l.starts_with("version:"))
+        && ev
+            .part_types
+            .iter()
+            .any(|t| t.starts_with("message/") || *t == "text/rfc822-headers")
+}
+
+fn by_dsn(ev: &Evidence) -> Option<Kind> {
+    let structural = ev.has_part("message/delivery-status")
+        || ev.has_part("message/global-delivery-status")
+        || ev.report_type.as_deref() == Some("delivery-status");
+    if !structural && ev.dsn.recipients.is_empty() {
+        return None;
+    }
+    if ev.dsn.has_action("failed") {
+        return Some(Kind::Bounce);
+    }
+    if ev.dsn.has_action("delayed") {
+        return Some(Kind::Delay);
+    }
+    if !structural {
+        return None;
+    }
+    if ev.dsn.has_status_class('4') && !ev.dsn.has_status_class('5') {
+        return Some(Kind::Delay);
+    }
+    Some(bounce_or_delay(ev))
+}
+
+fn bounce_or_delay(ev: &Evidence) -> Kind {
+    let subject_delay = any(&ev.subject, DELAY_WORDS);
+    let text_delay = any(&ev.text, DELAY_WORDS);
+    let permanent = any(&ev.text, PERMANENT_WORDS) || any(&ev.subject, &["fail", "undeliver"]);
+    if (subject_delay || text_delay) && !permanent {
+        Kind::Delay
+    } else {
+        Kind::Bounce
+    }
+}
+
+fn null_sender(ev: &Evidence) -> bool {
+    ev.header("return-path").is_some_and(|v| {
+        v.trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>')
+            .trim()
+            .is_empty()
+    })
+}
+
+/// The sender's local part is a mail system's (MAILER-DAEMON, postmaster, ...).
+fn daemon_sender(ev: &Evidence) -> bool {
+    let local = ev.from.rsplit_once('@').map_or("", |(l, _)| l);
+    let local = local.rsplit(['<', ' ', '"']).next().unwrap_or(local);
+    SENDER_LOCALS.iter().any(|l| {
+        local == *l || local.starts_with(&format!("{l}-")) || local.ends_with(&format!("-{l}"))
+    })
+}
+
+/// Only the display name claims a mail system ("Mail Delivery System" <noreply@...>):
+/// weak, since phishing copies it.
+fn daemon_name(ev: &Evidence) -> bool {
+    any(&ev.from, SENDER_NAMES)
+}
+
+/// Evidence that the message came from a mail system rather than a person or a spammer.
+fn sender_signal(ev: &Evidence) -> bool {
+    daemon_sender(ev) || null_sender(ev) || ev.header("x-failed-recipients").is_some() || ev.carved
+}
+
+fn bounce_score(ev: &Evidence) -> i32 {
+    let mut s = 0;
+    s += 2 * i32::from(daemon_sender(ev));
+    s += i32::from(daemon_name(ev) && !daemon_sender(ev));
+    s += i32::from(null_sender(ev));
+    s += 3 * i32::from(ev.header("x-failed-recipients").is_some());
+    s += 2 * i32::from(any(&ev.subject, BOUNCE_SUBJECT));
+    s += 2 * i32::from(any(&ev.text, BOUNCE_TEXT));
+    s += 2 * i32::from(ev.carved);
+    s
+}
+
+/// HTML without any plain-text part, no copy, no DSN: how phishing dressed as a bounce
+/// looks ("undelivered messages pending"), not how mail systems write reports.
+fn html_only_lure(ev: &Evidence) -> bool {
+    let html = ev.part_types.contains(&"text/html");
+    let plain = ev.part_types.iter().any(|t| *t == "text/plain");
+    html && !plain
+        && !ev.carved
+        && ev.dsn.recipients.is_empty()
+        && ev.header("x-failed-recipients").is_none()
+}
+
+fn autoreply(ev: &Evidence) -> bool {
+    let auto_submitted = ev
+        .header("auto-submitted")
+        .is_some_and(|v| v.contains("auto-replied"));
+    let vendor = [
+        "x-autoreply",
+        "x-autorespond",
+        "x-autoresponder",
+        "x-vacation",
+        "x-autogenerated",
+    ]
+    .iter()
+    .any(|h| ev.header(h).is_some())
+        || ev
+            .header("x-apple-action")
+            .is_some_and(|v| v.contains("vacation"))
+        || ev
+            .header("precedence")
+            .is_some_and(|v| v.contains("auto_reply") || v.contains("auto-reply"))
+        || ev
+            .header("x-mailer")
+            .is_some_and(|v| v.contains("vacation"));
+    let said = auto_subject(&ev.subject) && (any(&ev.text, AUTO_TEXT) || null_sender(ev));
+    auto_submitted
+        || vendor
+        || leading_auto_subject(&ev.subject)
+        || said
+        || (ev.header("auto-submitted").is_some_and(|v| v != "no") && any(&ev.text, AUTO_TEXT))
+}
+
+fn challenge(ev: &Evidence) -> bool {
+    let header = ev.headers.iter().any(|(n, v)| {
+        n.contains("tmda")
+            || n.contains("spamarrest")
+            || n.starts_with("x-boxbe")
+            || (n == "x-delivery-agent" && v.contains("tmda"))
+    });
+    let subject = any(&ev.subject, CHALLENGE_WORDS)
+        || any(
+            &ev.subject,
+            &[
+                "please confirm",
+                "confirmation required",
+                "verify",
+                "challenge",
+            ],
+        );
+    let text = any(&ev.text, CHALLENGE_WORDS);
+    header || (subject && text)
+}

@@ -1,0 +1,392 @@
+//! MTA families and non-standard bounce wording: names the software or service that wrote
+//! a bounce (`postfix`, `exim`, `qmail`, `exchange`, `office365`, `gmail`, ...) from its
+//! headers and report text, and reads the failed recipients and the diagnostic a bounce
+//! states in prose (`X-Failed-Recipients`, an address alone on a line, SMTP reply lines).
+
+use super::RecipientStatus;
+
+/// (family, needles): the first family with a needle in the headers or text wins.
+/// Needles are lower case; specific services come before the generic MTAs they run on.
+const FAMILIES: &[(&str, &[&str])] = &[
+    ("amazonses", &["amazonses.com", "x-ses-outgoing"]),
+    (
+        "amazonworkmail",
+        &[
+            "awsapps.com",
+            "amazon workmail",
+            "x-mailer: amazon workmail",
+        ],
+    ),
+    ("sendgrid", &["sendgrid"]),
+    ("mimecast", &["mimecast"]),
+    (
+        "office365",
+        &[
+            "protection.outlook.com",
+            "outlook.office365.com",
+            "prod.outlook.com",
+            "microsoft 365",
+        ],
+    ),
+    (
+        "outlook",
+        &[
+            "postmaster@outlook.com",
+            "postmaster@hotmail.com",
+            "postmaster@mail.hotmail.com",
+            "postmaster@live.com",
+        ],
+    ),
+    ("googlegroups", &["googlegroups.com", "google groups"]),
+    (
+        "gmail",
+        &[
+            "mailer-daemon@googlemail.com",
+            "mailer-daemon@google.com",
+            "google tried to deliver",
+            "gsmtp",
+            "delivery to the following recipient failed permanently",
+        ],
+    ),
+    ("yahoo", &["yahoo.com", "yahoo.co.jp", "yahoo!"]),
+    ("aol", &["aol.com"]),
+    (
+        "apple",
+        &[
+            "icloud.com",
+            "me.com",
+            "oracle communications messaging server",
+            "sun java(tm) system messaging server",
+        ],
+    ),
+    ("mailru", &["mail.ru", "corp.mail.ru"]),
+    ("yandex", &["yandex"]),
+    ("gmx", &["gmx.net", "gmx.de", "web.de", "gmx.com"]),
+    ("zoho", &["zoho"]),
+    ("facebook", &["facebook.com"]),
+    ("verizon", &["vtext.com", "verizon"]),
+    ("ezweb", &["ezweb.ne.jp"]),
+    ("kddi", &["kddi"]),
+    ("docomo", &["docomo.ne.jp"]),
+    ("mcafee", &["mcafee", "x-nai-header"]),
+    ("mailmarshal", &["mailmarshal"]),
+    ("mfilter", &["m-filter"]),
+    ("amavis", &["amavis"]),
+    ("imail", &["smtp32", "imail"]),
+    ("domino", &["domino"]),
+    ("notes", &["lotus notes", "------- failure reasons"]),
+    (
+        "exchange",
+        &[
+            "x-ms-exchange",
+            "microsoft exchange",
+            "microsoft smtp server",
+            "x-mimeole: produced by microsoft exchange",
+            "delivery has failed to these recipients",
+        ],
+    ),
+    ("courier", &["courier mail server", "courier-mta"]),
+    ("opensmtpd", &["opensmtpd", "this is the mailer-daemon at"]),
+    ("dma", &["dragonfly mail agent"]),
+    ("apachejames", &["james"]),
+    ("fml", &["fml "]),
+    ("qmail", &["qmail-send", "qmail"]),
+    (
+        "exim",
+        &[
+            "exim",
+            "this message was created automatically by mail delivery software",
+        ],
+    ),
+    ("postfix", &["postfix", "this is the mail system at host"]),
+    (
+        "sendmail",
+        &[
+            "sendmail",
+            "transcript of session follows",
+            "unsent message follows",
+            "the original message was received at",
+        ],
+    ),
+];
+
+/// Services recognised by the domain of the bounce's sender.
+const SENDER_DOMAINS: &[(&str, &str)] = &[
+    ("googlegroups.com", "googlegroups"),
+    ("googlemail.com", "gmail"),
+    ("google.com", "gmail"),
+    ("gmail.com", "gmail"),
+    ("yahoo", "yahoo"),
+    ("outlook.com", "outlook"),
+    ("hotmail.", "outlook"),
+    ("live.com", "outlook"),
+    ("mail.ru", "mailru"),
+    ("yandex", "yandex"),
+    ("gmx.", "gmx"),
+    ("web.de", "gmx"),
+    ("zoho", "zoho"),
+    ("icloud.com", "apple"),
+    ("me.com", "apple"),
+    ("mac.com", "apple"),
+    ("facebook", "facebook"),
+    ("vtext.com", "verizon"),
+    ("ezweb.ne.jp", "ezweb"),
+    ("docomo.ne.jp", "docomo"),
+    ("aol.com", "aol"),
+    ("amazonses.com", "amazonses"),
+    ("sendgrid.net", "sendgrid"),
+    ("mimecast", "mimecast"),
+    ("bigfoot.com", "bigfoot"),
+];
+
+/// Phrases with which bounce software names itself in its own report text.
+const SELF_NAMED: &[(&str, &str)] = &[
+    ("google groups", "googlegroups"),
+    ("dragonfly mail agent", "dma"),
+    ("qmail-send program", "qmail"),
+    ("this is the mail system at host", "postfix"),
+    ("created automatically by mail delivery software", "exim"),
+    (
+        "this is the mailer-daemon, please do not reply",
+        "opensmtpd",
+    ),
+    ("courier mail server", "courier"),
+    ("google tried to deliver", "gmail"),
+    (
+        "delivery to the following recipient failed permanently",
+        "gmail",
+    ),
+    ("delivery has failed to these recipients", "exchange"),
+    ("your message did not reach some or all", "exchange"),
+    ("------- failure reasons", "notes"),
+    ("m-filter", "mfilter"),
+    ("mailmarshal", "mailmarshal"),
+];
+
+/// Names the MTA family: a service known by the sender's domain, then the software's own
+/// wording in the report text (before the returned copy), then markers in the report's
+/// headers, then any marker in its text, in `FAMILIES` order.
+pub fn family(sender: &str, headers: &str, text: &str) -> Option<String> {
+    let domain = sender
+        .rsplit_once('@')
+        .map_or("", |(_, d)| d)
+        .to_ascii_lowercase();
+    let by_sender = SENDER_DOMAINS
+        .iter()
+        .find(|(d, _)| !domain.is_empty() && domain.contains(d))
+        .map(|(_, f)| *f);
+    let by_self = SELF_NAMED
+        .iter()
+        .find(|(n, _)| text.contains(n))
+        .map(|(_, f)| *f);
+    let found = match (by_sender, by_self) {
+        (Some("gmail"), Some("googlegroups")) => Some("googlegroups"),
+        (Some(f), _) | (None, Some(f)) => Some(f),
+        (None, None) => None,
+    };
+    found
+        .or_else(|| {
+            FAMILIES
+                .iter()
+                .find(|(_, ns)| ns.iter().any(|n| headers.contains(n)))
+                .map(|(f, _)| *f)
+        })
+        .or_else(|| {
+            FAMILIES
+                .iter()
+                .find(|(_, ns)| ns.iter().any(|n| text.contains(n)))
+                .map(|(f, _)| *f)
+        })
+        .map(str::to_string)
+}
+
+/// Recipients named by `X-Failed-Recipients` (comma separated).
+pub fn failed_recipients(value: &str) -> Vec<RecipientStatus> {
+    value
+        .split([',', ' '])
+        .map(|a| a.trim().trim_start_matches('<').trim_end_matches('>'))
+        .filter(|a| a.contains('@'))
+        .map(|a| RecipientStatus {
+            final_recipient: Some(a.to_string()),
+            action: Some("failed".into()),
+            ..Default::default()
+        })
+        .collect()
+}
+
+/// Recipients and diagnostics stated in prose: an address alone on a line (optionally in
+/// angle brackets or followed by `:`), or `Unknown user: addr`, with the SMTP reply or
+/// explanation on the following lines.
+pub fn prose_recipients(text: &str, exclude: &[String]) -> Vec<RecipientStatus> {
+    let mut out: Vec<RecipientStatus> = Vec::new();
+    let lines: Vec<&str> = text.lines().take(400).collect();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(addr) = lone_address(line) else {
+            continue;
+        };
+        if exclude.iter().any(|e| e.eq_ignore_ascii_case(&addr))
+            || out
+                .iter()
+                .any(|r| r.final_recipient.as_deref() == Some(&addr))
+        {
+            continue;
+        }
+        let diagnostic = lines[i + 1..]
+            .iter()
+            .take(4)
+            .map(|l| l.trim())
+            .take_while(|l| !l.is_empty() && lone_address(l).is_none())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let inline_diag = line
+            .split_once(':')
+            .map(|(a, _)| a.trim())
+            .filter(|a| !a.contains('@') && !a.is_empty() && !is_label(a));
+        let diagnostic = inline_diag
+            .map(str::to_string)
+            .or((!diagnostic.is_empty()).then_some(diagnostic));
+        out.push(RecipientStatus {
+            final_recipient: Some(addr),
+            diagnostic,
+            ..Default::default()
+        });
+        if out.len() >= 64 {
+            break;
+        }
+    }
+    out
+}
+
+/// Field labels that introduce an address without saying anything about it.
+const LABELS: &[&str] = &[
+    "rcpt to",
+    "to",
+    "cc",
+    "bcc",
+    "recipient",
+    "recipients",
+    "address",
+    "e-mail",
+    "email",
+    "original-recipient",
+    "final-recipient",
+];
+/// Labels that introduce the sender, never a failed recipient.
+const SENDER_LABELS: &[&str] = &[
+    "from",
+    "mail from",
+    "sender",
+    "return-path",
+    "reply-to",
+    "envelope-from",
+];
+
+fn is_label(s: &str) -> bool {
+    LABELS.contains(&s.to_ascii_lowercase().as_str())
+}
+
+fn lone_address(line: &str) -> Option<String> {
+    let head = line
+        .trim()
+        .split_once(':')
+        .map(|(h, _)| h.trim().to_ascii_lowercase());
+    if head.is_some_and(|h| SENDER_LABELS.contains(&h.as_str())) {
+        return None;
+    }
+    let l = line.trim().trim_end_matches([':', '.', ',']).trim();
+    let l = l.rsplit_once(": ").map_or(l, |(head, tail)| {
+        if head.contains('@') || head.split_whitespace().count() > 3 {
+            l
+        } else {
+            tail
+        }
+    });
+    let l = l
+        .trim()
+        .trim_matches(['<', '>', '"', '\'', '(', ')', '[', ']']);
+    let ok = l.len() <= 254
+        && l.matches('@').count() == 1
+        && !l.contains(char::is_whitespace)
+        && l.split_once('@')
+            .is_some_and(|(a, d)| !a.is_empty() && d.contains('.') && !d.ends_with('.'));
+    ok.then(|| l.to_string())
+}
+
+/// A short diagnostic from report text: the first line carrying an SMTP reply code.
+pub fn diagnostic(text: &str) -> Option<String> {
+    text.lines()
+        .take(400)
+        .map(str::trim)
+        .find(|l| smtp_reply(l))
+        .map(|l| l.chars().take(300).collect())
+}
+
+fn smtp_reply(line: &str) -> bool {
+    let b = line.as_bytes();
+    let at = b.windows(4).position(|w| {
+        matches!(w[0], b'4' | b'5')
+            && w[1].is_ascii_digit()
+            && w[2].is_ascii_digit()
+            && matches!(w[3], b' ' | b'-')
+    });
+    at.is_some_and(|i| i == 0 || !b[i - 1].is_ascii_alphanumeric())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families_from_markers() {
+        assert_eq!(
+            family("", "", "hi. this is the qmail-send program at x").as_deref(),
+            Some("qmail")
+        );
+        assert_eq!(
+            family("mailer-daemon@googlemail.com", "", "").as_deref(),
+            Some("gmail")
+        );
+        assert_eq!(
+            family("", "", "this is the mail system at host mx.").as_deref(),
+            Some("postfix")
+        );
+        assert_eq!(family("", "", "nothing"), None);
+    }
+
+    #[test]
+    fn prose_addresses_and_diagnostic() {
+        let t = "I'm afraid I wasn't able to deliver.\n\n<kijitora@example.ne.jp>:\nSorry, no mailbox here by that name.\n\nUnknown user: neko@example.org\n";
+        let r = prose_recipients(t, &[]);
+        assert_eq!(r.len(), 2);
+        assert_eq!(
+            r[0].final_recipient.as_deref(),
+            Some("kijitora@example.ne.jp")
+        );
+        assert_eq!(
+            r[0].diagnostic.as_deref(),
+            Some("Sorry, no mailbox here by that name.")
+        );
+        assert_eq!(r[1].diagnostic.as_deref(), Some("Unknown user"));
+        let v = prose_recipients(
+            "  MAIL FROM: a@example.org\n  RCPT TO: b@example.org\n\"c@example.org\"\n",
+            &[],
+        );
+        let got: Vec<_> = v
+            .iter()
+            .map(|r| {
+                (
+                    r.final_recipient.as_deref().unwrap(),
+                    r.diagnostic.is_some(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![("b@example.org", false), ("c@example.org", false)]
+        );
+        assert_eq!(
+            diagnostic("x\n550 5.1.1 <a@b>... User Unknown\n").as_deref(),
+            Some("550 5.1.1 <a@b>... User Unknown")
+        );
+    }
+}
