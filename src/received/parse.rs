@@ -173,11 +173,29 @@ pub fn parse_received(index: usize, value: &str) -> Hop {
             _ => {}
         }
     }
+    exim_host_name(&mut hop);
     hop.timestamp = tail.and_then(parse_date);
     second_opinion(value, &mut hop);
     hop.date = hop.timestamp.map(|t| DateTime::from_timestamp(t).to_rfc3339());
     hop.authenticated = looks_authenticated(&hop);
     hop
+}
+
+/// Exim writes `from NAME ([ip])` only when NAME is the verified host name (rDNS); without
+/// one it writes `from [ip] (helo=...)`. Postfix and Sendmail always put the rDNS (or
+/// `unknown`) inside the parentheses, so this applies to Exim lines only.
+fn exim_host_name(hop: &mut Hop) {
+    if hop.from_rdns.is_some() || !hop.raw.to_ascii_lowercase().contains("(exim ") {
+        return;
+    }
+    let Some(name) = hop.from_helo.as_deref() else { return };
+    if name.starts_with('[') || parse_ip(name).is_some() || !name.contains('.') {
+        return;
+    }
+    let pattern = format!("from {name} ([");
+    if hop.raw.contains(&pattern) {
+        hop.from_rdns = Some(name.trim_end_matches('.').to_string());
+    }
 }
 
 /// Fills what the own parser missed from mail-parser's reading of the same value.

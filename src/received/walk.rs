@@ -9,11 +9,12 @@ use crate::bounce::{BounceReport, Kind};
 
 use super::corroborate;
 use super::identity::{
-    BouncerIdentity, Org, daemon_host, first_label, host_name, is_generic, provider_of,
-    registrable, report_host,
+    BouncerIdentity, Org, first_label, host_name, is_generic, is_unqualified,
+    provider_of, provider_of_ip, registrable,
 };
 use super::netclass::{classify, is_documentation, is_public};
-use super::parse::{header_fields, received_hops};
+use super::identity;
+use super::parse::{Field, header_fields, received_hops};
 use super::{Anchor, Hop, Origin, OriginReport, Role, TrustConfig, WalkedHop};
 
 /// How deep forwarders may be nested (rule 6 inside rule 6).
@@ -118,7 +119,7 @@ fn learn_peer(org: &mut Org, hop: &Hop) {
     }
     if let Some(ip) = hop.from_ip {
         if is_public(ip) {
-            org.ips.insert(ip);
+            org.add_ip(ip);
         }
     }
 }
@@ -140,7 +141,7 @@ fn step(hops: &[Hop], i: usize, org: &Org, cfg: &TrustConfig, mode: Mode) -> Ste
     let hop = &hops[i];
     match hop.from_ip {
         Some(ip) => step_with_peer(hops, i, ip, org, cfg, mode),
-        None => step_without_peer(hop, org),
+        None => step_without_peer(hop, hops.get(i + 1), org),
     }
 }
 
@@ -217,18 +218,35 @@ fn peer_provider(hop: &Hop, next: Option<&Hop>) -> Option<&'static str> {
 }
 
 fn receiver_provider(hop: &Hop, org: &Org) -> Option<&'static str> {
-    match hop.by_host.as_deref().and_then(provider_of) {
-        Some(p) => Some(p),
-        None if hop.by_host.as_deref().and_then(host_name).is_none() && org.providers.len() == 1 => {
-            org.providers.iter().next().copied()
-        }
-        None => None,
+    if let Some(p) = hop.by_host.as_deref().and_then(provider_of) {
+        return Some(p);
     }
+    if let Some(p) = hop.by_ip.and_then(provider_of_ip) {
+        return Some(p);
+    }
+    let by_is_name = hop.by_host.as_deref().and_then(host_name).is_some();
+    let org_wrote = !by_is_name || org.wrote(hop).is_some();
+    if org_wrote && org.providers.len() == 1 {
+        return org.providers.iter().next().copied();
+    }
+    None
 }
 
+/// Rule 3, third case: peer and receiver belong to one large provider, by host names or by
+/// address ownership.
 fn same_provider(hop: &Hop, next: Option<&Hop>, org: &Org) -> Option<&'static str> {
-    let p = peer_provider(hop, next)?;
-    (receiver_provider(hop, org) == Some(p)).then_some(p)
+    let by_addr = hop.from_ip.and_then(provider_of_ip);
+    let receiver = receiver_provider(hop, org);
+    if let Some(p) = peer_provider(hop, next).or(by_addr) {
+        if receiver == Some(p) {
+            return Some(p);
+        }
+    }
+    let p = by_addr?;
+    // The peer's address is the provider's and it names itself under the receiver's domain.
+    let helo_domain = hop.from_helo.as_deref().and_then(registrable);
+    let by_domain = hop.by_host.as_deref().and_then(registrable);
+    (helo_domain.is_some() && helo_domain == by_domain).then_some(p)
 }
 
 /// Rule 3, fourth case: the peer's rDNS is under the receiving host's registrable domain and
@@ -243,7 +261,7 @@ fn same_domain_relay(hop: &Hop, next: Option<&Hop>, org: &Org) -> Option<String>
     })
 }
 
-fn step_without_peer(hop: &Hop, org: &Org) -> Step {
+fn step_without_peer(hop: &Hop, next: Option<&Hop>, org: &Org) -> Step {
     let raw = hop.raw.to_ascii_lowercase();
     let by = by_label(hop);
     let proto = hop.protocol.as_deref().unwrap_or("").to_ascii_lowercase();
@@ -253,6 +271,11 @@ fn step_without_peer(hop: &Hop, org: &Org) -> Step {
     }
     if proto.contains("imap") || proto.contains("pop3") || raw.contains("fetchmail") {
         return Step::Internal(format!("retrieval by the recipient on {by} (IMAP/POP3)"));
+    }
+    if let (Some(b), Some(nb)) = (hop.by_host.as_deref(), next.and_then(|n| n.by_host.as_deref())) {
+        if b.eq_ignore_ascii_case(nb) || (!is_unqualified(b) && first_label(b) == first_label(nb) && registrable(b) == registrable(nb)) {
+            return Step::Internal(format!("local re-injection on {b}, above a line received by the same host"));
+        }
     }
     if proto.starts_with("http") || via.starts_with("http") || proto.contains("mapi") || proto == "local" || raw.contains("from userid") || proto.contains("webmail") {
         return Step::End(format!("{by} recorded a submission (web, MAPI, API or local) without a client address"));
@@ -315,17 +338,44 @@ enum Subject<'a> {
     Absent,
 }
 
-pub(crate) fn run(outer: &[u8], bounce: &BounceReport, cfg: &TrustConfig) -> OriginReport {
-    let outer_fields = header_fields(outer);
-    let outer_hops = received_hops(&outer_fields);
-    let ours = our_org(cfg);
-    let outer_start = outer_anchor(&outer_hops, &ours);
-    let mut seed = ours.clone();
-    if let Some(h) = outer_hops.get(outer_start) {
-        seed.learn(h);
+/// A message's own Received chain walked from our side: our lines, then the peer that
+/// handed the message to us.
+pub(crate) struct OuterView {
+    pub fields: Vec<Field>,
+    pub hops: Vec<Hop>,
+    pub start: usize,
+    pub seed: Org,
+    pub walk: ChainWalk,
+}
+
+impl OuterView {
+    /// `bytes` as received by `ours` (config names, or whoever wrote the top line).
+    pub(crate) fn new(bytes: &[u8], ours: &Org, cfg: &TrustConfig) -> Self {
+        let fields = header_fields(bytes);
+        let hops = received_hops(&fields);
+        let start = if ours.is_empty() {
+            0
+        } else {
+            hops.iter().position(|h| ours.wrote(h).is_some()).unwrap_or(0)
+        };
+        let mut seed = ours.clone();
+        if let Some(h) = hops.get(start) {
+            seed.learn(h);
+        }
+        let mode = Mode { traverse: false, own_relays: true, depth: 0 };
+        let walk = walk_chain(&hops, start, &seed, cfg, mode);
+        OuterView { fields, hops, start, seed, walk }
     }
-    let outer_mode = Mode { traverse: false, own_relays: true, depth: 0 };
-    let outer_walk = walk_chain(&outer_hops, outer_start, &seed, cfg, outer_mode);
+
+    /// The peer that handed the message to us.
+    pub(crate) fn peer(&self) -> Option<IpAddr> {
+        self.walk.origin.and_then(|i| self.hops[i].from_ip)
+    }
+}
+
+pub(crate) fn run(outer: &[u8], bounce: &BounceReport, cfg: &TrustConfig) -> OriginReport {
+    let ours = our_org(cfg);
+    let view = OuterView::new(outer, &ours, cfg);
     let is_report = bounce.kind != Kind::NotABounce;
     let subject = match (&bounce.original, is_report) {
         (Some(o), _) => Subject::Returned(&o.bytes),
@@ -333,15 +383,21 @@ pub(crate) fn run(outer: &[u8], bounce: &BounceReport, cfg: &TrustConfig) -> Ori
         (None, true) => Subject::Absent,
     };
     let mut report = OriginReport {
-        outer_hops: walked(&outer_hops, &outer_walk),
+        outer_hops: walked(&view.hops, &view.walk),
         ..OriginReport::default()
     };
     if is_report {
-        report.bouncer_ip = outer_walk.origin.and_then(|i| outer_hops[i].from_ip).map(|ip| ip.to_string());
+        report.bouncer_ip = view.peer().map(|ip| ip.to_string());
     }
     match subject {
-        Subject::Direct => direct(&mut report, &outer_fields, &outer_hops, &seed, outer_start, cfg),
-        Subject::Returned(m) => returned(&mut report, m, &outer_hops, &outer_walk, bounce, &ours, cfg),
+        Subject::Direct => direct(&mut report, &view, cfg),
+        Subject::Returned(m) => {
+            let (strong, weak) = identity::bouncer_orgs(outer, bounce, &view, &ours, cfg);
+            let ident = BouncerIdentity::from_orgs(view.peer(), &strong, &weak);
+            let mut excluded = ours.clone();
+            excluded.merge(&view.walk.org);
+            returned(&mut report, m, ident, (&strong, &weak), bounce.kind, view.peer(), &excluded, cfg);
+        }
         Subject::Absent => {
             report.no_origin_reason = Some(if bounce.kind == Kind::Autoreply {
                 "an auto-reply without a copy of the original: the hand-over is not recorded".into()
@@ -361,14 +417,6 @@ fn our_org(cfg: &TrustConfig) -> Org {
     org
 }
 
-/// Where the outer walk starts: the first line our own MX wrote, or the top.
-fn outer_anchor(hops: &[Hop], ours: &Org) -> usize {
-    if ours.is_empty() {
-        return 0;
-    }
-    hops.iter().position(|h| ours.wrote(h).is_some()).unwrap_or(0)
-}
-
 fn walked(hops: &[Hop], w: &ChainWalk) -> Vec<WalkedHop> {
     hops.iter()
         .zip(w.roles.iter())
@@ -376,125 +424,101 @@ fn walked(hops: &[Hop], w: &ChainWalk) -> Vec<WalkedHop> {
         .collect()
 }
 
-fn direct(report: &mut OriginReport, fields: &[super::Field], hops: &[Hop], seed: &Org, start: usize, cfg: &TrustConfig) {
-    let mode = Mode { traverse: true, own_relays: true, depth: 0 };
-    let w = walk_chain(hops, start, seed, cfg, mode);
-    report.hops = walked(hops, &w);
+fn direct(report: &mut OriginReport, view: &OuterView, cfg: &TrustConfig) {
+    let hops = &view.hops;
     if hops.is_empty() {
         report.no_origin_reason = Some("the message has no Received header: the hand-over is not recorded".into());
         return;
     }
-    let anchor_by = by_label(&hops[start]);
-    report.anchor = Some(Anchor { hop: start, matched: format!("the topmost line, written by our own mail system ({anchor_by})"), strong: true });
-    finish(report, fields, hops, &w, "direct", true);
+    let mode = Mode { traverse: true, own_relays: true, depth: 0 };
+    let w = walk_chain(hops, view.start, &view.seed, cfg, mode);
+    report.hops = walked(hops, &w);
+    let anchor_by = by_label(&hops[view.start]);
+    report.anchor = Some(Anchor {
+        hop: view.start,
+        matched: format!("it is the topmost line, written by our own mail system ({anchor_by})"),
+        strong: true,
+    });
+    finish(report, &view.fields, hops, &w, "direct", true);
 }
 
+#[allow(clippy::too_many_arguments)]
 fn returned(
     report: &mut OriginReport,
     m: &[u8],
-    outer_hops: &[Hop],
-    outer_walk: &ChainWalk,
-    bounce: &BounceReport,
+    ident: BouncerIdentity,
+    (strong, weak): (&Org, &Org),
+    kind: Kind,
+    handed_over_by: Option<IpAddr>,
     ours: &Org,
     cfg: &TrustConfig,
 ) {
     let fields = header_fields(m);
     let hops = received_hops(&fields);
-    let (strong, weak) = bouncer_orgs(outer_hops, outer_walk, bounce, ours);
-    let bouncer_ip = outer_walk.origin.and_then(|i| outer_hops[i].from_ip);
-    report.bouncer = Some(BouncerIdentity::from_orgs(bouncer_ip, &strong, &weak));
-    if bounce.kind == Kind::NotABounce {
-        report.boundary_ip = bouncer_ip.map(|i| i.to_string());
-    }
+    report.bouncer = Some(ident);
+    let wrapper_boundary = (kind == Kind::NotABounce).then(|| handed_over_by.map(|i| i.to_string())).flatten();
     if hops.is_empty() {
-        report.hops = Vec::new();
         report.no_origin_reason = Some("the returned copy has no Received header: the hand-over into the bouncer is not recorded".into());
         return;
     }
-    let anchor = anchor(&hops[0], &strong, &weak);
-    let Some(anchor) = anchor else {
-        let w = ChainWalk { roles: vec![(Role::Untrusted, "not anchored: no line of the returned copy is known to be the bouncer's".into()); hops.len()], boundary: None, origin: None, forwarders: Vec::new(), end_reason: None, org: Org::default() };
-        report.hops = walked(&hops, &w);
-        report.untrusted_hops = public_ips(&hops, 0);
-        report.no_origin_reason = Some(format!(
-            "the returned copy carries no Received line written by the bouncer: its topmost line was written by {}, which the bouncer's names do not match, so the hand-over into the bouncer is not recorded",
-            by_label(&hops[0])
-        ));
-        report.anomalies.extend(corroborate::chain_anomalies(&hops, None));
+    let Some(anchor) = anchor(&hops, strong, weak) else {
+        unanchored(report, &hops);
         return;
     };
     let mut org = strong.clone();
-    org.merge(&weak);
+    org.merge(weak);
     let mode = Mode { traverse: true, own_relays: false, depth: 0 };
     let w = walk_chain(&hops, 0, &org, cfg, mode);
     report.hops = walked(&hops, &w);
     let strong_anchor = anchor.strong;
     report.anchor = Some(anchor);
-    let boundary_before = report.boundary_ip.clone();
     finish(report, &fields, &hops, &w, "trust_transfer", strong_anchor);
-    if bounce.kind == Kind::NotABounce && boundary_before.is_some() {
-        report.boundary_ip = boundary_before;
+    if wrapper_boundary.is_some() {
+        report.boundary_ip = wrapper_boundary;
     }
     forged_claims(report, &hops, &w, ours);
 }
 
-/// The bouncer as the outer message shows it (strong) and as the report text says (weak).
-fn bouncer_orgs(outer_hops: &[Hop], outer_walk: &ChainWalk, bounce: &BounceReport, ours: &Org) -> (Org, Org) {
-    let mut strong = Org::default();
-    let not_ours = |n: &str| ours.owns_name(n).is_none() && outer_walk.org.owns_name(n).is_none();
-    let below = match outer_walk.origin {
-        Some(b) => {
-            let h = &outer_hops[b];
-            for n in [&h.from_rdns, &h.from_helo].into_iter().flatten() {
-                if not_ours(n) {
-                    strong.add_name(n);
-                }
-            }
-            if let Some(ip) = h.from_ip {
-                strong.ips.insert(ip);
-            }
-            b + 1
-        }
-        None => outer_walk.roles.iter().position(|(r, _)| *r != Role::Internal).unwrap_or(outer_hops.len()),
+fn unanchored(report: &mut OriginReport, hops: &[Hop]) {
+    let why = "not anchored: no line of the returned copy is known to be the bouncer's";
+    let w = ChainWalk {
+        roles: vec![(Role::Untrusted, why.into()); hops.len()],
+        boundary: None,
+        origin: None,
+        forwarders: Vec::new(),
+        end_reason: None,
+        org: Org::default(),
     };
-    for h in outer_hops.iter().skip(below) {
-        for n in [&h.by_host, &h.from_rdns, &h.from_helo].into_iter().flatten() {
-            if not_ours(n) || outer_walk.origin.is_none() {
-                strong.add_name(n);
-            }
-        }
-        if let Some(ip) = h.by_ip.filter(|ip| is_public(*ip)) {
-            strong.ips.insert(ip);
-        }
-    }
-    if outer_walk.origin.is_none() {
-        // The report never left one provider: its internal hops name the bouncer too.
-        for h in outer_hops.iter().skip(1).take(below.saturating_sub(1)) {
-            if let Some(by) = &h.by_host {
-                if provider_of(by).is_some() {
-                    strong.add_name(by);
-                }
-            }
-        }
-    }
-    let mut weak = Org::default();
-    let texts = [
-        bounce.reporting_mta.as_deref().and_then(report_host),
-        bounce.bounce_from.as_deref().and_then(daemon_host),
-    ];
-    for n in texts.into_iter().flatten() {
-        if not_ours(&n) {
-            weak.add_name(&n);
-        }
-    }
-    (strong, weak)
+    report.hops = walked(hops, &w);
+    report.untrusted_hops = public_ips(hops, 0);
+    let top = hops.iter().find(|h| !is_neutral(h)).unwrap_or(&hops[0]);
+    report.no_origin_reason = Some(format!(
+        "the returned copy carries no Received line written by the bouncer: its topmost line was written by {}, which is not one of the bouncer's hosts, so the hand-over into the bouncer is not recorded",
+        by_label(top)
+    ));
+    report.anomalies.extend(corroborate::chain_anomalies(hops, None));
 }
 
-fn anchor(top: &Hop, strong: &Org, weak: &Org) -> Option<Anchor> {
+/// A line that says nothing about who wrote it: no public peer and no qualified receiving
+/// host (qmail's `invoked` lines, Google's `by 2002:…` hops, `by localhost` filter loops).
+fn is_neutral(h: &Hop) -> bool {
+    let no_public_peer = h.from_ip.is_none_or(|ip| !is_public(ip));
+    let unnamed_receiver = h.by_host.as_deref().and_then(host_name).is_none_or(|b| is_unqualified(&b));
+    no_public_peer && unnamed_receiver
+}
+
+/// Rule 1: the topmost line that names its writer must be the bouncer's.
+fn anchor(hops: &[Hop], strong: &Org, weak: &Org) -> Option<Anchor> {
+    let i = hops.iter().position(|h| !is_neutral(h))?;
+    let top = &hops[i];
     if let Some(why) = strong.wrote(top) {
-        return Some(Anchor { hop: 0, matched: format!("{} (seen on the outer message's Received lines)", why), strong: true });
+        return Some(Anchor { hop: i, matched: format!("{why} (seen on the bounce's own Received lines)"), strong: true });
     }
-    weak.wrote(top).map(|why| Anchor { hop: 0, matched: format!("{why} (named by the report's Reporting-MTA or sender)"), strong: false })
+    weak.wrote(top).map(|why| Anchor {
+        hop: i,
+        matched: format!("{why} (named by the report's Reporting-MTA or sender)"),
+        strong: false,
+    })
 }
 
 fn public_ips(hops: &[Hop], from: usize) -> Vec<String> {
@@ -511,7 +535,7 @@ fn public_ips(hops: &[Hop], from: usize) -> Vec<String> {
 }
 
 /// Fills origin, boundary, untrusted hops, anomalies and corroboration from a walk of M.
-fn finish(report: &mut OriginReport, fields: &[super::Field], hops: &[Hop], w: &ChainWalk, method: &str, strong: bool) {
+fn finish(report: &mut OriginReport, fields: &[Field], hops: &[Hop], w: &ChainWalk, method: &str, strong: bool) {
     report.boundary_ip = w.boundary.and_then(|i| hops[i].from_ip).map(|ip| ip.to_string());
     report.anomalies.extend(corroborate::chain_anomalies(hops, w.origin));
     match w.origin {
