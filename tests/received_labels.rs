@@ -60,7 +60,7 @@ fn carve_for_test(bytes: &[u8], label_kind: &str) -> BounceReport {
 fn is_report(bytes: &[u8]) -> bool {
     let ct = header(bytes, "Content-Type").unwrap_or_default().to_ascii_lowercase();
     let from = header(bytes, "From").unwrap_or_default().to_ascii_lowercase();
-    ct.contains("multipart/report") || from.contains("mailer-daemon")
+    ct.contains("multipart/report") || from.contains("mailer-daemon") || from.contains("postmaster")
 }
 
 fn header(bytes: &[u8], name: &str) -> Option<String> {
@@ -132,7 +132,13 @@ fn inline_headers(text: &str) -> Option<String> {
         MARKERS.iter().any(|m| l.contains(m))
     });
     let from = start.map(|s| s + 1).unwrap_or(0);
-    let first = lines.iter().skip(from).position(|l| is_header_line(l)).map(|p| p + from)?;
+    let starts_block = |l: &&str| {
+        let l = l.to_ascii_lowercase();
+        l.starts_with("received:") || l.starts_with("return-path:")
+    };
+    let first = lines.iter().skip(from).position(starts_block)
+        .or_else(|| lines.iter().skip(from).position(|l| is_header_line(l)))
+        .map(|p| p + from)?;
     if start.is_none() && !lines[first..].iter().take(30).any(|l| l.to_ascii_lowercase().starts_with("received:")) {
         return None;
     }

@@ -213,6 +213,10 @@ pub(crate) fn is_unqualified(h: &str) -> bool {
     !h.contains('.') || h.starts_with("localhost")
 }
 
+fn fleet_stem(label: &str) -> String {
+    label.trim_end_matches(|c: char| c.is_ascii_digit() || c == '-' || c == '_').to_string()
+}
+
 /// First DNS label (`mx1` of `mx1.example.net`).
 pub(crate) fn first_label(h: &str) -> String {
     h.split('.').next().unwrap_or(h).to_ascii_lowercase()
@@ -272,6 +276,9 @@ impl Org {
     /// Why `h` is one of this organisation's hosts, if it is.
     pub fn owns_name(&self, h: &str) -> Option<String> {
         let name = host_name(h)?;
+        if let Some(why) = self.same_fleet(&name) {
+            return Some(why);
+        }
         if self.names.contains(&name) && !is_unqualified(&name) {
             return Some(format!("{name} is a known host of the organisation"));
         }
@@ -283,6 +290,22 @@ impl Org {
         let d = registrable(&name)?;
         (!is_generic(&name) && self.domains.contains(&d))
             .then(|| format!("{name} is under the organisation's domain {d}"))
+    }
+
+    /// An unqualified host name (`geopod-ismtpd-34`) named like one of the organisation's
+    /// hosts (`geopod-ismtpd-20.example.net`): same stem before the trailing number.
+    fn same_fleet(&self, name: &str) -> Option<String> {
+        if !is_unqualified(name) || name.starts_with("localhost") {
+            return None;
+        }
+        let stem = fleet_stem(name);
+        if stem.len() < 6 {
+            return None;
+        }
+        self.names
+            .iter()
+            .find(|n| n.contains('.') && fleet_stem(&first_label(n)) == stem)
+            .map(|n| format!("{name} is named like the organisation's host {n}"))
     }
 
     /// Why this organisation wrote `hop` (its `by` host or address is the organisation's).
@@ -341,7 +364,8 @@ impl BouncerIdentity {
 pub(crate) fn bouncer_orgs(outer: &[u8], bounce: &BounceReport, view: &OuterView, ours: &Org, cfg: &TrustConfig) -> (Org, Org) {
     let depth = bounce.original.as_ref().map_or(1, |o| o.depth);
     let mut us = ours.clone();
-    us.merge(&view.walk.org);
+    us.names.extend(view.walk.org.names.iter().cloned());
+    us.ips.extend(view.walk.org.ips.iter().copied());
     if depth > 1 {
         let Some(inner) = nested_report(outer, depth - 1) else {
             let texts = [bounce.reporting_mta.clone(), bounce.bounce_from.clone()];

@@ -174,6 +174,7 @@ pub fn parse_received(index: usize, value: &str) -> Hop {
         }
     }
     exim_host_name(&mut hop);
+    qmail_host_name(&mut hop);
     hop.timestamp = tail.and_then(parse_date);
     second_opinion(value, &mut hop);
     hop.date = hop.timestamp.map(|t| DateTime::from_timestamp(t).to_rfc3339());
@@ -194,6 +195,27 @@ fn exim_host_name(hop: &mut Hop) {
     }
     let pattern = format!("from {name} ([");
     if hop.raw.contains(&pattern) {
+        hop.from_rdns = Some(name.trim_end_matches('.').to_string());
+    }
+}
+
+/// qmail writes `from REMOTEHOST (IP) by host with SMTP`: REMOTEHOST is the rDNS name it
+/// looked up (`unknown` without one); a differing HELO goes in `(HELO x)`. Microsoft's
+/// `from HELO (IP)` looks alike but says `with Microsoft SMTP Server`, `mapi` or `HTTP`.
+fn qmail_host_name(hop: &mut Hop) {
+    if hop.from_rdns.is_some() || hop.from_ip.is_none() || hop.by_note.is_some() {
+        return;
+    }
+    let proto = hop.protocol.as_deref().unwrap_or("").to_ascii_uppercase();
+    if !matches!(proto.as_str(), "SMTP" | "ESMTP" | "ESMTPS" | "ESMTPA" | "ESMTPSA" | "QMQP") {
+        return;
+    }
+    let Some(name) = hop.from_helo.as_deref() else { return };
+    if name.starts_with('[') || parse_ip(name).is_some() || !name.contains('.') {
+        return;
+    }
+    let ip = hop.from_ip.map(|i| i.to_string()).unwrap_or_default();
+    if hop.raw.contains(&format!("from {name} ({ip})")) {
         hop.from_rdns = Some(name.trim_end_matches('.').to_string());
     }
 }

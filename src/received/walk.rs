@@ -141,13 +141,18 @@ fn step(hops: &[Hop], i: usize, org: &Org, cfg: &TrustConfig, mode: Mode) -> Ste
     let hop = &hops[i];
     match hop.from_ip {
         Some(ip) => step_with_peer(hops, i, ip, org, cfg, mode),
-        None => step_without_peer(hop, hops.get(i + 1), org),
+        None => step_without_peer(hop, next_named(hops, i), org),
     }
+}
+
+/// The next line down that names its receiving host (qmail's `invoked` lines name none).
+fn next_named(hops: &[Hop], i: usize) -> Option<&Hop> {
+    hops.iter().skip(i + 1).find(|h| h.by_host.is_some() || h.by_ip.is_some())
 }
 
 fn step_with_peer(hops: &[Hop], i: usize, ip: IpAddr, org: &Org, cfg: &TrustConfig, mode: Mode) -> Step {
     let hop = &hops[i];
-    let next = hops.get(i + 1);
+    let next = next_named(hops, i);
     let by = by_label(hop);
     if !is_public(ip) {
         return Step::Internal(format!("peer {ip} is {:?} (not public): an internal hop on {by}", classify(ip)).to_lowercase());
@@ -256,8 +261,12 @@ fn same_domain_relay(hop: &Hop, next: Option<&Hop>, org: &Org) -> Option<String>
     let rd = registrable(r)?;
     let same = hop.by_host.as_deref().and_then(registrable).as_deref() == Some(rd.as_str())
         || org.domains.contains(&rd);
-    (same && !is_generic(r) && peer_wrote(hop, next)).then(|| {
-        format!("peer {r} is a relay of the organisation ({rd}) and wrote the next line down")
+    let next_by_org = next
+        .and_then(|n| n.by_host.as_deref())
+        .and_then(registrable)
+        .is_some_and(|d| d == rd);
+    (same && !is_generic(r) && (peer_wrote(hop, next) || next_by_org)).then(|| {
+        format!("peer {r} is a relay of the organisation ({rd}): the next line down was written inside it")
     })
 }
 
