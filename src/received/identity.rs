@@ -368,8 +368,7 @@ pub(crate) fn bouncer_orgs(outer: &[u8], bounce: &BounceReport, view: &OuterView
     us.ips.extend(view.walk.org.ips.iter().copied());
     if depth > 1 {
         let Some(inner) = nested_report(outer, depth - 1) else {
-            let texts = [bounce.reporting_mta.clone(), bounce.bounce_from.clone()];
-            return (Org::default(), report_org(&texts, &us));
+            return (Org::default(), inline_report_org(outer, bounce, &us));
         };
         let inner_view = OuterView::new(&inner, &us, cfg);
         let texts = [
@@ -427,6 +426,27 @@ fn report_org(texts: &[Option<String>], exclude: &Org) -> Org {
     let hosts = [mta.as_deref().and_then(report_host), from.as_deref().and_then(daemon_host)];
     for h in hosts.into_iter().flatten() {
         if exclude.owns_name(&h).is_none() {
+            org.add_name(&h);
+        }
+    }
+    org
+}
+
+/// Reports copied inline (no MIME): every daemon sender and Reporting-MTA written in the
+/// text names a reporting host; those that are not ours are the bouncer's.
+fn inline_report_org(outer: &[u8], bounce: &BounceReport, exclude: &Org) -> Org {
+    let mut org = report_org(&[bounce.reporting_mta.clone(), bounce.bounce_from.clone()], exclude);
+    let text = String::from_utf8_lossy(&outer[..outer.len().min(512 * 1024)]);
+    for line in text.lines().take(20_000) {
+        let lower = line.to_ascii_lowercase();
+        let host = if lower.starts_with("reporting-mta:") {
+            report_host(&line[14..])
+        } else if lower.starts_with("from:") {
+            daemon_host(&line[5..])
+        } else {
+            None
+        };
+        if let Some(h) = host.filter(|h| exclude.owns_name(h).is_none()) {
             org.add_name(&h);
         }
     }
