@@ -229,6 +229,24 @@ fn origin_and_bouncer_agree_with_labels() {
         }
     }
     let n = cases.len() as f64;
+    let boundary_ok = cases.iter().filter(|c| norm(&c.label["boundary_ip"]) == norm_opt(c.report.boundary_ip.as_deref())).count();
+    let untrusted_ok = cases.iter().filter(|c| {
+        let mut want: Vec<String> = c.label["untrusted_hops"].as_array().map(|a| a.iter().filter_map(norm).collect()).unwrap_or_default();
+        let mut got: Vec<String> = c.report.untrusted_hops.iter().filter_map(|s| norm_opt(Some(s))).collect();
+        want.sort();
+        got.sort();
+        if want != got && std::env::var("SHOW_UNTRUSTED").is_ok() {
+            println!("  untrusted {}: want {:?} got {:?}", c.file, want, got);
+        }
+        want == got
+    }).count();
+    println!("boundary agreement (informative): {boundary_ok}/{}", cases.len());
+    println!("untrusted_hops agreement (informative): {untrusted_ok}/{}", cases.len());
+    for c in &cases {
+        if norm(&c.label["boundary_ip"]) != norm_opt(c.report.boundary_ip.as_deref()) {
+            println!("  boundary {}: want {} got {:?}", c.file, c.label["boundary_ip"], c.report.boundary_ip);
+        }
+    }
     println!("origin agreement: {origin_ok}/{} = {:.1}%", cases.len(), 100.0 * origin_ok as f64 / n);
     println!("bouncer agreement: {bouncer_ok}/{} = {:.1}%", cases.len(), 100.0 * bouncer_ok as f64 / n);
     for m in &misses {

@@ -23,6 +23,9 @@ const MAX_FORWARDER_DEPTH: usize = 4;
 /// What one hop means for the walk.
 enum Step {
     Internal(String),
+    /// Internal only because the site declared it trusted (rule 10): the undeclared walk
+    /// would have stopped here, so it is still the boundary.
+    Declared(String),
     External(String),
     End(String),
 }
@@ -69,6 +72,11 @@ fn walk_chain(hops: &[Hop], start: usize, org: &Org, cfg: &TrustConfig, mode: Mo
         org.learn(hop);
         match step(hops, i, &org, cfg, mode) {
             Step::Internal(why) => {
+                learn_peer(&mut org, hop);
+                w.roles[i] = (Role::Internal, why);
+            }
+            Step::Declared(why) => {
+                w.boundary.get_or_insert(i);
                 learn_peer(&mut org, hop);
                 w.roles[i] = (Role::Internal, why);
             }
@@ -157,11 +165,14 @@ fn step_with_peer(hops: &[Hop], i: usize, ip: IpAddr, org: &Org, cfg: &TrustConf
     if !is_public(ip) {
         return Step::Internal(format!("peer {ip} is {:?} (not public): an internal hop on {by}", classify(ip)).to_lowercase());
     }
+    if is_retrieval(hop) {
+        return Step::Internal(format!("{by} fetched the message from its mailbox at {} (IMAP/POP3 retrieval by the recipient)", peer_label(hop)));
+    }
     if cfg.trusted_networks.iter().any(|n| n.contains(ip)) || (mode.own_relays && cfg.own_relays.iter().any(|n| n.contains(ip))) {
-        return Step::Internal(format!("peer {ip} is inside a network declared trusted"));
+        return Step::Declared(format!("peer {ip} is inside a network declared trusted"));
     }
     if let Some(name) = trusted_host(hop, cfg) {
-        return Step::Internal(format!("peer {name} is a host declared trusted"));
+        return Step::Declared(format!("peer {name} is a host declared trusted"));
     }
     if hop.by_ip == Some(ip) {
         return Step::Internal(format!("peer {ip} is {by} itself"));
@@ -278,7 +289,7 @@ fn step_without_peer(hop: &Hop, next: Option<&Hop>, org: &Org) -> Step {
     if raw.contains("invoked by") || raw.contains("invoked for") || raw.contains("invoked from network") {
         return Step::Internal("qmail's own hand-over line (no peer)".into());
     }
-    if proto.contains("imap") || proto.contains("pop3") || raw.contains("fetchmail") {
+    if is_retrieval(hop) {
         return Step::Internal(format!("retrieval by the recipient on {by} (IMAP/POP3)"));
     }
     if let (Some(b), Some(nb)) = (hop.by_host.as_deref(), next.and_then(|n| n.by_host.as_deref())) {
@@ -327,6 +338,12 @@ fn forwarder(hops: &[Hop], i: usize, cfg: &TrustConfig, mode: Mode) -> Option<(C
         return None;
     }
     Some((sub, p))
+}
+
+/// `with IMAP`/`POP3` (fetchmail and friends): the recipient collected its own mail.
+fn is_retrieval(hop: &Hop) -> bool {
+    let proto = hop.protocol.as_deref().unwrap_or("").to_ascii_lowercase();
+    proto.starts_with("imap") || proto.starts_with("pop3") || hop.raw.to_ascii_lowercase().contains("(fetchmail")
 }
 
 fn is_submission(hop: &Hop) -> bool {
@@ -532,12 +549,20 @@ fn anchor(hops: &[Hop], strong: &Org, weak: &Org) -> Option<Anchor> {
 
 fn public_ips(hops: &[Hop], from: usize) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for h in hops.iter().skip(from) {
-        if let Some(ip) = h.from_ip.filter(|ip| is_public(*ip)) {
-            let s = ip.to_string();
-            if !out.contains(&s) {
-                out.push(s);
-            }
+    let none = Org::default();
+    for (i, h) in hops.iter().enumerate().skip(from) {
+        let Some(ip) = h.from_ip.filter(|ip| is_public(*ip)) else { continue };
+        // A line without a receiver records no hand-over; a provider's own internal hops
+        // are not clues about the sender.
+        if h.by_host.is_none() && h.by_ip.is_none() {
+            continue;
+        }
+        if same_provider(h, next_named(hops, i), &none).is_some() {
+            continue;
+        }
+        let s = ip.to_string();
+        if !out.contains(&s) {
+            out.push(s);
         }
     }
     out
