@@ -1,0 +1,655 @@
+//! Header block splitting and Received line parsing: one `Hop` per Received header, with the
+//! peer address the receiving host recorded (never the HELO argument, never digits inside a
+//! host name). Lenient and total: any text gives a `Hop`, possibly with empty fields.
+//!
+//! mail-parser's Received parser is used as a second opinion for `by`, `id`, `for` and the
+//! date; the `from` clause (where the formats differ most) is read here.
+
+use std::net::IpAddr;
+
+use mail_parser::parsers::MessageStream;
+use mail_parser::{DateTime, HeaderValue};
+
+use super::Hop;
+use super::netclass::parse_ip;
+
+/// At most this many header fields are read from one header block.
+pub const MAX_FIELDS: usize = 2000;
+/// A header value is cut at this many bytes.
+pub const MAX_FIELD_LEN: usize = 16 * 1024;
+/// At most this many Received headers are parsed and walked.
+pub const MAX_HOPS: usize = 200;
+
+/// One header field as written: name and value with line breaks removed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub name: String,
+    pub value: String,
+}
+
+impl Field {
+    /// Case-insensitive name test.
+    pub fn is(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name)
+    }
+}
+
+/// Splits the header block at the top of `bytes` (up to the first empty line) into fields,
+/// unfolding continuation lines. Accepts LF, CRLF and CR-only line endings; skips an mbox
+/// `From ` line and lines that are not header fields.
+pub fn header_fields(bytes: &[u8]) -> Vec<Field> {
+    let mut fields: Vec<Field> = Vec::new();
+    for line in lines(bytes) {
+        if line.is_empty() {
+            break;
+        }
+        let text = String::from_utf8_lossy(line);
+        if line[0] == b' ' || line[0] == b'\t' {
+            if let Some(last) = fields.last_mut() {
+                if last.value.len() < MAX_FIELD_LEN {
+                    last.value.push_str(&text);
+                }
+            }
+            continue;
+        }
+        if fields.len() >= MAX_FIELDS {
+            break;
+        }
+        if let Some((name, value)) = text.split_once(':') {
+            let name = name.trim_end();
+            if !name.is_empty() && !name.contains(' ') {
+                fields.push(Field {
+                    name: name.to_string(),
+                    value: value.trim_start().to_string(),
+                });
+            }
+        }
+    }
+    for f in &mut fields {
+        if f.value.len() > MAX_FIELD_LEN {
+            let mut end = MAX_FIELD_LEN;
+            while !f.value.is_char_boundary(end) {
+                end -= 1;
+            }
+            f.value.truncate(end);
+        }
+    }
+    fields
+}
+
+/// Lines of `bytes` without their terminators (LF, CRLF or a lone CR).
+fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = bytes;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = rest.iter().position(|&b| b == b'\n' || b == b'\r');
+        match end {
+            None => {
+                let line = rest;
+                rest = &[];
+                Some(line)
+            }
+            Some(i) => {
+                let line = &rest[..i];
+                let skip = if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+                rest = &rest[i + skip..];
+                Some(line)
+            }
+        }
+    })
+}
+
+/// Parses every Received field of a header block, topmost first (index 0), at most
+/// `MAX_HOPS`.
+pub fn received_hops(fields: &[Field]) -> Vec<Hop> {
+    fields
+        .iter()
+        .filter(|f| f.is("Received"))
+        .take(MAX_HOPS)
+        .enumerate()
+        .map(|(i, f)| parse_received(i, &f.value))
+        .collect()
+}
+
+/// One lexical item of a Received value.
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Word(String),
+    Comment(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kw {
+    Lead,
+    From,
+    By,
+    Via,
+    With,
+    Id,
+    For,
+}
+
+#[derive(Debug)]
+struct Clause {
+    kw: Kw,
+    toks: Vec<Tok>,
+}
+
+impl Clause {
+    fn words(&self) -> impl Iterator<Item = &str> {
+        self.toks.iter().filter_map(|t| match t {
+            Tok::Word(w) => Some(w.as_str()),
+            Tok::Comment(_) => None,
+        })
+    }
+    fn comments(&self) -> impl Iterator<Item = &str> {
+        self.toks.iter().filter_map(|t| match t {
+            Tok::Comment(c) => Some(c.as_str()),
+            Tok::Word(_) => None,
+        })
+    }
+}
+
+/// Parses one Received value (as written, folded or not) into a `Hop`.
+pub fn parse_received(index: usize, value: &str) -> Hop {
+    let raw = collapse_ws(value);
+    let (head, tail) = split_date(&raw);
+    let clauses = clauses(tokenize(head));
+    let mut hop = Hop {
+        index,
+        raw: raw.clone(),
+        ..Hop::default()
+    };
+    for c in &clauses {
+        match c.kw {
+            Kw::From if hop.from_ip.is_none() && hop.from_helo.is_none() => read_from(c, &mut hop),
+            Kw::By if hop.by_host.is_none() => read_by(c, &mut hop),
+            Kw::With if hop.protocol.is_none() => hop.protocol = read_with(c),
+            Kw::Via if hop.via.is_none() => hop.via = c.words().next().map(str::to_string),
+            Kw::Id if hop.id.is_none() => hop.id = c.words().next().map(clean_id),
+            Kw::For if hop.for_.is_none() => hop.for_ = c.words().next().map(clean_addr),
+            _ => {}
+        }
+    }
+    exim_host_name(&mut hop);
+    qmail_host_name(&mut hop);
+    hop.timestamp = tail.and_then(parse_date);
+    second_opinion(value, &mut hop);
+    hop.date = hop.timestamp.map(|t| DateTime::from_timestamp(t).to_rfc3339());
+    hop.authenticated = looks_authenticated(&hop);
+    hop
+}
+
+/// Exim writes `from NAME ([ip])` only when NAME is the verified host name (rDNS); without
+/// one it writes `from [ip] (helo=...)`. Postfix and Sendmail always put the rDNS (or
+/// `unknown`) inside the parentheses, so this applies to Exim lines only.
+fn exim_host_name(hop: &mut Hop) {
+    if hop.from_rdns.is_some() || !hop.raw.to_ascii_lowercase().contains("(exim ") {
+        return;
+    }
+    let Some(name) = hop.from_helo.as_deref() else { return };
+    if name.starts_with('[') || parse_ip(name).is_some() || !name.contains('.') {
+        return;
+    }
+    let pattern = format!("from {name} ([");
+    if hop.raw.contains(&pattern) {
+        hop.from_rdns = Some(name.trim_end_matches('.').to_string());
+    }
+}
+
+/// qmail writes `from REMOTEHOST (IP) by host with SMTP`: REMOTEHOST is the rDNS name it
+/// looked up (`unknown` without one); a differing HELO goes in `(HELO x)`. Microsoft's
+/// `from HELO (IP)` looks alike but says `with Microsoft SMTP Server`, `mapi` or `HTTP`.
+fn qmail_host_name(hop: &mut Hop) {
+    if hop.from_rdns.is_some() || hop.from_ip.is_none() || hop.by_note.is_some() {
+        return;
+    }
+    let proto = hop.protocol.as_deref().unwrap_or("").to_ascii_uppercase();
+    if !matches!(proto.as_str(), "SMTP" | "ESMTP" | "ESMTPS" | "ESMTPA" | "ESMTPSA" | "QMQP") {
+        return;
+    }
+    let Some(name) = hop.from_helo.as_deref() else { return };
+    if name.starts_with('[') || parse_ip(name).is_some() || !name.contains('.') {
+        return;
+    }
+    let ip = hop.from_ip.map(|i| i.to_string()).unwrap_or_default();
+    if hop.raw.contains(&format!("from {name} ({ip})")) {
+        hop.from_rdns = Some(name.trim_end_matches('.').to_string());
+    }
+}
+
+/// Fills what the own parser missed from mail-parser's reading of the same value.
+fn second_opinion(value: &str, hop: &mut Hop) {
+    let mut text = value.to_string();
+    text.push('\n');
+    let parsed = MessageStream::new(text.as_bytes()).parse_received();
+    let HeaderValue::Received(r) = parsed else {
+        return;
+    };
+    if hop.timestamp.is_none() {
+        hop.timestamp = r.date.filter(|d| d.is_valid()).map(|d| d.to_timestamp());
+    }
+    if hop.by_host.is_none() {
+        if let Some(by) = &r.by {
+            hop.by_host = Some(match by {
+                mail_parser::Host::Name(n) => n.trim_end_matches('.').to_string(),
+                mail_parser::Host::IpAddr(ip) => ip.to_string(),
+            });
+        }
+    }
+    if hop.id.is_none() {
+        hop.id = r.id.as_deref().map(clean_id);
+    }
+    if hop.for_.is_none() {
+        hop.for_ = r.for_.as_deref().map(clean_addr);
+    }
+}
+
+fn collapse_ws(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for ch in s.chars() {
+        if ch.is_whitespace() {
+            space = true;
+        } else {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            out.push(ch);
+        }
+    }
+    out
+}
+
+/// Splits at the last `;` outside comments: clauses before, date after.
+fn split_date(s: &str) -> (&str, Option<&str>) {
+    let mut depth = 0usize;
+    let mut last = None;
+    for (i, b) in s.bytes().enumerate() {
+        match b {
+            b'(' => depth += 1,
+            b')' => depth = depth.saturating_sub(1),
+            b';' if depth == 0 => last = Some(i),
+            _ => {}
+        }
+    }
+    match last {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    }
+}
+
+fn tokenize(s: &str) -> Vec<Tok> {
+    let mut toks = Vec::new();
+    let mut chars = s.chars().peekable();
+    while let Some(&ch) = chars.peek() {
+        if ch.is_whitespace() {
+            chars.next();
+        } else if ch == '(' {
+            chars.next();
+            let mut depth = 1usize;
+            let mut text = String::new();
+            for c in chars.by_ref() {
+                match c {
+                    '(' => depth += 1,
+                    ')' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                text.push(c);
+            }
+            toks.push(Tok::Comment(text.trim().to_string()));
+        } else {
+            let mut w = String::new();
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() || c == '(' {
+                    break;
+                }
+                w.push(c);
+                chars.next();
+            }
+            toks.push(Tok::Word(w));
+        }
+    }
+    toks
+}
+
+fn keyword(w: &str) -> Option<Kw> {
+    let kw = match w.to_ascii_lowercase().as_str() {
+        "from" => Kw::From,
+        "by" => Kw::By,
+        "via" => Kw::Via,
+        "with" => Kw::With,
+        "id" => Kw::Id,
+        "for" => Kw::For,
+        _ => return None,
+    };
+    Some(kw)
+}
+
+fn clauses(toks: Vec<Tok>) -> Vec<Clause> {
+    let mut out = vec![Clause {
+        kw: Kw::Lead,
+        toks: Vec::new(),
+    }];
+    for t in toks {
+        let kw = match &t {
+            Tok::Word(w) => keyword(w),
+            Tok::Comment(_) => None,
+        };
+        match kw {
+            Some(kw) => out.push(Clause { kw, toks: Vec::new() }),
+            None => {
+                if let Some(last) = out.last_mut() {
+                    last.toks.push(t);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Reads the `from` clause: HELO, rDNS and the peer address the receiver recorded.
+fn read_from(c: &Clause, hop: &mut Hop) {
+    let first = c.words().next().map(str::to_string);
+    let mut helo_kw: Option<String> = None;
+    let mut ip: Option<IpAddr> = None;
+    let mut rdns: Option<String> = None;
+    for (i, t) in c.toks.iter().enumerate() {
+        match t {
+            Tok::Comment(text) => {
+                if let Some(h) = comment_helo(text) {
+                    helo_kw.get_or_insert(h);
+                    if is_helo_comment(text) {
+                        continue;
+                    }
+                }
+                if ip.is_none() {
+                    if let Some((found, name)) = comment_peer(text) {
+                        ip = Some(found);
+                        rdns = name;
+                    }
+                }
+                if text.to_ascii_lowercase().contains("may be forged") {
+                    hop.may_be_forged = true;
+                }
+            }
+            // A bracketed literal after the first word: `from host [1.2.3.4] by` (fetchmail).
+            Tok::Word(w) if i > 0 && ip.is_none() && w.starts_with('[') => {
+                ip = parse_ip(bracket_inner(w));
+            }
+            Tok::Word(_) => {}
+        }
+    }
+    let first_ip = first.as_deref().and_then(|w| literal_ip(w));
+    if ip.is_none() {
+        ip = first_ip;
+    }
+    match helo_kw {
+        Some(h) => {
+            hop.from_helo = Some(h);
+            if rdns.is_none() && first_ip.is_none() {
+                rdns = first.filter(|w| !w.eq_ignore_ascii_case("unknown"));
+            }
+        }
+        None => hop.from_helo = first,
+    }
+    hop.from_rdns = rdns.map(|r| r.trim_end_matches('.').to_string()).filter(|r| !r.is_empty());
+    hop.from_ip = ip;
+}
+
+/// `HELO x` / `EHLO x` (qmail, Yahoo) or `helo=x` (Exim) inside a comment.
+fn comment_helo(text: &str) -> Option<String> {
+    if is_helo_comment(text) {
+        return text.split_whitespace().nth(1).map(str::to_string);
+    }
+    let lower = text.to_ascii_lowercase();
+    let at = lower.find("helo=")?;
+    let rest = &text[at + 5..];
+    let value: String = rest.chars().take_while(|c| !c.is_whitespace() && *c != ')').collect();
+    (!value.is_empty()).then_some(value)
+}
+
+fn is_helo_comment(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    lower.starts_with("helo ") || lower.starts_with("ehlo ")
+}
+
+/// The peer address (and the rDNS name written before it) recorded inside a comment:
+/// `rdns [IP]`, `[IPv6:…]`, `[IP]:port`, `IP`, `IP with plain`, `user@domain@IP`.
+/// A `helo=` value is never read as the address.
+fn comment_peer(text: &str) -> Option<(IpAddr, Option<String>)> {
+    let without_helo = strip_helo_value(text);
+    if let Some(open) = without_helo.find('[') {
+        if let Some(len) = without_helo[open..].find(']') {
+            let inner = &without_helo[open + 1..open + len];
+            if let Some(ip) = parse_ip(inner) {
+                let before = without_helo[..open].split_whitespace().last();
+                let name = before.and_then(rdns_word);
+                return Some((ip, name));
+            }
+        }
+    }
+    let token = without_helo.split_whitespace().next()?;
+    let token = token.trim_end_matches([',', ';']);
+    let token = token.rsplit('@').next().unwrap_or(token);
+    parse_ip(token).map(|ip| (ip, None))
+}
+
+fn strip_helo_value(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    match lower.find("helo=") {
+        None => text.to_string(),
+        Some(at) => {
+            let rest = &text[at..];
+            let end = rest.find(char::is_whitespace).map(|e| at + e).unwrap_or(text.len());
+            format!("{} {}", &text[..at], &text[end..])
+        }
+    }
+}
+
+/// The host name written before a bracketed address, if it is a name (sendmail writes
+/// `ident@host`; `unknown` means no rDNS).
+fn rdns_word(w: &str) -> Option<String> {
+    let w = w.rsplit('@').next().unwrap_or(w);
+    let w = w.trim_matches(|c: char| c == '(' || c == ')' || c == ',');
+    if w.is_empty() || w.eq_ignore_ascii_case("unknown") || parse_ip(w).is_some() {
+        return None;
+    }
+    if w.contains('=') || w.contains(':') {
+        return None;
+    }
+    Some(w.to_string())
+}
+
+/// An address literal written as the first word: `[1.2.3.4]`, `[IPv6:…]`, `1.2.3.4`.
+fn literal_ip(w: &str) -> Option<IpAddr> {
+    if w.starts_with('[') {
+        return parse_ip(bracket_inner(w));
+    }
+    parse_ip(w)
+}
+
+fn bracket_inner(w: &str) -> &str {
+    let w = w.strip_prefix('[').unwrap_or(w);
+    w.split(']').next().unwrap_or(w)
+}
+
+fn read_by(c: &Clause, hop: &mut Hop) {
+    let host = c.words().next().map(|w| w.trim_end_matches(['.', ';']).to_string());
+    hop.by_ip = host.as_deref().and_then(literal_ip);
+    if hop.by_ip.is_none() {
+        hop.by_ip = c.comments().find_map(|t| comment_peer(t).map(|(ip, _)| ip));
+    }
+    hop.by_host = host.filter(|h| !h.is_empty());
+    hop.by_note = c.comments().next().map(str::to_string);
+}
+
+fn read_with(c: &Clause) -> Option<String> {
+    let mut words = Vec::new();
+    for t in &c.toks {
+        match t {
+            Tok::Word(w) => words.push(w.trim_end_matches(';').to_string()),
+            Tok::Comment(_) => break,
+        }
+        if words.len() >= 4 {
+            break;
+        }
+    }
+    let joined = words.join(" ");
+    (!joined.is_empty()).then_some(joined)
+}
+
+fn clean_id(w: &str) -> String {
+    w.trim_end_matches(';').to_string()
+}
+
+fn clean_addr(w: &str) -> String {
+    w.trim_end_matches(';').trim_matches(|c| c == '<' || c == '>').to_string()
+}
+
+fn parse_date(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let d = DateTime::parse_rfc822(text)?;
+    d.is_valid().then(|| d.to_timestamp())
+}
+
+/// SMTP AUTH or another sign of an authenticated submission in this hop.
+fn looks_authenticated(hop: &Hop) -> bool {
+    let proto = hop.protocol.as_deref().unwrap_or("").to_ascii_uppercase();
+    let first = proto.split_whitespace().next().unwrap_or("");
+    if matches!(
+        first,
+        "ESMTPA" | "ESMTPSA" | "LMTPA" | "LMTPSA" | "UTF8SMTPA" | "UTF8SMTPSA" | "SMTPA" | "ASMTP"
+    ) {
+        return true;
+    }
+    let raw = hop.raw.to_ascii_lowercase();
+    [
+        " with plain)",
+        " with login)",
+        " with cram-md5)",
+        "(authenticated",
+        "authenticated sender",
+        "authenticated user",
+        "authenticated as",
+        "(auth=",
+        " auth=",
+        "smtp-auth",
+    ]
+    .iter()
+    .any(|m| raw.contains(m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hop(s: &str) -> Hop {
+        parse_received(0, s)
+    }
+
+    fn ip(s: &str) -> Option<IpAddr> {
+        s.parse().ok()
+    }
+
+    #[test]
+    fn postfix_form() {
+        let h = hop("from mail.example.org (mail.example.org [192.0.2.1]) by mx.example.net (Postfix) with ESMTPS id ABC for <a@b.example>; Sun, 17 Nov 2024 05:58:16 +0100 (CET)");
+        assert_eq!(h.from_helo.as_deref(), Some("mail.example.org"));
+        assert_eq!(h.from_rdns.as_deref(), Some("mail.example.org"));
+        assert_eq!(h.from_ip, ip("192.0.2.1"));
+        assert_eq!(h.by_host.as_deref(), Some("mx.example.net"));
+        assert_eq!(h.protocol.as_deref(), Some("ESMTPS"));
+        assert_eq!(h.id.as_deref(), Some("ABC"));
+        assert_eq!(h.for_.as_deref(), Some("a@b.example"));
+        assert_eq!(h.date.as_deref(), Some("2024-11-17T04:58:16Z"));
+    }
+
+    #[test]
+    fn helo_literal_is_not_the_peer() {
+        let h = hop("from [10.0.0.5] (host.example [198.51.100.7]) by mx.example.net");
+        assert_eq!(h.from_ip, ip("198.51.100.7"));
+        assert_eq!(h.from_helo.as_deref(), Some("[10.0.0.5]"));
+        assert_eq!(h.from_rdns.as_deref(), Some("host.example"));
+    }
+
+    #[test]
+    fn exim_port_and_helo() {
+        let h = hop("from [192.0.2.135] (port=51580 helo=[192.0.2.203]) by smtp23.mail.ru with esmtpa (envelope-from <a@b>)");
+        assert_eq!(h.from_ip, ip("192.0.2.135"));
+        assert_eq!(h.from_helo.as_deref(), Some("[192.0.2.203]"));
+        assert!(h.authenticated);
+        let h = hop("from host5.example.org ([192.0.2.124]:00000) by mx9.example.jp");
+        assert_eq!(h.from_ip, ip("192.0.2.124"));
+        let h = hop("from rdns.example ([198.51.100.9] helo=liar.example) by mx");
+        assert_eq!(h.from_ip, ip("198.51.100.9"));
+        assert_eq!(h.from_rdns.as_deref(), Some("rdns.example"));
+        assert_eq!(h.from_helo.as_deref(), Some("liar.example"));
+    }
+
+    #[test]
+    fn qmail_forms() {
+        let h = hop("from unknown (HELO ?192.0.2.3?) (192.0.2.135 with plain) by applesmtp521.example with SMTP; Sat, 22 Nov 2014 07:11:04 +0900");
+        assert_eq!(h.from_ip, ip("192.0.2.135"));
+        assert_eq!(h.from_helo.as_deref(), Some("?192.0.2.3?"));
+        assert_eq!(h.from_rdns, None);
+        assert!(h.authenticated);
+        let h = hop("from pro.example (HELO x.example) (user@domain.example@102.69.220.202) by y");
+        assert_eq!(h.from_ip, ip("102.69.220.202"));
+        assert_eq!(h.from_rdns.as_deref(), Some("pro.example"));
+    }
+
+    #[test]
+    fn microsoft_and_ipv6() {
+        let h = hop("from EXMBX2.intern.example (172.16.176.53) by mailgw.example (172.16.176.23) with Microsoft SMTP Server (version=TLS1_2) id 15.2.1258.28; Tue, 5 Nov 2024 04:27:48 +0200");
+        assert_eq!(h.from_ip, ip("172.16.176.53"));
+        assert_eq!(h.by_ip, ip("172.16.176.23"));
+        assert_eq!(h.protocol.as_deref(), Some("Microsoft SMTP Server"));
+        assert_eq!(h.id.as_deref(), Some("15.2.1258.28"));
+        let h = hop("from localhost (localhost [IPv6:::1]) by mx1 (Postfix)");
+        assert_eq!(h.from_ip, ip("::1"));
+        let h = hop("from a (2603:10d6:103:6e::35) by b");
+        assert_eq!(h.from_ip, ip("2603:10d6:103:6e::35"));
+        let h = hop("from x ([::ffff:198.51.100.3]) by b");
+        assert_eq!(h.from_ip, ip("198.51.100.3"));
+        let h = hop("from x (fe80::1%14) by b with mapi");
+        assert_eq!(h.from_ip, ip("fe80::1"));
+    }
+
+    #[test]
+    fn garbage_and_missing_parts() {
+        let h = hop("from  by 24.3.96.11;");
+        assert_eq!(h.from_ip, None);
+        assert_eq!(h.by_host.as_deref(), Some("24.3.96.11"));
+        let h = hop("from mx.example.com (mx.example.com [91.119.73.19]) for <me@example.com>");
+        assert_eq!(h.from_ip, ip("91.119.73.19"));
+        assert_eq!(h.by_host, None);
+        let h = hop("((((([[[[;;;");
+        assert_eq!(h.from_ip, None);
+        let h = hop("");
+        assert_eq!(h.by_host, None);
+    }
+
+    #[test]
+    fn header_block_line_endings() {
+        for sep in ["\n", "\r\n", "\r"] {
+            let text = format!("Received: from a{sep}\tby b; Mon, 1 Jan 2024 00:00:00 +0000{sep}Subject: x{sep}{sep}body");
+            let f = header_fields(text.as_bytes());
+            assert_eq!(f.len(), 2);
+            let hops = received_hops(&f);
+            assert_eq!(hops[0].by_host.as_deref(), Some("b"));
+            assert_eq!(hops[0].date.as_deref(), Some("2024-01-01T00:00:00Z"));
+        }
+    }
+}

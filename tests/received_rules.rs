@@ -1,0 +1,322 @@
+//! One test per rule of the trust walk (corpus README, "Originating IP: the trust walk"),
+//! on small constructed messages: anchor, peer address, internal hops, end of chain,
+//! origin, forwarders, below-origin clues, placeholders, trusted networks, corroboration,
+//! anomalies, and totality on hostile input.
+
+use blowback::bounce::{BounceReport, Completeness, Kind, Original};
+use blowback::received::{self, OriginReport, Role, TrustConfig};
+
+const DATE: &str = "Mon, 1 Jan 2024 10:00:00 +0000";
+
+/// Our MX received the bounce from the bouncer at `bouncer_ip`.
+fn outer(bouncer_rdns: &str, bouncer_ip: &str) -> String {
+    format!(
+        "Received: from mx.victim.example ([10.0.0.2])\n\tby imap.victim.example with LMTP; {DATE}\n\
+         Received: from {bouncer_rdns} ({bouncer_rdns} [{bouncer_ip}])\n\tby mx.victim.example (Postfix) with ESMTPS id 1; {DATE}\n\
+         Received: by {bouncer_rdns} (Postfix) id 2; {DATE}\n\
+         From: MAILER-DAEMON@{bouncer_rdns}\nSubject: Undelivered Mail\n\nreport\n"
+    )
+}
+
+fn report(kind: Kind, m: Option<&str>, reporting_mta: Option<&str>) -> BounceReport {
+    BounceReport {
+        kind,
+        mta: None,
+        reporting_mta: reporting_mta.map(str::to_string),
+        arrival_date: None,
+        recipients: Vec::new(),
+        bounce_from: None,
+        original: m.map(|m| Original {
+            bytes: m.as_bytes().to_vec(),
+            range: None,
+            completeness: Completeness::HeadersOnly,
+            sha256: String::new(),
+            message_id: None,
+            from: None,
+            subject: None,
+            date: None,
+            carrier: "message/rfc822".into(),
+            depth: 1,
+        }),
+    }
+}
+
+/// A bounce from mx.bouncer.example [203.0.113.10] returning `m`.
+fn bounce(m: &str) -> OriginReport {
+    bounce_cfg(m, &TrustConfig::default())
+}
+
+fn bounce_cfg(m: &str, cfg: &TrustConfig) -> OriginReport {
+    let o = outer("mx.bouncer.example", "203.0.113.10");
+    received::walk(o.as_bytes(), &report(Kind::Bounce, Some(m), Some("dns; mx.bouncer.example")), cfg)
+}
+
+fn origin(r: &OriginReport) -> Option<&str> {
+    r.origin.as_ref().map(|o| o.ip.as_str())
+}
+
+fn m(lines: &[&str]) -> String {
+    let mut s: String = lines.iter().map(|l| format!("Received: {l}; {DATE}\n")).collect();
+    s.push_str("From: spammer@forged.example\nSubject: buy\n\nbody\n");
+    s
+}
+
+#[test]
+fn rule1_anchor_at_the_bouncer_gives_trust_transfer() {
+    let r = bounce(&m(&["from bot.example (dyn-1.isp.example [198.51.100.20]) by mx.bouncer.example (Postfix) with ESMTP id 9"]));
+    assert_eq!(r.bouncer_ip.as_deref(), Some("203.0.113.10"));
+    let o = r.origin.as_ref().expect("origin");
+    assert_eq!(o.ip, "198.51.100.20");
+    assert_eq!(o.method, "trust_transfer");
+    assert_eq!(o.confidence, "high");
+    assert_eq!(o.rdns.as_deref(), Some("dyn-1.isp.example"));
+    assert!(o.reason.contains("mx.bouncer.example"), "{}", o.reason);
+    assert!(o.documentation, "198.51.100.0/24 is a documentation range");
+    assert_eq!(r.anchor.as_ref().map(|a| a.hop), Some(0));
+}
+
+#[test]
+fn rule1_copy_without_a_bouncer_line_has_no_origin() {
+    let r = bounce(&m(&[
+        "from User ([198.51.100.66]) by mail.victim.example with Microsoft SMTPSVC(6.0.3790.4675)",
+        "from relay.other.example (relay.other.example [198.51.100.67]) by mx.other.example with ESMTP",
+    ]));
+    assert_eq!(origin(&r), None);
+    let why = r.no_origin_reason.as_deref().unwrap_or("");
+    assert!(why.contains("no Received line written by the bouncer"), "{why}");
+    assert!(r.untrusted_hops.contains(&"198.51.100.66".to_string()));
+}
+
+#[test]
+fn rule1_copy_without_any_received_line_has_no_origin() {
+    let r = bounce("From: a@b.example\nSubject: x\n\nbody\n");
+    assert_eq!(origin(&r), None);
+    assert!(r.no_origin_reason.as_deref().unwrap_or("").contains("no Received header"));
+}
+
+#[test]
+fn forged_lower_chain_does_not_move_the_origin() {
+    let r = bounce(&m(&[
+        "from bot.example (unknown [198.51.100.20]) by mx.bouncer.example (Postfix) with ESMTP id 9",
+        "from trusted-looking.example (mail.victim.example [192.0.2.77]) by mx.victim.example (Postfix) with ESMTPSA id 8",
+        "from [10.1.1.1] (helo=x) by mx.bouncer.example with esmtp (Exim 4.96)",
+        "from elsewhere.example (elsewhere.example [203.0.113.99]) by relay.elsewhere.example with ESMTP",
+    ]));
+    assert_eq!(origin(&r), Some("198.51.100.20"));
+    assert_eq!(r.untrusted_hops, vec!["192.0.2.77", "203.0.113.99"]);
+    assert!(r.hops[1..].iter().all(|h| h.role == Role::Untrusted));
+    assert!(r.anomalies.iter().any(|a| a.contains("forged")), "{:?}", r.anomalies);
+}
+
+#[test]
+fn rule2_helo_literal_is_never_the_peer() {
+    let r = bounce(&m(&["from [10.0.0.5] (host.example [198.51.100.7]) by mx.bouncer.example (Postfix) with ESMTP id 1"]));
+    assert_eq!(origin(&r), Some("198.51.100.7"));
+    let r = bounce(&m(&["from [127.0.0.1] (unknown [172.25.191.1]) by mx.bouncer.example (Postfix) with ESMTP id 1"]));
+    assert_eq!(origin(&r), None, "private peer, HELO literal ignored");
+}
+
+#[test]
+fn rule3_private_loopback_and_filter_loops_are_internal() {
+    let r = bounce(&m(&[
+        "from localhost (localhost [127.0.0.1]) by mx.bouncer.example (Postfix) with ESMTP id 3",
+        "from mx.bouncer.example ([127.0.0.1]) by localhost (mx.bouncer.example [127.0.0.1]) (amavisd-new, port 10024) with ESMTP id 2",
+        "from gw.bouncer.example (gw.bouncer.example [10.9.9.9]) by mx.bouncer.example (Postfix) with ESMTP id 1",
+        "from bot.example (unknown [198.51.100.30]) by gw.bouncer.example (Postfix) with ESMTP id 0",
+    ]));
+    assert_eq!(origin(&r), Some("198.51.100.30"));
+    assert_eq!(r.hops.iter().filter(|h| h.role == Role::Internal).count(), 3);
+}
+
+#[test]
+fn rule3_same_domain_relay_is_internal_but_a_customer_is_not() {
+    let relay = bounce(&m(&[
+        "from relay2.bouncer.example (relay2.bouncer.example [192.0.2.40]) by mx.bouncer.example (Postfix) with ESMTP id 1",
+        "from bot.example (unknown [198.51.100.41]) by relay2.bouncer.example (Postfix) with ESMTP id 0",
+    ]));
+    assert_eq!(origin(&relay), Some("198.51.100.41"));
+    let customer = bounce(&m(&[
+        "from home (ppp-1-2.dyn.bouncer.example [192.0.2.50]) by mx.bouncer.example (Postfix) with ESMTP id 1",
+        "from [10.0.0.9] by home-pc with SMTP",
+    ]));
+    assert_eq!(origin(&customer), Some("192.0.2.50"), "a dial-up customer did not write the next line");
+}
+
+#[test]
+fn rule3_a_helo_name_alone_never_makes_a_host_internal() {
+    let r = bounce(&m(&[
+        "from relay2.bouncer.example (unknown [198.51.100.42]) by mx.bouncer.example (Postfix) with ESMTP id 1",
+        "from x (unknown [198.51.100.43]) by relay2.bouncer.example (Postfix) with ESMTP id 0",
+    ]));
+    assert_eq!(origin(&r), Some("198.51.100.42"));
+}
+
+#[test]
+fn rule3_one_large_provider_is_internal() {
+    let o = outer("mail-sor-f41.google.com", "209.85.220.41");
+    let mm = m(&[
+        "by 2002:a05:6402:1234:b0:1:2:3 with SMTP id k1csp1",
+        "from bot.example (dsl-5.isp.example. [198.51.100.60]) by mx.google.com with ESMTPS id x1",
+    ]);
+    let r = received::walk(o.as_bytes(), &report(Kind::Bounce, Some(&mm), None), &TrustConfig::default());
+    assert_eq!(r.bouncer_ip.as_deref(), Some("209.85.220.41"));
+    assert_eq!(origin(&r), Some("198.51.100.60"));
+}
+
+#[test]
+fn rule3_local_reinjection_and_qmail_lines_are_internal() {
+    let r = bounce(&m(&[
+        "(qmail 1 invoked by uid 999)",
+        "by mx.bouncer.example (Postfix) id 7",
+        "from bot.example (unknown [198.51.100.70]) by mx.bouncer.example (Postfix) with ESMTP id 6",
+    ]));
+    assert_eq!(origin(&r), Some("198.51.100.70"));
+}
+
+#[test]
+fn rule4_webmail_ends_the_walk_without_origin() {
+    let r = bounce(&m(&[
+        "from web.bouncer.example (web.bouncer.example [10.0.0.8]) by mx.bouncer.example (Postfix) with ESMTP id 1",
+        "by web.bouncer.example with HTTP",
+    ]));
+    assert_eq!(origin(&r), None);
+    assert!(r.no_origin_reason.as_deref().unwrap_or("").contains("submission"));
+    let r = bounce(&m(&["from [198.51.100.80] by mx.bouncer.example via HTTP"]));
+    assert_eq!(origin(&r), Some("198.51.100.80"), "webmail that records the browser address");
+}
+
+#[test]
+fn rule6_hosted_filter_is_traversed_and_boundary_kept() {
+    let r = bounce(&m(&[
+        "from eu-smtp-delivery-1.mimecast.com (eu-smtp-delivery-1.mimecast.com [185.58.86.1]) by mx.bouncer.example (Postfix) with ESMTP id 1",
+        "from bot.example (unknown [198.51.100.90]) by relay.mimecast.com with ESMTP id m1",
+        "from forged.example ([203.0.113.91]) by bot.example with SMTP",
+    ]));
+    assert_eq!(origin(&r), Some("198.51.100.90"));
+    assert_eq!(r.boundary_ip.as_deref(), Some("185.58.86.1"));
+    assert_eq!(r.origin.as_ref().unwrap().method, "forwarder");
+    assert_eq!(r.hops[0].role, Role::Forwarder);
+    assert_eq!(r.untrusted_hops, vec!["203.0.113.91"]);
+}
+
+#[test]
+fn rule6_senders_provider_is_not_traversed() {
+    let r = bounce(&m(&[
+        "from mail-sor-f41.google.com (mail-sor-f41.google.com [209.85.220.41]) by mx.bouncer.example (Postfix) with ESMTP id 1",
+        "from laptop (dsl.isp.example [198.51.100.95]) by smtp.gmail.com with ESMTPSA id s1",
+    ]));
+    assert_eq!(origin(&r), Some("209.85.220.41"));
+    assert_eq!(r.untrusted_hops, vec!["198.51.100.95"]);
+}
+
+#[test]
+fn rule10_declared_trusted_relays() {
+    let lines = [
+        "from relay.mysite.example (relay.mysite.example [192.0.2.100]) by mx.bouncer.example (Postfix) with ESMTP id 1",
+        "from bot.example (unknown [198.51.100.101]) by relay.mysite.example (8.9.3/8.9.3) with ESMTP id 0",
+    ];
+    let plain = bounce(&m(&lines));
+    assert_eq!(origin(&plain), Some("192.0.2.100"));
+    let cfg = TrustConfig { trusted_networks: vec!["192.0.2.0/25".parse().unwrap()], ..TrustConfig::default() };
+    let trusted = bounce_cfg(&m(&lines), &cfg);
+    assert_eq!(origin(&trusted), Some("198.51.100.101"));
+    assert_eq!(trusted.boundary_ip.as_deref(), Some("192.0.2.100"), "the undeclared answer stays the boundary");
+    let cfg = TrustConfig { trusted_hosts: vec!["mysite.example".into()], ..TrustConfig::default() };
+    assert_eq!(origin(&bounce_cfg(&m(&lines), &cfg)), Some("198.51.100.101"));
+}
+
+#[test]
+fn ipv4_mapped_origin_is_reported_as_ipv4() {
+    let r = bounce(&m(&["from bot.example ([::ffff:198.51.100.110]) by mx.bouncer.example with ESMTP id 1"]));
+    assert_eq!(origin(&r), Some("198.51.100.110"));
+}
+
+#[test]
+fn corroboration_counts_only_headers_above_the_origin_line() {
+    let mut mm = String::from("Received-SPF: pass (mx.bouncer.example: domain designates 198.51.100.120) client-ip=198.51.100.120;\n");
+    mm.push_str(&m(&["from bot.example (unknown [198.51.100.120]) by mx.bouncer.example (Postfix) with ESMTP id 1"]));
+    mm = mm.replace("From: spammer", "X-Originating-IP: [203.0.113.121]\nFrom: spammer");
+    let r = bounce(&mm);
+    let spf = r.corroboration.iter().find(|c| c.header == "Received-SPF").expect("spf");
+    assert!(spf.trusted && spf.agrees == Some(true));
+    let xo = r.corroboration.iter().find(|c| c.header == "X-Originating-IP").expect("x-originating-ip");
+    assert!(!xo.trusted, "written below the origin line");
+    let conflicting = format!("Received-SPF: pass client-ip=203.0.113.5;\n{}", m(&["from bot.example (unknown [198.51.100.120]) by mx.bouncer.example (Postfix) with ESMTP id 1"]));
+    let r = bounce(&conflicting);
+    assert!(r.anomalies.iter().any(|a| a.contains("Received-SPF")), "{:?}", r.anomalies);
+    assert_eq!(r.origin.as_ref().unwrap().confidence, "low");
+}
+
+#[test]
+fn anomalies_time_backwards_and_helo_mismatch() {
+    let mm = "Received: from [192.0.2.9] (unknown [198.51.100.130]) by mx.bouncer.example with ESMTP id 1; Mon, 1 Jan 2024 10:00:00 +0000\n\
+              Received: from x ([203.0.113.131]) by bot.example with SMTP; Mon, 1 Jan 2024 12:00:00 +0000\n\nbody\n";
+    let r = bounce(mm);
+    assert!(r.anomalies.iter().any(|a| a.contains("time goes backwards")), "{:?}", r.anomalies);
+    assert!(r.anomalies.iter().any(|a| a.contains("HELO [192.0.2.9]")), "{:?}", r.anomalies);
+}
+
+#[test]
+fn spam_received_directly_is_anchored_at_our_mx() {
+    let mm = m(&[
+        "from mx.victim.example ([10.0.0.2]) by imap.victim.example with LMTP",
+        "from bot.example (unknown [198.51.100.140]) by mx.victim.example (Postfix) with ESMTP id 1",
+        "from forged.example ([203.0.113.141]) by bot.example with SMTP",
+    ]);
+    let r = received::walk(mm.as_bytes(), &report(Kind::NotABounce, None, None), &TrustConfig::default());
+    assert_eq!(origin(&r), Some("198.51.100.140"));
+    assert_eq!(r.origin.as_ref().unwrap().method, "direct");
+    assert_eq!(r.bouncer_ip, None);
+}
+
+#[test]
+fn report_without_copy_has_no_origin() {
+    let o = outer("mx.bouncer.example", "203.0.113.10");
+    let r = received::walk(o.as_bytes(), &report(Kind::Autoreply, None, None), &TrustConfig::default());
+    assert_eq!(origin(&r), None);
+    assert_eq!(r.bouncer_ip.as_deref(), Some("203.0.113.10"));
+    assert!(r.no_origin_reason.is_some());
+}
+
+#[test]
+fn own_mx_from_config_starts_the_outer_walk() {
+    let o = format!("Received: from relay.isp.example (relay.isp.example [192.0.2.200]) by mx.upstream.example with ESMTP; {DATE}\n{}", outer("mx.bouncer.example", "203.0.113.10"));
+    let cfg = TrustConfig { own_mx: vec!["mx.victim.example".into()], ..TrustConfig::default() };
+    let r = received::walk(o.as_bytes(), &report(Kind::Bounce, None, None), &cfg);
+    assert_eq!(r.bouncer_ip.as_deref(), Some("203.0.113.10"));
+}
+
+#[test]
+fn total_on_hostile_input() {
+    let mut seed: u64 = 0x9e3779b97f4a7c15;
+    for len in [0usize, 1, 7, 100, 5000] {
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                (seed & 0xff) as u8
+            })
+            .collect();
+        let b = report(Kind::Bounce, Some(&String::from_utf8_lossy(&bytes)), Some("dns; \u{0}"));
+        let _ = received::walk(&bytes, &b, &TrustConfig::default());
+    }
+    let many: String = (0..5000).map(|i| format!("Received: from h{i} ([198.51.100.{}]) by h{} with ESMTP; {DATE}\n", i % 250, i + 1)).collect();
+    let r = received::walk(many.as_bytes(), &report(Kind::NotABounce, None, None), &TrustConfig::default());
+    assert!(r.hops.len() <= 200, "hops are capped");
+    let long = format!("Received: from {} by x; {DATE}\n\n", "(".repeat(100_000));
+    let _ = received::walk(long.as_bytes(), &report(Kind::NotABounce, None, None), &TrustConfig::default());
+}
+
+#[test]
+fn explain_names_every_hop() {
+    let r = bounce(&m(&[
+        "from localhost (localhost [127.0.0.1]) by mx.bouncer.example (Postfix) with ESMTP id 3",
+        "from bot.example (unknown [198.51.100.150]) by mx.bouncer.example (Postfix) with ESMTP id 1",
+    ]));
+    let text = received::explain_to_string(&r);
+    assert!(text.contains("203.0.113.10 (bouncer_ip)"), "{text}");
+    assert!(text.contains("ORIGIN"), "{text}");
+    assert!(text.contains("Origin 198.51.100.150"), "{text}");
+    assert!(text.contains("documentation placeholder"), "{text}");
+}
