@@ -16,8 +16,7 @@ use html5ever::tokenizer::{
     BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
 };
 use mail_parser::decoders::charsets::map::charset_decoder;
-use mail_parser::decoders::quoted_printable::quoted_printable_decode;
-use mail_parser::{Encoding, MessageParser, MessagePart, MimeHeaders, PartType};
+use mail_parser::{Encoding, Message, MessageParser, MessagePart, MimeHeaders, PartType};
 
 use super::MAX_PART_TEXT;
 
@@ -61,9 +60,36 @@ pub struct TextPart {
 
 /// Decodes every text part of M itself (not of messages nested inside it).
 pub fn decode(message: &[u8]) -> Vec<TextPart> {
+    decode_message(message).0
+}
+
+/// M's text parts and the addresses M was sent to (`To`, `Cc`, `Delivered-To`,
+/// `X-Original-To`, `Envelope-To`): the recipient's own address is never advertised.
+pub fn decode_message(message: &[u8]) -> (Vec<TextPart>, Vec<String>) {
     let Some(msg) = MessageParser::default().parse(message) else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
+    let parts = text_parts(&msg);
+    (parts, recipients(&msg))
+}
+
+fn recipients(msg: &Message<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    for addr in [msg.to(), msg.cc()].into_iter().flatten() {
+        out.extend(addr.iter().filter_map(|a| a.address()).map(str::to_lowercase));
+    }
+    for name in ["Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To"] {
+        for value in msg.header_values(name) {
+            if let Some(text) = value.as_text() {
+                out.extend(text.split([',', ' ', '<', '>']).filter(|a| a.contains('@')).map(str::to_lowercase));
+            }
+        }
+    }
+    out.truncate(1000);
+    out
+}
+
+fn text_parts(msg: &Message<'_>) -> Vec<TextPart> {
     let raw = msg.raw_message();
     let mut out = Vec::new();
     for (index, part) in msg.parts.iter().enumerate() {
@@ -99,14 +125,47 @@ fn fix_undeclared_qp(part: &MessagePart<'_>, raw: &[u8], text: &str) -> String {
     let Some(body) = raw.get(start..end.min(raw.len())) else {
         return text.to_string();
     };
-    let Some(bytes) = quoted_printable_decode(body) else {
-        return text.to_string();
-    };
+    let bytes = lenient_qp_decode(body);
     let decoder = part.content_type().and_then(|ct| ct.attribute("charset")).and_then(|cs| charset_decoder(cs.as_bytes()));
     match decoder {
         Some(decode) => decode(&bytes),
         None => String::from_utf8_lossy(&bytes).into_owned(),
     }
+}
+
+/// Quoted-printable decoding that never fails: `=XX` becomes the byte, `=` before a line
+/// end (after optional blanks) is a soft break, any other `=` stays as written.
+pub fn lenient_qp_decode(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        let b = body[i];
+        if b != b'=' {
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        let hex = |c: u8| (c as char).to_digit(16);
+        if let (Some(h), Some(l)) = (body.get(i + 1).and_then(|&c| hex(c)), body.get(i + 2).and_then(|&c| hex(c))) {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
+        }
+        let mut j = i + 1;
+        while j < body.len() && (body[j] == b' ' || body[j] == b'\t') {
+            j += 1;
+        }
+        match body.get(j) {
+            Some(b'\r') if body.get(j + 1) == Some(&b'\n') => i = j + 2,
+            Some(b'\n' | b'\r') => i = j + 1,
+            None => i = j,
+            _ => {
+                out.push(b'=');
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 fn looks_like_qp(text: &str) -> bool {

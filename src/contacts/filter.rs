@@ -15,6 +15,10 @@ const SCHEMA_DOMAINS: &[&str] = &[
     "schemas.android.com", "ogp.me", "microsoft.com/office", "iptc.org", "xml.org",
 ];
 
+/// Names reserved for documentation and tests (RFC 2606, RFC 6761): placeholders in
+/// anonymised mail, never a real advertiser.
+const RESERVED_DOMAINS: &[&str] = &["example.com", "example.net", "example.org", "example", "test", "invalid", "localhost"];
+
 /// Image and static-content CDNs of big mail providers (proxied images, icons).
 const MAIL_CDN_DOMAINS: &[&str] = &[
     "googleusercontent.com", "ggpht.com", "gstatic.com", "yimg.com", "imgsmail.ru",
@@ -100,7 +104,8 @@ fn host(c: &Contact) -> &str {
 fn keep_email(value: &str, own: &[String], forged: &[String]) -> bool {
     let Some((local, domain)) = value.rsplit_once('@') else { return false };
     let robot = matches!(local, "mailer-daemon" | "postmaster" | "mailerdaemon" | "noreply-dmarc-support");
-    !robot && !forged.iter().any(|f| f == value) && !own.iter().any(|d| in_domain(domain, d))
+    let reserved = RESERVED_DOMAINS.iter().any(|d| in_domain(domain, d));
+    !robot && !reserved && !forged.iter().any(|f| f == value) && !own.iter().any(|d| in_domain(domain, d))
 }
 
 fn keep_host(host: &str, value: &str, own: &[String], received: &[String]) -> bool {
@@ -111,6 +116,7 @@ fn keep_host(host: &str, value: &str, own: &[String], received: &[String]) -> bo
         })
     };
     !own.iter().any(|d| in_domain(host, d))
+        && !listed(RESERVED_DOMAINS)
         && !received.iter().any(|r| r == host)
         && !listed(SCHEMA_DOMAINS)
         && !listed(MAIL_CDN_DOMAINS)
@@ -143,11 +149,12 @@ mod tests {
             c("domain", "mx.bouncer.example"),
             c("domain", "ci3.googleusercontent.com"),
             c("url", "https://eur01.safelinks.protection.outlook.com/?url=x"),
-            c("email", "sales@spam.example"),
+            c("email", "sales@spam.example.ru"),
+            c("domain", "www.example.com"),
             c("domain", "notvictim-domain.net"),
         ];
         let kept: Vec<String> = apply(found, &ctx).into_iter().map(|c| c.value).collect();
-        assert_eq!(kept, ["sales@spam.example", "notvictim-domain.net"]);
+        assert_eq!(kept, ["sales@spam.example.ru", "notvictim-domain.net"]);
     }
 
     #[test]

@@ -20,7 +20,7 @@ mod urls;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-pub use decode::{decode, Link, LinkTag, TextPart};
+pub use decode::{decode, decode_message, Link, LinkTag, TextPart};
 
 /// At most this many distinct contacts are returned per message.
 pub const MAX_CONTACTS: usize = 500;
@@ -132,8 +132,13 @@ impl Where {
 
 /// Lists the contacts advertised in `message` (the raw bytes of M).
 pub fn extract(message: &[u8], ctx: &ContactContext) -> Vec<Contact> {
-    let parts = decode::decode(message);
-    extract_from_parts(&parts, ctx)
+    let (parts, recipients) = decode::decode_message(message);
+    if recipients.is_empty() {
+        return extract_from_parts(&parts, ctx);
+    }
+    let mut ctx = ctx.clone();
+    ctx.forged_addresses.extend(recipients);
+    extract_from_parts(&parts, &ctx)
 }
 
 /// Lists the contacts advertised in already decoded text parts (see [`decode`]).

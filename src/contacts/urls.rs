@@ -109,11 +109,21 @@ pub fn from_text(part: usize, text: &str, out: &mut Vec<Contact>) -> Vec<(usize,
         if scheme {
             spans.push((m.start(), m.start() + raw.len()));
             emit_url(raw, raw, at, "text-url", None, "", 0, out);
+        } else if names_a_sender(&text[..m.start()]) && !raw.contains('/') {
+            // "a message from Example.com", "sent by example.net": who sent it, not
+            // something to visit.
+            continue;
         } else if let Some(taken) = bare(raw, at, out) {
             spans.push((m.start(), m.start() + taken));
         }
     }
     spans
+}
+
+/// The text before a bare domain ends with "from" or "by".
+fn names_a_sender(before: &str) -> bool {
+    let tail = before.get(before.len().saturating_sub(8)..).unwrap_or(before).trim_end().to_ascii_lowercase();
+    tail.ends_with(" from") || tail.ends_with(" by") || tail == "from" || tail == "by"
 }
 
 /// Cuts punctuation that ends the sentence rather than the URL; keeps balanced `)`.
