@@ -98,7 +98,7 @@ fn text_parts(msg: &Message<'_>) -> Vec<TextPart> {
             PartType::Html(t) => (fix_undeclared_qp(part, raw, t), true),
             _ => continue,
         };
-        let mut text = text;
+        let mut text = if is_folded_format(part) { unfold(&text) } else { text };
         truncate_at_char(&mut text, MAX_PART_TEXT);
         out.push(text_part(index, &text, html || looks_like_html(&text)));
     }
@@ -172,6 +172,18 @@ fn looks_like_qp(text: &str) -> bool {
     let soft = text.matches("=\n").count() + text.matches("=\r\n").count();
     let escapes = text.matches("=3D").count() + text.matches("=20").count();
     soft >= 2 || escapes >= 2
+}
+
+/// iCalendar and vCard parts fold long lines (RFC 5545 3.1, RFC 6350 3.2).
+fn is_folded_format(part: &MessagePart<'_>) -> bool {
+    part.content_type().and_then(|ct| ct.subtype()).is_some_and(|s| {
+        let s = s.to_ascii_lowercase();
+        s == "calendar" || s == "vcard" || s == "x-vcard" || s == "directory"
+    })
+}
+
+fn unfold(text: &str) -> String {
+    text.replace("\r\n ", "").replace("\r\n\t", "").replace("\n ", "").replace("\n\t", "")
 }
 
 fn looks_like_html(text: &str) -> bool {

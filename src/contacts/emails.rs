@@ -21,7 +21,9 @@ static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
 pub fn from_text(part: usize, text: &str, url_spans: &[(usize, usize)], out: &mut Vec<Contact>) {
     for m in EMAIL.find_iter(text) {
         let inside_url = url_spans.iter().any(|&(s, e)| s <= m.start() && m.start() < e);
-        if inside_url {
+        // `phishing@pot@hotmail.com`: a broken address, not two.
+        let glued = text[..m.start()].ends_with(['@', '.']);
+        if inside_url || glued {
             continue;
         }
         let raw = m.as_str().trim_start_matches(['\'', '=', '/', '{', '|', '}', '~', '-', '`']);

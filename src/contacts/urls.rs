@@ -145,14 +145,27 @@ fn trim_trailing(raw: &str) -> &str {
     }
 }
 
+/// Country-code TLDs that are also short words ("sign.in", "a praia.de"): a bare
+/// two-label lower-case name ending in one is prose missing a space.
+const WORDLIKE_TLDS: &[&str] = &[
+    "de", "in", "to", "me", "is", "it", "at", "be", "no", "on", "us", "my", "so", "do", "go",
+    "la", "le", "es", "se", "am", "an", "as", "by", "if", "or", "of", "im", "ne", "na", "en",
+    "et", "un", "da", "di", "du", "el", "lu", "tu", "ma", "si", "om", "hr", "ml", "mg", "pm",
+];
+
 /// A bare domain (optionally with a path): returns how many bytes it used, if accepted.
 fn bare(raw: &str, at: Where, out: &mut Vec<Contact>) -> Option<usize> {
+    // "surwww.example.ma": a word glued to `www.`.
+    let (raw, at) = match raw.to_ascii_lowercase().find("www.") {
+        Some(i) if i > 0 && !raw[..i].contains('.') => (&raw[i..], Where::new(at.part, at.offset + i, &at.field)),
+        _ => (raw, at),
+    };
     let host_end = raw.find(['/', ':']).unwrap_or(raw.len());
     let host = &raw[..host_end];
-    if !plausible_bare_host(host) {
+    let has_path = host_end < raw.len() && raw[host_end..].starts_with('/');
+    if !plausible_bare_host(host, has_path) {
         return None;
     }
-    let has_path = host_end < raw.len() && raw[host_end..].starts_with('/');
     let lower = host.to_lowercase();
     if has_path || lower.starts_with("www.") {
         let url = format!("http://{raw}");
@@ -164,7 +177,7 @@ fn bare(raw: &str, at: Where, out: &mut Vec<Contact>) -> Option<usize> {
 }
 
 /// Text like `invoice.pdf`, `v1.2.3`, `e.g.` or `hello.World` is no domain.
-fn plausible_bare_host(host: &str) -> bool {
+fn plausible_bare_host(host: &str, has_path: bool) -> bool {
     let labels: Vec<&str> = host.split('.').collect();
     let tld = labels.last().copied().unwrap_or("");
     if labels.len() < 2 || tld.chars().count() < 2 || labels.iter().any(|l| l.is_empty() || l.len() > 63) {
@@ -182,6 +195,10 @@ fn plausible_bare_host(host: &str) -> bool {
         return false;
     }
     if !lower_tld && labels.len() == 2 && labels[0].chars().count() < 3 {
+        return false;
+    }
+    let prose = !has_path && labels.len() == 2 && lower_tld && labels[0].chars().all(char::is_alphabetic);
+    if prose && WORDLIKE_TLDS.contains(&tld_lower.as_str()) {
         return false;
     }
     known_suffix(&to_ascii_host(&host.to_lowercase()).unwrap_or_default())
@@ -419,6 +436,8 @@ mod tests {
         assert_eq!(hosts("go to www.shop.example.com/deal (today)"), ["www.shop.example.com"]);
         assert_eq!(hosts("(http://a.example.org/x_(y))."), ["a.example.org"]);
         assert_eq!(hosts("join t.me/somechannel now"), ["t.me"]);
+        assert_eq!(hosts("billets surwww.oncf-voyages.ma"), ["www.oncf-voyages.ma"]);
+        assert_eq!(hosts("visit www.spiegel.de or golemcoin.net"), ["www.spiegel.de", "golemcoin.net"]);
         assert_eq!(hosts("http://münchen.de/x"), ["xn--mnchen-3ya.de"]);
     }
 
@@ -428,6 +447,7 @@ mod tests {
             "see invoice.pdf and image.png", "version 1.2.3 or v2.0.1", "e.g. this, i.e. that",
             "end of it.Thanks to all", "colour #ff0000 and 12.50 USD", "U.S.A. and a.m.",
             "mail me at john@example.com", "file report.docx", "dGhpcyBpcyBub2lzZQ==.AbCdEf",
+            "Unusual sign.in activity", "contra a praia.de pagamento", "a message from Example.com",
         ] {
             assert!(hosts(text).is_empty(), "{text}: {:?}", hosts(text));
         }
