@@ -1,0 +1,381 @@
+//! Decoding M's own MIME parts into text the extractors can read.
+//!
+//! `mail-parser` undoes transfer encodings and charsets (windows-125x, KOI8, ISO-2022-JP,
+//! UTF-16, UTF-7, ...; bad bytes become U+FFFD and decoding goes on). A part declared
+//! `7bit` that is really quoted-printable is decoded again. HTML goes through the
+//! html5ever tokenizer: visible text (no script, style, comments or alt text) plus the
+//! link targets of `a`/`area` (`href`), `form` (`action`), `img`/`input` (`src`) and
+//! `link` (stylesheets and friends). Nested `message/rfc822` parts are not M's own
+//! text and are skipped.
+
+use std::cell::RefCell;
+
+use html5ever::tendril::StrTendril;
+use html5ever::tokenizer::states::RawKind;
+use html5ever::tokenizer::{
+    BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
+};
+use mail_parser::decoders::charsets::map::charset_decoder;
+use mail_parser::{Encoding, Message, MessageParser, MessagePart, MimeHeaders, PartType};
+
+use super::MAX_PART_TEXT;
+
+/// Which element a link target came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkTag {
+    /// `<a href>` or `<area href>`: a link the reader clicks.
+    Anchor,
+    /// `<form action>`: where a phishing form posts.
+    Form,
+    /// `<img src>`, `<input type=image src>`, `background=`: an image source.
+    Image,
+    /// `<link href>`: stylesheets, icons, preloads.
+    LinkElement,
+}
+
+/// One link target of an HTML part.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    /// The attribute value, entities decoded.
+    pub url: String,
+    pub tag: LinkTag,
+    /// Visible text inside the `<a>` element (for unsubscribe detection), capped.
+    pub anchor_text: String,
+    /// Index of this link in the part (used as its offset).
+    pub index: usize,
+}
+
+/// Decoded text of one MIME part of M.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TextPart {
+    /// Index of the part in M (mail-parser's part order).
+    pub index: usize,
+    /// The part was HTML (or text that is really HTML).
+    pub html: bool,
+    /// Visible text.
+    pub text: String,
+    /// Link and image targets (HTML only).
+    pub links: Vec<Link>,
+}
+
+/// Decodes every text part of M itself (not of messages nested inside it).
+pub fn decode(message: &[u8]) -> Vec<TextPart> {
+    decode_message(message).0
+}
+
+/// M's text parts and the addresses M was sent to (`To`, `Cc`, `Delivered-To`,
+/// `X-Original-To`, `Envelope-To`): the recipient's own address is never advertised.
+pub fn decode_message(message: &[u8]) -> (Vec<TextPart>, Vec<String>) {
+    let Some(msg) = MessageParser::default().parse(message) else {
+        return (Vec::new(), Vec::new());
+    };
+    let parts = text_parts(&msg);
+    (parts, recipients(&msg))
+}
+
+fn recipients(msg: &Message<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    for addr in [msg.to(), msg.cc()].into_iter().flatten() {
+        out.extend(addr.iter().filter_map(|a| a.address()).map(str::to_lowercase));
+    }
+    for name in ["Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To"] {
+        for value in msg.header_values(name) {
+            if let Some(text) = value.as_text() {
+                out.extend(text.split([',', ' ', '<', '>']).filter(|a| a.contains('@')).map(str::to_lowercase));
+            }
+        }
+    }
+    out.truncate(1000);
+    out
+}
+
+fn text_parts(msg: &Message<'_>) -> Vec<TextPart> {
+    let raw = msg.raw_message();
+    let mut out = Vec::new();
+    for (index, part) in msg.parts.iter().enumerate() {
+        let (text, html) = match &part.body {
+            PartType::Text(t) => (fix_undeclared_qp(part, raw, t), false),
+            PartType::Html(t) => (fix_undeclared_qp(part, raw, t), true),
+            _ => continue,
+        };
+        let mut text = if is_folded_format(part) { unfold(&text) } else { text };
+        truncate_at_char(&mut text, MAX_PART_TEXT);
+        out.push(text_part(index, &text, html || looks_like_html(&text)));
+    }
+    out
+}
+
+/// Builds the `TextPart` of one decoded body.
+pub fn text_part(index: usize, text: &str, html: bool) -> TextPart {
+    if html {
+        let (text, links) = render_html(text);
+        TextPart { index, html: true, text, links }
+    } else {
+        TextPart { index, html: false, text: text.to_string(), links: Vec::new() }
+    }
+}
+
+/// A part without transfer encoding whose body has QP soft line breaks or `=3D` is
+/// decoded as quoted-printable anyway (old spamware declares `7bit`).
+fn fix_undeclared_qp(part: &MessagePart<'_>, raw: &[u8], text: &str) -> String {
+    if part.encoding != Encoding::None || !looks_like_qp(text) {
+        return text.to_string();
+    }
+    let (start, end) = (part.offset_body as usize, part.offset_end as usize);
+    let Some(body) = raw.get(start..end.min(raw.len())) else {
+        return text.to_string();
+    };
+    let bytes = lenient_qp_decode(body);
+    let decoder = part.content_type().and_then(|ct| ct.attribute("charset")).and_then(|cs| charset_decoder(cs.as_bytes()));
+    match decoder {
+        Some(decode) => decode(&bytes),
+        None => String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+/// Quoted-printable decoding that never fails: `=XX` becomes the byte, `=` before a line
+/// end (after optional blanks) is a soft break, any other `=` stays as written.
+pub fn lenient_qp_decode(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        let b = body[i];
+        if b != b'=' {
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        let hex = |c: u8| (c as char).to_digit(16);
+        if let (Some(h), Some(l)) = (body.get(i + 1).and_then(|&c| hex(c)), body.get(i + 2).and_then(|&c| hex(c))) {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
+        }
+        let mut j = i + 1;
+        while j < body.len() && (body[j] == b' ' || body[j] == b'\t') {
+            j += 1;
+        }
+        match body.get(j) {
+            Some(b'\r') if body.get(j + 1) == Some(&b'\n') => i = j + 2,
+            Some(b'\n' | b'\r') => i = j + 1,
+            None => i = j,
+            _ => {
+                out.push(b'=');
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+fn looks_like_qp(text: &str) -> bool {
+    let soft = text.matches("=\n").count() + text.matches("=\r\n").count();
+    let escapes = text.matches("=3D").count() + text.matches("=20").count();
+    soft >= 2 || escapes >= 2
+}
+
+/// iCalendar and vCard parts fold long lines (RFC 5545 3.1, RFC 6350 3.2).
+fn is_folded_format(part: &MessagePart<'_>) -> bool {
+    part.content_type().and_then(|ct| ct.subtype()).is_some_and(|s| {
+        let s = s.to_ascii_lowercase();
+        s == "calendar" || s == "vcard" || s == "x-vcard" || s == "directory"
+    })
+}
+
+fn unfold(text: &str) -> String {
+    text.replace("\r\n ", "").replace("\r\n\t", "").replace("\n ", "").replace("\n\t", "")
+}
+
+fn looks_like_html(text: &str) -> bool {
+    let head: String = text.chars().take(4096).collect::<String>().to_ascii_lowercase();
+    head.contains("<html") || head.contains("<body") || (head.contains("<a ") && head.contains("href="))
+}
+
+fn truncate_at_char(text: &mut String, max: usize) {
+    if text.len() > max {
+        let mut cut = max;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+    }
+}
+
+/// Renders HTML to visible text and link targets with html5ever's tokenizer.
+pub fn render_html(html: &str) -> (String, Vec<Link>) {
+    let sink = HtmlSink::default();
+    let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
+    let input = BufferQueue::default();
+    input.push_back(StrTendril::from_slice(html));
+    let _ = tokenizer.feed(&input);
+    tokenizer.end();
+    let state = tokenizer.sink.state.into_inner();
+    (state.text, state.links)
+}
+
+#[derive(Default)]
+struct HtmlSink {
+    state: RefCell<HtmlState>,
+}
+
+#[derive(Default)]
+struct HtmlState {
+    text: String,
+    links: Vec<Link>,
+    /// Inside script/style/template/head-only elements: text is not visible.
+    hidden: u32,
+    /// Index in `links` of the open `<a>`, collecting its anchor text.
+    open_anchor: Option<usize>,
+}
+
+const MAX_ANCHOR_TEXT: usize = 200;
+const MAX_LINKS: usize = 20_000;
+
+impl TokenSink for HtmlSink {
+    type Handle = ();
+
+    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+        let mut st = self.state.borrow_mut();
+        match token {
+            Token::TagToken(tag) => return st.tag(tag),
+            Token::CharacterTokens(t) => st.chars(&t),
+            _ => {}
+        }
+        TokenSinkResult::Continue
+    }
+}
+
+impl HtmlState {
+    fn tag(&mut self, tag: Tag) -> TokenSinkResult<()> {
+        let name: &str = &tag.name;
+        let start = tag.kind == TagKind::StartTag;
+        if is_block(name) {
+            self.text.push('\n');
+        } else if matches!(name, "td" | "th" | "img") {
+            self.text.push(' ');
+        }
+        match (name, start) {
+            ("script", true) if !tag.self_closing => {
+                self.hidden += 1;
+                return TokenSinkResult::RawData(RawKind::ScriptData);
+            }
+            ("style" | "xmp" | "iframe" | "noembed" | "noframes", true) if !tag.self_closing => {
+                self.hidden += 1;
+                return TokenSinkResult::RawData(RawKind::Rawtext);
+            }
+            ("title" | "textarea", true) if !tag.self_closing => {
+                return TokenSinkResult::RawData(RawKind::Rcdata);
+            }
+            ("script" | "style" | "xmp" | "iframe" | "noembed" | "noframes", false) => {
+                self.hidden = self.hidden.saturating_sub(1);
+            }
+            ("a", false) => self.open_anchor = None,
+            _ if start => self.attrs(name, &tag),
+            _ => {}
+        }
+        TokenSinkResult::Continue
+    }
+
+    fn attrs(&mut self, name: &str, tag: &Tag) {
+        for attr in &tag.attrs {
+            let attr_name: &str = &attr.name.local;
+            let link_tag = match (name, attr_name) {
+                ("a" | "area", "href") => LinkTag::Anchor,
+                ("form", "action") => LinkTag::Form,
+                ("link", "href") => LinkTag::LinkElement,
+                (_, "src" | "background" | "poster" | "srcset") => LinkTag::Image,
+                _ => continue,
+            };
+            self.push_link(attr.value.trim(), link_tag, name == "a");
+        }
+    }
+
+    fn push_link(&mut self, url: &str, tag: LinkTag, is_anchor: bool) {
+        if url.is_empty() || self.links.len() >= MAX_LINKS {
+            return;
+        }
+        let index = self.links.len();
+        let url = url.chars().filter(|c| !c.is_control()).collect();
+        self.links.push(Link { url, tag, anchor_text: String::new(), index });
+        if is_anchor {
+            self.open_anchor = Some(index);
+        }
+    }
+
+    fn chars(&mut self, t: &str) {
+        if self.hidden > 0 {
+            return;
+        }
+        self.text.push_str(t);
+        if let Some(i) = self.open_anchor {
+            let anchor = &mut self.links[i].anchor_text;
+            for c in t.chars() {
+                if anchor.len() >= MAX_ANCHOR_TEXT {
+                    break;
+                }
+                anchor.push(c);
+            }
+        }
+    }
+}
+
+fn is_block(name: &str) -> bool {
+    matches!(
+        name,
+        "br" | "p" | "div" | "tr" | "li" | "ul" | "ol" | "table" | "h1" | "h2" | "h3" | "h4"
+            | "h5" | "h6" | "hr" | "blockquote" | "pre" | "center" | "section" | "article"
+            | "header" | "footer" | "title" | "dt" | "dd" | "tbody" | "thead" | "form"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_text_and_links() {
+        let html = r#"<html><head><style>a{color:#ff0000}</style><link rel=stylesheet href="https://cdn.example/s.css"></head>
+<body><p>Visit <a href="https://shop.example.com/?a=1&amp;b=2">our&nbsp;shop</a></p>
+<img src="https://img.example/x.png" alt="WhatsApp"><script>var x="http://evil.example";</script>
+<form action="https://phish.example/post"></form></body></html>"#;
+        let (text, links) = render_html(html);
+        assert!(text.contains("Visit our\u{a0}shop"), "{text}");
+        assert!(!text.contains("color"));
+        assert!(!text.contains("evil"));
+        assert!(!text.contains("WhatsApp"));
+        let urls: Vec<_> = links.iter().map(|l| (l.url.as_str(), l.tag)).collect();
+        assert_eq!(
+            urls,
+            vec![
+                ("https://cdn.example/s.css", LinkTag::LinkElement),
+                ("https://shop.example.com/?a=1&b=2", LinkTag::Anchor),
+                ("https://img.example/x.png", LinkTag::Image),
+                ("https://phish.example/post", LinkTag::Form),
+            ]
+        );
+        assert_eq!(links[1].anchor_text, "our\u{a0}shop");
+    }
+
+    #[test]
+    fn nested_message_parts_are_skipped() {
+        let msg = b"From: a@b.example\r\nContent-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nouter text\r\n--XX\r\nContent-Type: message/rfc822\r\n\r\nFrom: c@d.example\r\nContent-Type: text/plain\r\n\r\ninner text\r\n--XX--\r\n";
+        let parts = decode(msg);
+        let all: String = parts.iter().map(|p| p.text.as_str()).collect();
+        assert!(all.contains("outer text"));
+        assert!(!all.contains("inner text"), "{all}");
+    }
+
+    #[test]
+    fn charsets_and_undeclared_qp() {
+        let koi8 = b"Content-Type: text/plain; charset=koi8-r\r\n\r\n\xf4\xc5\xcc: +7 495 123-45-67\r\n";
+        assert!(decode(koi8)[0].text.starts_with("Тел: +7"));
+        let cp1251 = b"Content-Type: text/plain; charset=windows-1251\r\n\r\n\xd2\xe5\xeb\xe5\xf4\xee\xed\r\n";
+        assert!(decode(cp1251)[0].text.starts_with("Телефон"));
+        let qp = b"Content-Type: text/plain\r\nContent-Transfer-Encoding: 7bit\r\n\r\nour Abuse Contr=\r\nol Center at http://a.example/?x=3D1 =\r\nnow\r\n";
+        assert!(decode(qp)[0].text.contains("Control Center at http://a.example/?x=1 now"));
+        let utf7 = b"Content-Type: text/plain; charset=utf-7\r\n\r\nHi +BCIENQQ7-\r\n";
+        assert!(decode(utf7)[0].text.contains("Тел"));
+        let sjis = b"Content-Type: text/plain; charset=iso-2022-jp\r\n\r\n\x1b$B%a!<%k\x1b(B test\r\n";
+        assert!(decode(sjis)[0].text.contains("メール"));
+    }
+}
