@@ -195,7 +195,9 @@ pub fn registrar_from_whois(text: &str, source: &str) -> (Option<String>, Option
 
 /// Network facts and abuse contacts from an RDAP `ip network` object.
 pub fn network_from_rdap(v: &Value, source: &str) -> Option<Network> {
-    if v.get("objectClassName").and_then(Value::as_str) != Some("ip network") {
+    // Old RIR servers (e.g. RIPE in 2015) left out objectClassName; accept those by shape.
+    let class = v.get("objectClassName").and_then(Value::as_str);
+    if class != Some("ip network") && !(class.is_none() && v.get("startAddress").is_some()) {
         return None;
     }
     let cidrs: Vec<String> = v

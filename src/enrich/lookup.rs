@@ -85,6 +85,19 @@ impl Enricher {
         *self.stats.lock().expect("stats lock")
     }
 
+    /// The raw bytes behind a record, from the cache (for evidence packs).
+    pub fn raw_answer(&self, record: &LookupRecord) -> Option<Vec<u8>> {
+        self.cache.get(&record.kind, &record.server, &record.query, None).map(|a| a.bytes)
+    }
+
+    /// The text of a WHOIS record's answer, decoded as it was when first read.
+    pub fn decoded_answer(&self, record: &LookupRecord) -> Option<String> {
+        let bytes = self.raw_answer(record)?;
+        let label = record.encoding.as_deref().unwrap_or("UTF-8");
+        let enc = encoding_rs::Encoding::for_label(label.as_bytes()).unwrap_or(encoding_rs::UTF_8);
+        Some(enc.decode(&bytes).0.into_owned())
+    }
+
     fn now(&self) -> u64 {
         self.config.now.unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0))
     }
