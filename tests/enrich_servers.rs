@@ -542,6 +542,7 @@ fn rdap_routes() -> Vec<(&'static str, Http)> {
         ("/lacnic/ip/2801:10:c000::", j("rdap/ip/lacnic/2801_10_c000___ipwhois2015.json")),
         ("/apnic/ip/1.1.1.1", j("rdap/ip/apnic/1.1.1.1_2024.json")),
         ("/afrinic/ip/196.11.240.215", j("rdap/ip/afrinic/196.11.240.215_ipwhois2015.json")),
+        ("/arin/autnum/13335", j("rdap/autnum/arin_AS13335_2024.json")),
         ("/arin/ip/2606:4700:4700::1111", Http::TooManyFirst(1, fixture("rdap/ip/arin/2606_4700_4700__1111_2024.json"))),
         ("/arin/ip/13.64.0.1", Http::TooManyFirst(usize::MAX, Vec::new())),
         ("/arin/ip/130.59.0.1", Http::Json(501, fixture("rdap/error/ripe_501.json"))),
@@ -575,12 +576,15 @@ fn rdap_ip_abuse_and_country_for_each_rir() {
         assert_eq!(info.records[0].status, Some(200));
         assert!(info.records.iter().all(|r| r.kind == "rdap"), "{addr}: no WHOIS needed");
     }
-    // APNIC's own helpdesk only: kept, marked as catch-all, and WHOIS is tried for better.
+    // APNIC's own helpdesk only: kept but ranked last as a catch-all; WHOIS is tried, then
+    // the abuse contact of the announcing AS (13335, from data/asn.mmdb) via RDAP autnum.
     let apnic = e.lookup_ip(ip("1.1.1.1"));
-    let net = apnic.network.unwrap();
-    assert_eq!(net.abuse[0].scope, AbuseScope::RirCatchAll);
-    assert_eq!(net.country.as_deref(), Some("AU"));
     assert!(apnic.errors.iter().any(|m| m.contains("127.0.0.1:9")), "WHOIS was tried: {:?}", apnic.errors);
+    let net = apnic.network.unwrap();
+    assert_eq!((net.abuse[0].email.as_str(), net.abuse[0].scope), ("abuse@cloudflare.com", AbuseScope::AutonomousSystem));
+    let last = net.abuse.last().unwrap();
+    assert_eq!((last.email.as_str(), last.scope), ("helpdesk@apnic.net", AbuseScope::RirCatchAll));
+    assert_eq!(net.country.as_deref(), Some("AU"));
     // AFRINIC without an abuse entity: network facts from RDAP.
     let af = e.lookup_ip(ip("196.11.240.215")).network.unwrap();
     assert_eq!(af.country.as_deref(), Some("ZA"));
@@ -708,4 +712,60 @@ fn documentation_and_private_addresses_are_never_looked_up() {
     assert!(arin.counts.lock().unwrap().is_empty());
     let LookupResult::Phone(p) = e.lookup("+44 20 7946 0000").unwrap() else { panic!() };
     assert_eq!(p.countries[0], "GB");
+}
+
+#[test]
+fn whois_registrar_and_abuse_for_several_tlds() {
+    let dir = tempfile::tempdir().unwrap();
+    let rw = Rewrites::default();
+    let cases = [
+        ("bz", "mail.bz", "whois/domain/bz/mail.bz_afilias.txt", Some("Dynadot, LLC"), Some("abuse@dynadot.com")),
+        ("info", "google.info", "whois/domain/info/google.info.txt", Some("MarkMonitor, Inc."), Some("abusecomplaints@markmonitor.com")),
+        ("xyz", "google.xyz", "whois/domain/xyz/google.xyz.txt", Some("MarkMonitor, Inc."), Some("abusecomplaints@markmonitor.com")),
+        ("fr", "google.fr", "whois/domain/fr/google.fr_afnic.txt", Some("MARKMONITOR Inc."), None),
+        ("uk", "amazon.co.uk", "whois/domain/uk/amazon.co.uk_nominet.txt", Some("Amazon.com, Inc. t/a Amazon.com, Inc. [Tag = AMAZON-COM]"), None),
+        ("nl", "app.nl", "whois/domain/nl/app.nl.txt", Some("Hosting Secure"), Some("abuse@hostingsecure.com")),
+        ("eu", "eurid.eu", "whois/domain/eu/eurid.eu.txt", Some("EURid vzw"), None),
+        ("cn", "google.cn", "whois/domain/cn/google.cn_cnnic.txt", Some("MarkMonitor Inc."), None),
+    ];
+    let fakes: Vec<WhoisFake> = cases.iter().map(|(_, d, f, _, _)| whois_fake(vec![(*d, Reply::Bytes(fixture(f)))], &rw)).collect();
+    // The registrar servers named in the answers are not captured: point them at a closed port.
+    for host in ["whois.dynadot.com", "whois.markmonitor.com"] {
+        rw.write().unwrap().push((host.into(), "127.0.0.1:9".into()));
+    }
+    let entries: Vec<(&str, serde_json::Value)> = cases.iter().zip(&fakes).map(|((tld, ..), f)| (*tld, serde_json::json!(f.addr))).collect();
+    let e = Enricher::new(config(dir.path(), domain_servers(&entries), None, None)).unwrap();
+    for (_, domain, _, registrar, abuse) in cases {
+        let info = e.lookup_domain(domain);
+        assert_eq!(info.registrar.as_deref(), registrar, "{domain}");
+        assert_eq!(info.abuse.first().map(|c| c.email.as_str()), abuse, "{domain}");
+        if abuse.is_some() {
+            assert_eq!(info.abuse[0].scope, AbuseScope::Registrar, "{domain}");
+        }
+    }
+}
+
+#[test]
+fn asn_by_rdap_and_by_whois_through_iana() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = rdap_fake(vec![("/arin/autnum/2914", Http::Json(200, fixture("rdap/autnum/arin_AS2914.json")))]);
+    let boot = bootstrap_dir(dir.path(), &fake.base, None);
+    let rw = Rewrites::default();
+    let lacnic = whois_fake(vec![("AS264957", Reply::Bytes(fixture("whois/ip/lacnic/AS264957_nicbr.txt")))], &rw);
+    let iana = whois_fake(vec![("AS264957", Reply::Bytes(fixture("whois/iana/AS264957.txt")))], &rw);
+    rw.write().unwrap().push(("whois.lacnic.net".into(), lacnic.addr.clone()));
+    let mut servers = ip_servers("127.0.0.1:9", "$addr\r\n");
+    servers[""] = serde_json::json!(iana.addr);
+    let e = Enricher::new(config(dir.path(), servers, Some(boot), None)).unwrap();
+    let LookupResult::Asn(ntt) = e.lookup("AS2914").unwrap() else { panic!() };
+    assert_eq!(ntt.name.as_deref(), Some("NTT-LTD-2914"));
+    assert!(ntt.abuse.first().is_some_and(|c| c.scope == AbuseScope::Network), "{:?}", ntt.abuse);
+    assert!(ntt.records.iter().all(|r| r.kind == "rdap"));
+
+    let LookupResult::Asn(br) = e.lookup("AS264957").unwrap() else { panic!() };
+    assert_eq!(br.abuse.first().map(|c| c.email.as_str()), Some("noc@coopercitrus.com.br"), "{br:?}");
+    assert_eq!(br.country.as_deref(), Some("BR"));
+    assert_eq!(br.holder.as_deref(), Some("Coopercitrus Cooperativa de Produtores Rurais"));
+    let kinds: Vec<&str> = br.records.iter().map(|r| r.kind.as_str()).collect();
+    assert_eq!(kinds, ["rdap", "whois", "whois"], "RDAP 404, then IANA, then LACNIC");
 }

@@ -21,6 +21,8 @@ pub enum AbuseScope {
     Network,
     /// The organisation holding the network (ARIN OrgAbuseEmail).
     Organisation,
+    /// The abuse contact of the autonomous system announcing the address.
+    AutonomousSystem,
     /// A domain's registrar.
     Registrar,
     /// An address found only in free-text `remarks:`.
@@ -183,12 +185,49 @@ fn remarks_abuse(objs: &[Vec<(String, String)>], source: &str) -> Vec<AbuseConta
     out
 }
 
+/// AS facts from a WHOIS answer: (name, holder, country, abuse contacts).
+pub fn asn_from_whois(text: &str, source: &str) -> Option<(Option<String>, Option<String>, Option<String>, Vec<AbuseContact>)> {
+    let objs = objects(text);
+    first(&objs, &["aut-num", "ASNumber"])?;
+    let name = first(&objs, &["as-name", "ASName"]).map(str::to_string);
+    let holder = first(&objs, &["owner", "org-name", "OrgName", "descr"]).map(str::to_string);
+    let country = first(&objs, &["country", "Country"]).map(str::to_ascii_uppercase);
+    Some((name, holder, country, whois_abuse(text, source)))
+}
+
 /// Registrar facts from a domain WHOIS answer: (registrar name, IANA id, abuse contacts).
 pub fn registrar_from_whois(text: &str, source: &str) -> (Option<String>, Option<String>, Vec<AbuseContact>) {
     let objs = objects(text);
-    let name = first(&objs, &["Registrar", "Sponsoring Registrar", "registrar", "Registrar Name"]).map(str::to_string);
+    let name = first(&objs, &["Registrar", "Sponsoring Registrar", "registrar", "Registrar Name"])
+        .map(str::to_string)
+        .or_else(|| section(text, "registrar").first().map(|l| strip_label(l)));
     let id = first(&objs, &["Registrar IANA ID", "Sponsoring Registrar IANA ID"]).map(str::to_string);
-    (name, id, whois_abuse(text, source))
+    let mut contacts = whois_abuse(text, source);
+    for line in section(text, "abuse contact") {
+        contacts.extend(line.split_whitespace().filter_map(|w| contact(w, AbuseScope::Registrar, source, "Abuse Contact")));
+    }
+    (name, id, contacts)
+}
+
+/// Lines under a header that stands alone (`Registrar:` then indented lines, as .uk, .nl,
+/// .eu, .pl, .it print it), up to the next blank line.
+fn section(text: &str, header: &str) -> Vec<String> {
+    let mut lines = text.lines();
+    while let Some(l) = lines.next() {
+        let h = l.trim().trim_end_matches(':').trim();
+        if h.eq_ignore_ascii_case(header) {
+            return lines.map(str::trim).take_while(|l| !l.is_empty()).map(str::to_string).collect();
+        }
+    }
+    Vec::new()
+}
+
+/// `Name:    X` / `Organization: X` → `X`; other lines unchanged.
+fn strip_label(line: &str) -> String {
+    match line.split_once(':') {
+        Some((k, v)) if ["name", "organization", "organisation"].contains(&k.trim().to_ascii_lowercase().as_str()) => v.trim().to_string(),
+        _ => line.trim().to_string(),
+    }
 }
 
 // ---------------------------------------------------------------- RDAP

@@ -16,9 +16,9 @@ use super::abuse::{self, AbuseContact};
 use super::cache::{Cache, CachedAnswer};
 use super::geo::Geo;
 use super::rdap::{self, Bootstrap, RdapClient};
-use super::whois::{self, ServerEntry, ServersMap, WhoisClient};
+use super::whois::{self, ServerEntry, ServersMap, Subject, WhoisClient};
 use super::{dns, phone, special};
-use super::{DomainInfo, EnrichConfig, EnrichError, EnrichStats, IpInfo, LookupRecord, LookupResult, Network, PhoneInfo, PtrName, Query};
+use super::{AsnInfo, DomainInfo, EnrichConfig, EnrichError, EnrichStats, IpInfo, LookupRecord, LookupResult, Network, PhoneInfo, PtrName, Query};
 
 /// Longest WHOIS referral chain followed.
 const MAX_HOPS: usize = 5;
@@ -107,6 +107,7 @@ impl Enricher {
         match special::parse_query(query).ok_or_else(|| EnrichError::BadQuery(query.to_string()))? {
             Query::Ip(ip) => Ok(LookupResult::Ip(self.lookup_ip(ip))),
             Query::Domain(d) => Ok(LookupResult::Domain(self.lookup_domain(&d))),
+            Query::Asn(n) => Ok(LookupResult::Asn(self.lookup_asn(n))),
             Query::Phone(p) => Ok(LookupResult::Phone(self.lookup_phone(&p))),
         }
     }
@@ -177,10 +178,80 @@ impl Enricher {
             let from_whois = self.whois_ip(ip, &mut info);
             info.network = merge_network(info.network.take(), from_whois);
         }
+        let has_real_abuse = info.network.as_ref().is_some_and(|n| n.abuse.iter().any(|c| c.scope != abuse::AbuseScope::RirCatchAll));
+        if !has_real_abuse && let Some(asn) = info.asn {
+            self.as_fallback(asn, &mut info);
+        }
         if !self.config.no_dns {
             info.ptr = self.ptr(ip, &mut info.records, &mut info.errors, &mut info.missing);
         }
         info
+    }
+
+    /// No network contact: add the announcing AS's abuse contacts.
+    fn as_fallback(&self, asn: u32, info: &mut IpInfo) {
+        let a = self.lookup_asn(asn);
+        info.records.extend(a.records);
+        info.errors.extend(a.errors);
+        info.missing.extend(a.missing);
+        let contacts = a.abuse.into_iter().map(|mut c| {
+            if c.scope != abuse::AbuseScope::RirCatchAll {
+                c.scope = abuse::AbuseScope::AutonomousSystem;
+            }
+            c
+        });
+        let net = info.network.get_or_insert_with(Network::default);
+        net.abuse = abuse::rank(net.abuse.drain(..).chain(contacts).collect());
+    }
+
+    // ----------------------------------------------------------------- ASNs
+
+    /// An autonomous system: RDAP autnum first, WHOIS (via IANA `refer:`) as fallback.
+    pub fn lookup_asn(&self, asn: u32) -> AsnInfo {
+        let mut info = AsnInfo { asn, ..Default::default() };
+        if let Some(why) = special::asn_not_public(asn) {
+            info.missing.push(why.to_string());
+            return info;
+        }
+        if !self.config.whois_only {
+            self.rdap_asn(asn, &mut info);
+        }
+        if !info.abuse.iter().any(|c| c.scope != abuse::AbuseScope::RirCatchAll) {
+            self.whois_asn(asn, &mut info);
+        }
+        info.abuse = abuse::rank(std::mem::take(&mut info.abuse));
+        info
+    }
+
+    fn rdap_asn(&self, asn: u32, info: &mut AsnInfo) {
+        let Some(base) = self.bootstrap.for_asn(asn) else {
+            info.missing.push(format!("RDAP: no bootstrap entry for AS{asn}"));
+            return;
+        };
+        let url = rdap::url(base, &format!("autnum/{asn}"));
+        let Some(v) = self.rdap_json(base, &url, &mut info.records, &mut info.errors, &mut info.missing) else { return };
+        info.name = v.get("name").or(v.get("handle")).and_then(Value::as_str).map(str::to_string);
+        info.country = v.get("country").and_then(Value::as_str).map(str::to_ascii_uppercase);
+        info.abuse.extend(abuse::rdap_abuse(&v, &url, abuse::AbuseScope::Network));
+    }
+
+    fn whois_asn(&self, asn: u32, info: &mut AsnInfo) {
+        let Some(first) = self.whois.as_ref().and_then(|c| c.map.for_domain("").cloned()) else {
+            info.missing.push("WHOIS: no `\"\"` (IANA) server in the servers map".into());
+            return;
+        };
+        let chain = self.whois_chain(first, &format!("AS{asn}"), Subject::Asn);
+        info.records.extend(chain.records);
+        info.errors.extend(chain.errors);
+        info.missing.extend(chain.missing);
+        for (server, text) in &chain.texts {
+            if let Some((name, holder, country, contacts)) = abuse::asn_from_whois(text, server) {
+                info.name = info.name.take().or(name);
+                info.holder = info.holder.take().or(holder);
+                info.country = info.country.take().or(country);
+                info.abuse.extend(contacts);
+            }
+        }
     }
 
     fn rdap_ip(&self, ip: IpAddr, info: &mut IpInfo) -> Option<Network> {
@@ -218,7 +289,7 @@ impl Enricher {
 
     fn whois_ip(&self, ip: IpAddr, info: &mut IpInfo) -> Option<Network> {
         let client = self.whois.as_ref()?;
-        let chain = self.whois_chain(client.map.for_ip().clone(), &ip.to_string(), true);
+        let chain = self.whois_chain(client.map.for_ip().clone(), &ip.to_string(), Subject::Ip);
         info.records.extend(chain.records);
         info.errors.extend(chain.errors);
         info.missing.extend(chain.missing);
@@ -232,7 +303,7 @@ impl Enricher {
     }
 
     /// Ask `first`, then follow referrals, keeping every answer.
-    fn whois_chain(&self, first: ServerEntry, target: &str, is_ip: bool) -> Chain {
+    fn whois_chain(&self, first: ServerEntry, target: &str, subject: Subject) -> Chain {
         let Some(client) = self.whois.as_ref() else {
             return Chain { missing: vec!["WHOIS servers map (not installed)".into()], ..Default::default() };
         };
@@ -248,7 +319,8 @@ impl Enricher {
                     break;
                 }
             };
-            let (text, encoding) = whois::decode(&answer.bytes, &entry.host, if is_ip { None } else { tld.as_deref() });
+            let hint = if subject == Subject::Domain { tld.as_deref() } else { None };
+            let (text, encoding) = whois::decode(&answer.bytes, &entry.host, hint);
             chain.records.push(Self::record(&answer, Some(encoding)));
             let next = whois::find_referral(&text);
             chain.texts.push((entry.host.clone(), text));
@@ -256,7 +328,7 @@ impl Enricher {
             if referral.host.eq_ignore_ascii_case(&entry.host) || chain.texts.iter().any(|(h, _)| h.eq_ignore_ascii_case(&referral.host)) {
                 break;
             }
-            entry = client.referral_entry(&referral, is_ip);
+            entry = client.referral_entry(&referral, subject);
             protocol = referral.protocol;
         }
         chain
@@ -362,7 +434,7 @@ impl Enricher {
             info.missing.push(format!("WHOIS: no server for {reg}"));
             return;
         };
-        let chain = self.whois_chain(first, reg, false);
+        let chain = self.whois_chain(first, reg, Subject::Domain);
         info.records.extend(chain.records);
         info.errors.extend(chain.errors);
         info.missing.extend(chain.missing);

@@ -15,6 +15,7 @@ pub mod abuse;
 pub mod cache;
 pub mod dns;
 pub mod geo;
+pub mod jurisdictions;
 pub mod lookup;
 pub mod phone;
 pub mod rdap;
@@ -28,6 +29,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 pub use abuse::{AbuseContact, AbuseScope};
+pub use jurisdictions::{Jurisdiction, Jurisdictions};
 pub use lookup::Enricher;
 
 /// Everything the enricher needs, resolved before any work starts.
@@ -228,6 +230,22 @@ pub struct DomainInfo {
     pub missing: Vec<String>,
 }
 
+/// What is known about one autonomous system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct AsnInfo {
+    pub asn: u32,
+    /// AS name or handle as the registry has it.
+    pub name: Option<String>,
+    /// Holder (organisation) where the registry names it.
+    pub holder: Option<String>,
+    pub country: Option<String>,
+    /// Abuse contacts, best first.
+    pub abuse: Vec<AbuseContact>,
+    pub records: Vec<LookupRecord>,
+    pub errors: Vec<String>,
+    pub missing: Vec<String>,
+}
+
 /// What is known about one phone number (no network needed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PhoneInfo {
@@ -244,6 +262,7 @@ pub struct PhoneInfo {
 pub enum LookupResult {
     Ip(IpInfo),
     Domain(DomainInfo),
+    Asn(AsnInfo),
     Phone(PhoneInfo),
 }
 
@@ -252,6 +271,8 @@ pub enum LookupResult {
 pub enum Query {
     Ip(IpAddr),
     Domain(String),
+    /// `AS15169` or `as15169`.
+    Asn(u32),
     Phone(String),
 }
 
@@ -269,7 +290,7 @@ pub enum EnrichError {
     Data { path: String, message: String },
     #[error("cache {path}: {message}")]
     Cache { path: String, message: String },
-    #[error("cannot recognise {0:?} as an IP, domain, URL, e-mail address or phone number")]
+    #[error("cannot recognise {0:?} as an IP, domain, URL, e-mail address, AS number or phone number")]
     BadQuery(String),
 }
 

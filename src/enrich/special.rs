@@ -58,6 +58,15 @@ fn v6_not_public(ip: Ipv6Addr) -> Option<&'static str> {
     private.then_some(PRIVATE)
 }
 
+/// Why an AS number is not looked up (private, documentation, reserved), or `None`.
+pub fn asn_not_public(asn: u32) -> Option<&'static str> {
+    match asn {
+        64496..=64511 | 65536..=65551 => Some("not looked up: documentation AS number"),
+        0 | 23456 | 64512..=65535 | 4_200_000_000..=u32::MAX => Some("not looked up: private/reserved AS number"),
+        _ => None,
+    }
+}
+
 /// Why a domain is not looked up (reserved names), or `None`.
 pub fn domain_not_public(domain: &str) -> Option<&'static str> {
     let d = domain.trim_end_matches('.').to_ascii_lowercase();
@@ -77,6 +86,11 @@ pub fn parse_query(input: &str) -> Option<Query> {
     let s = input.trim().trim_matches(|c| c == '<' || c == '>');
     if let Ok(ip) = s.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
         return Some(Query::Ip(ip));
+    }
+    if let Some(n) = s.strip_prefix("AS").or(s.strip_prefix("as")).or(s.strip_prefix("As"))
+        && let Ok(n) = n.parse::<u32>()
+    {
+        return Some(Query::Asn(n));
     }
     if let Some(phone) = phone_digits(s) {
         return Some(Query::Phone(phone));
@@ -146,6 +160,7 @@ mod tests {
         assert_eq!(parse_query("+44 20 7946 0000"), Some(Query::Phone("+442079460000".into())));
         assert_eq!(parse_query("0049 30 1234567"), Some(Query::Phone("+49301234567".into())));
         assert_eq!(parse_query("nonsense"), None);
+        assert_eq!(parse_query("AS15169"), Some(Query::Asn(15169)));
         assert!(domain_not_public("www.example.com").is_some());
         assert!(domain_not_public("google.com").is_none());
     }

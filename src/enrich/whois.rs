@@ -116,6 +116,15 @@ fn entry(v: &Value) -> Option<ServerEntry> {
     }
 }
 
+/// What a WHOIS query is about; decides the query syntax on a referral.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Ip,
+    /// `AS<n>`.
+    Asn,
+    Domain,
+}
+
 /// A referral found in an answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Referral {
@@ -233,18 +242,23 @@ impl WhoisClient {
     }
 
     /// The server to ask next after `referral`, with the registry's query syntax.
-    pub fn referral_entry(&self, referral: &Referral, is_ip: bool) -> ServerEntry {
-        if let Some(e) = self.map.for_host(&referral.host) {
-            return e.clone();
-        }
+    /// Number queries (IP, ASN) use the registry's syntax (ARIN `n + IP`, RIPE `-B IP`) and
+    /// never a TLD entry's template; domain queries reuse the map's template for that host.
+    pub fn referral_entry(&self, referral: &Referral, subject: Subject) -> ServerEntry {
         let host = host_only(&referral.host);
-        let query = match host {
-            "whois.arin.net" if is_ip => Some("n + $addr\r\n"),
-            "whois.ripe.net" if is_ip => Some("-B $addr\r\n"),
-            "whois.verisign-grs.com" if !is_ip => Some("domain $addr\r\n"),
+        let builtin = match (host, subject) {
+            ("whois.arin.net", Subject::Ip) => Some("n + $addr\r\n"),
+            ("whois.ripe.net", Subject::Ip | Subject::Asn) => Some("-B $addr\r\n"),
+            ("whois.verisign-grs.com", Subject::Domain) => Some("domain $addr\r\n"),
             _ => None,
         };
-        ServerEntry { host: referral.host.clone(), query: query.map(str::to_string), punycode: true }
+        if subject == Subject::Domain
+            && builtin.is_none()
+            && let Some(e) = self.map.for_host(&referral.host)
+        {
+            return e.clone();
+        }
+        ServerEntry { host: referral.host.clone(), query: builtin.map(str::to_string), punycode: true }
     }
 
     /// One exchange with a WHOIS (or RWhois) server, retried with back-off when the answer is
@@ -282,7 +296,14 @@ impl WhoisClient {
 
     fn whois_once(&self, server: &ServerEntry, target: &str) -> Result<Vec<u8>, WhoisFailure> {
         let other = |e: WhoIsError| WhoisFailure::Other(format!("{}: {e:?}", server.host));
-        let value = serde_json::json!({"host": server.host, "query": server.query.clone().unwrap_or("$addr\r\n".into()), "punycode": server.punycode});
+        let mut template = server.query.clone().unwrap_or("$addr\r\n".into());
+        let mut target = target.to_string();
+        // whois-rust would lower-case `AS15169` as if it were a domain: send it as written.
+        if is_asn(&target) {
+            template = template.replace("$addr", &target);
+            target = "asn.invalid".into();
+        }
+        let value = serde_json::json!({"host": server.host, "query": template, "punycode": server.punycode});
         let value = WhoIsServerValue::from_value(&value).map_err(other)?;
         let mut options = WhoIsLookupOptions::from_string(target).map_err(other)?;
         options.server = Some(value);
@@ -333,6 +354,10 @@ impl WhoisClient {
     }
 }
 
+fn is_asn(target: &str) -> bool {
+    target.len() > 2 && target[..2].eq_ignore_ascii_case("as") && target[2..].bytes().all(|b| b.is_ascii_digit())
+}
+
 fn rwhois_done(out: &[u8]) -> bool {
     let text = String::from_utf8_lossy(out);
     text.lines().skip(1).any(|l| l.starts_with("%ok") || l.starts_with("%error"))
@@ -356,6 +381,19 @@ mod tests {
         assert!(throttled("WHOIS LIMIT EXCEEDED - SEE WWW.PIR.ORG/WHOIS FOR DETAILS\n").is_some());
         assert_eq!(throttled("Please go away for 13 Seconds\n").unwrap().wait, Some(Duration::from_secs(13)));
         assert!(throttled("inetnum: 1.0.0.0 - 1.0.0.255\nnetname: X\n").is_none());
+    }
+
+    #[test]
+    fn referral_query_syntax() {
+        let map = ServersMap::from_map(serde_json::from_str(r#"{"_": {"ip": "whois.arin.net"}, "xx": "whois.ripe.net", "com": {"host": "whois.verisign-grs.com", "query": "DOMAIN $addr\r\n"}}"#).unwrap()).unwrap();
+        let c = WhoisClient::new(map, Timeouts::default());
+        let r = |h: &str| Referral { protocol: "whois", host: h.into() };
+        assert_eq!(c.referral_entry(&r("whois.ripe.net"), Subject::Ip).query_line("80.80.80.80"), "-B 80.80.80.80");
+        assert_eq!(c.referral_entry(&r("whois.arin.net"), Subject::Ip).query_line("8.8.8.8"), "n + 8.8.8.8");
+        assert_eq!(c.referral_entry(&r("whois.arin.net"), Subject::Asn).query_line("AS15169"), "AS15169");
+        assert_eq!(c.referral_entry(&r("whois.lacnic.net"), Subject::Ip).query_line("170.0.0.0"), "170.0.0.0");
+        assert_eq!(c.referral_entry(&r("whois.verisign-grs.com"), Subject::Domain).query_line("x.com"), "domain x.com");
+        assert_eq!(c.referral_entry(&r("whois.markmonitor.com"), Subject::Domain).query_line("x.com"), "x.com");
     }
 
     #[test]
