@@ -44,3 +44,37 @@ fn jurisdictions_keep_law_channel_and_status() {
 fn whois_servers_map_loads_in_whois_rust() {
     whois_rust::WhoIs::from_path(data().join("whois-servers.json")).unwrap();
 }
+
+/// Every captured answer: throttling notices are recognised, real answers never are.
+#[test]
+fn throttling_detector_over_all_whois_captures() {
+    use blowback::enrich::whois::throttled;
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reference/whois");
+    let mut files = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() { stack.push(p) } else { files.push(p) }
+        }
+    }
+    files.sort();
+    let mut wrong = Vec::new();
+    for f in &files {
+        let rel = f.strip_prefix(&root).unwrap().to_string_lossy().to_string();
+        let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).to_string();
+        // Not throttling: an IDN conversion error.
+        let expect = rel.starts_with("throttled/") && !rel.contains("error_55000000010");
+        if throttled(&text).is_some() != expect {
+            wrong.push(format!("{rel}: expected throttled={expect}, line {:?}", throttled(&text).map(|t| t.line)));
+        }
+    }
+    assert!(files.len() > 150);
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[test]
+fn enricher_can_be_shared_between_threads() {
+    fn is<T: Send + Sync>() {}
+    is::<blowback::enrich::Enricher>();
+}

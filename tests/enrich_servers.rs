@@ -769,3 +769,15 @@ fn asn_by_rdap_and_by_whois_through_iana() {
     let kinds: Vec<&str> = br.records.iter().map(|r| r.kind.as_str()).collect();
     assert_eq!(kinds, ["rdap", "whois", "whois"], "RDAP 404, then IANA, then LACNIC");
 }
+
+#[test]
+fn idn_domains_are_asked_in_punycode() {
+    let dir = tempfile::tempdir().unwrap();
+    let rw = Rewrites::default();
+    let rf = whois_fake(vec![("xn--j1ay.xn--p1ai", Reply::Bytes(fixture("whois/domain/xn--p1ai/xn--j1ay.xn--p1ai.txt")))], &rw);
+    let e = Enricher::new(config(dir.path(), domain_servers(&[("xn--p1ai", serde_json::json!(rf.addr))]), None, None)).unwrap();
+    let info = e.lookup_domain("кц.рф");
+    assert_eq!(info.domain, "xn--j1ay.xn--p1ai");
+    assert_eq!(count(&rf.counts, "xn--j1ay.xn--p1ai"), 1);
+    assert!(info.registrar.is_some(), "{info:?}");
+}

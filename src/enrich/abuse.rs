@@ -185,14 +185,25 @@ fn remarks_abuse(objs: &[Vec<(String, String)>], source: &str) -> Vec<AbuseConta
     out
 }
 
-/// AS facts from a WHOIS answer: (name, holder, country, abuse contacts).
-pub fn asn_from_whois(text: &str, source: &str) -> Option<(Option<String>, Option<String>, Option<String>, Vec<AbuseContact>)> {
+/// AS facts read from a WHOIS answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AsnFacts {
+    pub name: Option<String>,
+    pub holder: Option<String>,
+    pub country: Option<String>,
+    pub abuse: Vec<AbuseContact>,
+}
+
+/// AS facts from a WHOIS answer, or `None` when it holds no aut-num/ASNumber object.
+pub fn asn_from_whois(text: &str, source: &str) -> Option<AsnFacts> {
     let objs = objects(text);
     first(&objs, &["aut-num", "ASNumber"])?;
-    let name = first(&objs, &["as-name", "ASName"]).map(str::to_string);
-    let holder = first(&objs, &["owner", "org-name", "OrgName", "descr"]).map(str::to_string);
-    let country = first(&objs, &["country", "Country"]).map(str::to_ascii_uppercase);
-    Some((name, holder, country, whois_abuse(text, source)))
+    Some(AsnFacts {
+        name: first(&objs, &["as-name", "ASName"]).map(str::to_string),
+        holder: first(&objs, &["owner", "org-name", "OrgName", "descr"]).map(str::to_string),
+        country: first(&objs, &["country", "Country"]).map(str::to_ascii_uppercase),
+        abuse: whois_abuse(text, source),
+    })
 }
 
 /// Registrar facts from a domain WHOIS answer: (registrar name, IANA id, abuse contacts).

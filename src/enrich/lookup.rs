@@ -245,11 +245,11 @@ impl Enricher {
         info.errors.extend(chain.errors);
         info.missing.extend(chain.missing);
         for (server, text) in &chain.texts {
-            if let Some((name, holder, country, contacts)) = abuse::asn_from_whois(text, server) {
-                info.name = info.name.take().or(name);
-                info.holder = info.holder.take().or(holder);
-                info.country = info.country.take().or(country);
-                info.abuse.extend(contacts);
+            if let Some(f) = abuse::asn_from_whois(text, server) {
+                info.name = info.name.take().or(f.name);
+                info.holder = info.holder.take().or(f.holder);
+                info.country = info.country.take().or(f.country);
+                info.abuse.extend(f.abuse);
             }
         }
     }
@@ -380,7 +380,9 @@ impl Enricher {
     /// Everything about one domain: registrar and its abuse contact (of the registrable
     /// domain), and A/AAAA/MX/NS of the name as given.
     pub fn lookup_domain(&self, domain: &str) -> DomainInfo {
-        let d = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+        let d = domain.trim().trim_end_matches('.').to_lowercase();
+        // IDNs are asked about in their ASCII (punycode) form everywhere.
+        let d = idna::domain_to_ascii(&d).unwrap_or(d);
         let mut info = DomainInfo { domain: d.clone(), ..Default::default() };
         if let Some(why) = special::domain_not_public(&d) {
             info.not_looked_up = Some(why.to_string());
