@@ -22,20 +22,18 @@ pub fn resolv_conf_server(text: &str) -> Option<SocketAddr> {
         .next()
 }
 
-/// Build the wire query for `name` / `rtype`.
-pub fn build_query(name: &str, rtype: RecordType, id: u16) -> Result<Vec<u8>, String> {
+/// Build the wire query for `name` / `rtype` with a random id; returns (id, bytes).
+pub fn build_query(name: &str, rtype: RecordType) -> Result<(u16, Vec<u8>), String> {
     let name = Name::from_str(&format!("{}.", name.trim_end_matches('.'))).map_err(|e| format!("{name}: {e}"))?;
     let mut msg = Message::query();
-    msg.metadata.id = id;
     msg.metadata.recursion_desired = true;
     msg.add_query(Query::query(name, rtype));
-    msg.to_vec().map_err(|e| e.to_string())
+    Ok((msg.metadata.id, msg.to_vec().map_err(|e| e.to_string())?))
 }
 
 /// Ask `server`; returns the raw answer bytes.
 pub fn exchange(server: SocketAddr, name: &str, rtype: RecordType, timeout: Duration) -> Result<Vec<u8>, String> {
-    let id = (name.bytes().fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32)) & 0xffff) as u16;
-    let query = build_query(name, rtype, id)?;
+    let (id, query) = build_query(name, rtype)?;
     let bind = if server.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
     let sock = UdpSocket::bind(bind).map_err(|e| e.to_string())?;
     sock.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;

@@ -10,6 +10,12 @@
 //! ([`IpInfo`], [`DomainInfo`], [`PhoneInfo`]) with the raw [`LookupRecord`]s behind them, so
 //! evidence packs can show what each server said and when. Errors on one source are recorded in
 //! the result (`errors`) and the other sources still run.
+//!
+//! Wiring from the CLI: `--whois-servers FILE` → [`EnrichConfig::whois_servers_file`],
+//! `--rdap-bootstrap DIR` → `rdap_bootstrap_dir`, `--dns-server IP:PORT` → `dns_server`,
+//! `--offline` → `offline`, the cache file → `cache_path`. Build one [`Enricher`] per run and
+//! call [`Enricher::lookup`] per query; raw answers for evidence come from
+//! [`Enricher::raw_answer`].
 
 pub mod abuse;
 pub mod cache;
