@@ -11,6 +11,7 @@ pub mod bounce;
 pub mod cli;
 pub mod config;
 pub mod contacts;
+pub mod enrich;
 pub mod hash;
 pub mod ingest;
 pub mod output;
