@@ -37,6 +37,7 @@ impl Analyzer {
             own_domains: config.own_domains.clone(),
             own_mx: config.own_mx.clone(),
             own_relays: config.own_relays.clone(),
+            trusted_networks: config.trusted_networks.clone(),
             ..TrustConfig::default()
         };
         Analyzer {
@@ -82,7 +83,7 @@ impl Analyzer {
             },
         );
         let walk = received::walk(bytes, &report, &self.trust);
-        let contacts = contacts_of(bytes, &report, &self.contact_context(&verdict.bounced_to));
+        let contacts = contacts_of(bytes, &report, &self.contact_context(&verdict.bounced_to, &report, &walk));
         let hops = self
             .with_hops
             .then(|| serde_json::to_value(&walk).unwrap_or_default());
@@ -115,10 +116,25 @@ impl Analyzer {
         record
     }
 
-    fn contact_context(&self, bounced_to: &[String]) -> ContactContext {
-        let _ = bounced_to;
+    /// What the contact extractor must leave out: our domains, the forged senders and
+    /// the spam's recipients at the bouncer, and the hosts of M's Received lines.
+    fn contact_context(&self, bounced_to: &[String], report: &BounceReport, walk: &received::OriginReport) -> ContactContext {
+        let mut forged_addresses = bounced_to.to_vec();
+        forged_addresses.extend(report.recipients.iter().filter_map(|r| r.final_recipient.clone()));
+        forged_addresses.extend(report.bounce_from.clone());
+        let mut received_hosts = Vec::new();
+        for walked in walk.hops.iter().chain(&walk.outer_hops) {
+            let hop = &walked.hop;
+            received_hosts.extend(hop.from_helo.iter().chain(&hop.from_rdns).chain(&hop.by_host).cloned());
+            received_hosts.extend(hop.from_ip.map(|ip| ip.to_string()));
+        }
+        received_hosts.sort();
+        received_hosts.dedup();
         ContactContext {
             own_domains: self.config.own_domains.clone(),
+            forged_addresses,
+            received_hosts,
+            region_hint: None,
         }
     }
 

@@ -5,155 +5,11 @@
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use blowback::bounce::{BounceReport, Completeness, Kind, Original};
 use blowback::received::{self, OriginReport, TrustConfig};
-use mail_parser::{MessageParser, MimeHeaders, PartType};
 use serde_json::Value;
 
 const BAR: f64 = 0.97;
 
-// ---------------------------------------------------------------------------------------
-// STOPGAP carve_for_test: builds a BounceReport until the bounce stage lands; replace with
-// `blowback::bounce::decode` after merging. Deliberately small.
-
-fn carve_for_test(bytes: &[u8], label_kind: &str) -> BounceReport {
-    let kind = match label_kind {
-        "bounce" => Kind::Bounce,
-        "delay" => Kind::Delay,
-        "autoreply" => Kind::Autoreply,
-        "feedback-report" => Kind::FeedbackReport,
-        _ => Kind::NotABounce,
-    };
-    let spam = kind == Kind::NotABounce;
-    let mut m = if spam { wrapped_spam(bytes) } else { embedded(bytes) };
-    let mut depth = 1;
-    while let Some(inner) = m.as_ref().filter(|b| is_report(b)).and_then(|b| embedded(b)) {
-        m = Some(inner);
-        depth += 1;
-        if depth > 4 {
-            break;
-        }
-    }
-    let original = m.map(|bytes| Original {
-        bytes,
-        range: None,
-        completeness: Completeness::Full,
-        sha256: String::new(),
-        message_id: None,
-        from: None,
-        subject: None,
-        date: None,
-        carrier: "test".into(),
-        depth,
-    });
-    BounceReport {
-        kind,
-        mta: None,
-        reporting_mta: if spam { None } else { field_anywhere(bytes, "Reporting-MTA") },
-        arrival_date: None,
-        recipients: Vec::new(),
-        bounce_from: header(bytes, "From"),
-        original,
-    }
-}
-
-fn is_report(bytes: &[u8]) -> bool {
-    let ct = header(bytes, "Content-Type").unwrap_or_default().to_ascii_lowercase();
-    let from = header(bytes, "From").unwrap_or_default().to_ascii_lowercase();
-    ct.contains("multipart/report") || from.contains("mailer-daemon") || from.contains("postmaster")
-}
-
-fn header(bytes: &[u8], name: &str) -> Option<String> {
-    received::header_fields(bytes).into_iter().find(|f| f.is(name)).map(|f| f.value)
-}
-
-fn field_anywhere(bytes: &[u8], name: &str) -> Option<String> {
-    let text = String::from_utf8_lossy(bytes);
-    let lname = name.to_ascii_lowercase();
-    text.lines()
-        .find(|l| l.to_ascii_lowercase().starts_with(&format!("{lname}:")))
-        .map(|l| l[name.len() + 1..].trim().to_string())
-}
-
-/// A SpamAssassin report_safe wrapper: the wrapped message/rfc822 original.
-fn wrapped_spam(bytes: &[u8]) -> Option<Vec<u8>> {
-    let text = String::from_utf8_lossy(bytes);
-    if !text.contains("Spam detection software") {
-        return None;
-    }
-    first_message_part(bytes)
-}
-
-fn first_message_part(bytes: &[u8]) -> Option<Vec<u8>> {
-    let msg = MessageParser::default().parse(bytes)?;
-    msg.parts.iter().skip(1).find_map(|p| match &p.body {
-        PartType::Message(m) => Some(m.raw_message().to_vec()),
-        _ => None,
-    })
-}
-
-fn embedded(bytes: &[u8]) -> Option<Vec<u8>> {
-    if let Some(m) = first_message_part(bytes) {
-        return Some(m);
-    }
-    let msg = MessageParser::default().parse(bytes)?;
-    for p in msg.parts.iter().skip(1) {
-        let ct = p.content_type().map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or(""))).unwrap_or_default().to_ascii_lowercase();
-        if ct == "text/rfc822-headers" || ct == "message/global-headers" || ct == "message/rfc822-headers" {
-            return Some(p.contents().to_vec());
-        }
-    }
-    for p in msg.parts.iter() {
-        if let PartType::Text(t) = &p.body {
-            if let Some(h) = inline_headers(t) {
-                return Some(h.into_bytes());
-            }
-        }
-    }
-    None
-}
-
-fn inline_headers(text: &str) -> Option<String> {
-    const MARKERS: &[&str] = &[
-        "copy of the message",
-        "below this line is a copy",
-        "original message",
-        "original message follows",
-        "unsent message below",
-        "message header follows",
-        "headers of the original",
-        "original message headers",
-        "returned message",
-        "undelivered message",
-    ];
-    let lines: Vec<&str> = text.lines().collect();
-    let start = lines.iter().position(|l| {
-        let l = l.to_ascii_lowercase();
-        MARKERS.iter().any(|m| l.contains(m))
-    });
-    let from = start.map(|s| s + 1).unwrap_or(0);
-    let starts_block = |l: &&str| {
-        let l = l.to_ascii_lowercase();
-        l.starts_with("received:") || l.starts_with("return-path:")
-    };
-    let first = lines.iter().skip(from).position(starts_block)
-        .or_else(|| lines.iter().skip(from).position(|l| is_header_line(l)))
-        .map(|p| p + from)?;
-    if start.is_none() && !lines[first..].iter().take(30).any(|l| l.to_ascii_lowercase().starts_with("received:")) {
-        return None;
-    }
-    Some(lines[first..].join("\n"))
-}
-
-fn is_header_line(l: &str) -> bool {
-    let l = l.trim_start_matches('>').trim_start();
-    let lower = l.to_ascii_lowercase();
-    ["received:", "return-path:", "from:", "message-id:", "date:", "to:", "subject:", "x-", "delivered-to:", "mime-version:", "dkim-signature:"]
-        .iter()
-        .any(|p| lower.starts_with(p))
-}
-
-// ---------------------------------------------------------------------------------------
 
 fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus")
@@ -196,7 +52,7 @@ fn run_all() -> Vec<Case> {
             let label: Value = serde_json::from_str(line).expect("label json");
             let file = label["file"].as_str().unwrap().to_string();
             let bytes = std::fs::read(dir.join(&file)).expect("corpus file");
-            let bounce = carve_for_test(&bytes, label["kind"].as_str().unwrap_or(""));
+            let bounce = blowback::bounce::decode(&bytes);
             let full = format!("{prefix}{file}");
             let report = received::walk(&bytes, &bounce, &config_for(&full));
             cases.push(Case { file: full, label, report });

@@ -26,6 +26,10 @@ fn report(kind: Kind, m: Option<&str>, reporting_mta: Option<&str>) -> BounceRep
         arrival_date: None,
         recipients: Vec::new(),
         bounce_from: None,
+        subject: None,
+        status: None,
+        diagnostic: None,
+        in_reply_to: None,
         original: m.map(|m| Original {
             bytes: m.as_bytes().to_vec(),
             range: None,
