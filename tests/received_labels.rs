@@ -25,9 +25,17 @@ fn carve_for_test(bytes: &[u8], label_kind: &str) -> BounceReport {
         _ => Kind::NotABounce,
     };
     let spam = kind == Kind::NotABounce;
-    let mut m = if spam { wrapped_spam(bytes) } else { embedded(bytes) };
+    let mut m = if spam {
+        wrapped_spam(bytes)
+    } else {
+        embedded(bytes)
+    };
     let mut depth = 1;
-    while let Some(inner) = m.as_ref().filter(|b| is_report(b)).and_then(|b| embedded(b)) {
+    while let Some(inner) = m
+        .as_ref()
+        .filter(|b| is_report(b))
+        .and_then(|b| embedded(b))
+    {
         m = Some(inner);
         depth += 1;
         if depth > 4 {
@@ -49,7 +57,11 @@ fn carve_for_test(bytes: &[u8], label_kind: &str) -> BounceReport {
     BounceReport {
         kind,
         mta: None,
-        reporting_mta: if spam { None } else { field_anywhere(bytes, "Reporting-MTA") },
+        reporting_mta: if spam {
+            None
+        } else {
+            field_anywhere(bytes, "Reporting-MTA")
+        },
         arrival_date: None,
         recipients: Vec::new(),
         bounce_from: header(bytes, "From"),
@@ -58,13 +70,20 @@ fn carve_for_test(bytes: &[u8], label_kind: &str) -> BounceReport {
 }
 
 fn is_report(bytes: &[u8]) -> bool {
-    let ct = header(bytes, "Content-Type").unwrap_or_default().to_ascii_lowercase();
-    let from = header(bytes, "From").unwrap_or_default().to_ascii_lowercase();
+    let ct = header(bytes, "Content-Type")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let from = header(bytes, "From")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     ct.contains("multipart/report") || from.contains("mailer-daemon") || from.contains("postmaster")
 }
 
 fn header(bytes: &[u8], name: &str) -> Option<String> {
-    received::header_fields(bytes).into_iter().find(|f| f.is(name)).map(|f| f.value)
+    received::header_fields(bytes)
+        .into_iter()
+        .find(|f| f.is(name))
+        .map(|f| f.value)
 }
 
 fn field_anywhere(bytes: &[u8], name: &str) -> Option<String> {
@@ -98,16 +117,23 @@ fn embedded(bytes: &[u8]) -> Option<Vec<u8>> {
     }
     let msg = MessageParser::default().parse(bytes)?;
     for p in msg.parts.iter().skip(1) {
-        let ct = p.content_type().map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or(""))).unwrap_or_default().to_ascii_lowercase();
-        if ct == "text/rfc822-headers" || ct == "message/global-headers" || ct == "message/rfc822-headers" {
+        let ct = p
+            .content_type()
+            .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or("")))
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if ct == "text/rfc822-headers"
+            || ct == "message/global-headers"
+            || ct == "message/rfc822-headers"
+        {
             return Some(p.contents().to_vec());
         }
     }
     for p in msg.parts.iter() {
-        if let PartType::Text(t) = &p.body {
-            if let Some(h) = inline_headers(t) {
-                return Some(h.into_bytes());
-            }
+        if let PartType::Text(t) = &p.body
+            && let Some(h) = inline_headers(t)
+        {
+            return Some(h.into_bytes());
         }
     }
     None
@@ -136,10 +162,18 @@ fn inline_headers(text: &str) -> Option<String> {
         let l = l.to_ascii_lowercase();
         l.starts_with("received:") || l.starts_with("return-path:")
     };
-    let first = lines.iter().skip(from).position(starts_block)
+    let first = lines
+        .iter()
+        .skip(from)
+        .position(starts_block)
         .or_else(|| lines.iter().skip(from).position(|l| is_header_line(l)))
         .map(|p| p + from)?;
-    if start.is_none() && !lines[first..].iter().take(30).any(|l| l.to_ascii_lowercase().starts_with("received:")) {
+    if start.is_none()
+        && !lines[first..]
+            .iter()
+            .take(30)
+            .any(|l| l.to_ascii_lowercase().starts_with("received:"))
+    {
         return None;
     }
     Some(lines[first..].join("\n"))
@@ -148,9 +182,21 @@ fn inline_headers(text: &str) -> Option<String> {
 fn is_header_line(l: &str) -> bool {
     let l = l.trim_start_matches('>').trim_start();
     let lower = l.to_ascii_lowercase();
-    ["received:", "return-path:", "from:", "message-id:", "date:", "to:", "subject:", "x-", "delivered-to:", "mime-version:", "dkim-signature:"]
-        .iter()
-        .any(|p| lower.starts_with(p))
+    [
+        "received:",
+        "return-path:",
+        "from:",
+        "message-id:",
+        "date:",
+        "to:",
+        "subject:",
+        "x-",
+        "delivered-to:",
+        "mime-version:",
+        "dkim-signature:",
+    ]
+    .iter()
+    .any(|p| lower.starts_with(p))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -162,7 +208,11 @@ fn corpus() -> PathBuf {
 fn norm(v: &Value) -> Option<String> {
     let s = v.as_str()?;
     match s.parse::<IpAddr>() {
-        Ok(IpAddr::V6(v6)) => Some(v6.to_ipv4_mapped().map(|v4| v4.to_string()).unwrap_or_else(|| v6.to_string())),
+        Ok(IpAddr::V6(v6)) => Some(
+            v6.to_ipv4_mapped()
+                .map(|v4| v4.to_string())
+                .unwrap_or_else(|| v6.to_string()),
+        ),
         Ok(ip) => Some(ip.to_string()),
         Err(_) => Some(s.to_string()),
     }
@@ -177,7 +227,11 @@ fn norm_opt(s: Option<&str>) -> Option<String> {
 fn config_for(file: &str) -> TrustConfig {
     let mut cfg = TrustConfig::default();
     if file.starts_with("spam/spamassassin/") {
-        cfg.trusted_hosts = vec!["netnoteinc.com".into(), "slashnull.org".into(), "jmason.org".into()];
+        cfg.trusted_hosts = vec![
+            "netnoteinc.com".into(),
+            "slashnull.org".into(),
+            "jmason.org".into(),
+        ];
     }
     cfg
 }
@@ -190,7 +244,10 @@ struct Case {
 
 fn run_all() -> Vec<Case> {
     let mut cases = Vec::new();
-    for (dir, prefix) in [(corpus(), ""), (corpus().join("backscatter"), "backscatter/")] {
+    for (dir, prefix) in [
+        (corpus(), ""),
+        (corpus().join("backscatter"), "backscatter/"),
+    ] {
         let labels = std::fs::read_to_string(dir.join("labels.jsonl")).expect("labels");
         for line in labels.lines().filter(|l| !l.trim().is_empty()) {
             let label: Value = serde_json::from_str(line).expect("label json");
@@ -199,7 +256,11 @@ fn run_all() -> Vec<Case> {
             let bounce = carve_for_test(&bytes, label["kind"].as_str().unwrap_or(""));
             let full = format!("{prefix}{file}");
             let report = received::walk(&bytes, &bounce, &config_for(&full));
-            cases.push(Case { file: full, label, report });
+            cases.push(Case {
+                file: full,
+                label,
+                report,
+            });
         }
     }
     cases
@@ -217,51 +278,102 @@ fn origin_and_bouncer_agree_with_labels() {
         if want == got {
             origin_ok += 1;
         } else {
-            let why = c.report.origin.as_ref().map(|o| o.reason.clone()).or(c.report.no_origin_reason.clone()).unwrap_or_default();
-            misses.push(format!("ORIGIN  {}: want {:?} got {:?} — {}", c.file, want, got, why));
+            let why = c
+                .report
+                .origin
+                .as_ref()
+                .map(|o| o.reason.clone())
+                .or(c.report.no_origin_reason.clone())
+                .unwrap_or_default();
+            misses.push(format!(
+                "ORIGIN  {}: want {:?} got {:?} — {}",
+                c.file, want, got, why
+            ));
         }
         let want_b = norm(&c.label["bouncer_ip"]);
         let got_b = norm_opt(c.report.bouncer_ip.as_deref());
         if want_b == got_b {
             bouncer_ok += 1;
         } else {
-            misses.push(format!("BOUNCER {}: want {:?} got {:?}", c.file, want_b, got_b));
+            misses.push(format!(
+                "BOUNCER {}: want {:?} got {:?}",
+                c.file, want_b, got_b
+            ));
         }
     }
     let n = cases.len() as f64;
-    let boundary_ok = cases.iter().filter(|c| norm(&c.label["boundary_ip"]) == norm_opt(c.report.boundary_ip.as_deref())).count();
-    let untrusted_ok = cases.iter().filter(|c| {
-        let mut want: Vec<String> = c.label["untrusted_hops"].as_array().map(|a| a.iter().filter_map(norm).collect()).unwrap_or_default();
-        let mut got: Vec<String> = c.report.untrusted_hops.iter().filter_map(|s| norm_opt(Some(s))).collect();
-        want.sort();
-        got.sort();
-        if want != got && std::env::var("SHOW_UNTRUSTED").is_ok() {
-            println!("  untrusted {}: want {:?} got {:?}", c.file, want, got);
-        }
-        want == got
-    }).count();
-    println!("boundary agreement (informative): {boundary_ok}/{}", cases.len());
-    println!("untrusted_hops agreement (informative): {untrusted_ok}/{}", cases.len());
+    let boundary_ok = cases
+        .iter()
+        .filter(|c| norm(&c.label["boundary_ip"]) == norm_opt(c.report.boundary_ip.as_deref()))
+        .count();
+    let untrusted_ok = cases
+        .iter()
+        .filter(|c| {
+            let mut want: Vec<String> = c.label["untrusted_hops"]
+                .as_array()
+                .map(|a| a.iter().filter_map(norm).collect())
+                .unwrap_or_default();
+            let mut got: Vec<String> = c
+                .report
+                .untrusted_hops
+                .iter()
+                .filter_map(|s| norm_opt(Some(s)))
+                .collect();
+            want.sort();
+            got.sort();
+            if want != got && std::env::var("SHOW_UNTRUSTED").is_ok() {
+                println!("  untrusted {}: want {:?} got {:?}", c.file, want, got);
+            }
+            want == got
+        })
+        .count();
+    println!(
+        "boundary agreement (informative): {boundary_ok}/{}",
+        cases.len()
+    );
+    println!(
+        "untrusted_hops agreement (informative): {untrusted_ok}/{}",
+        cases.len()
+    );
     for c in &cases {
         if norm(&c.label["boundary_ip"]) != norm_opt(c.report.boundary_ip.as_deref()) {
-            println!("  boundary {}: want {} got {:?}", c.file, c.label["boundary_ip"], c.report.boundary_ip);
+            println!(
+                "  boundary {}: want {} got {:?}",
+                c.file, c.label["boundary_ip"], c.report.boundary_ip
+            );
         }
     }
-    println!("origin agreement: {origin_ok}/{} = {:.1}%", cases.len(), 100.0 * origin_ok as f64 / n);
-    println!("bouncer agreement: {bouncer_ok}/{} = {:.1}%", cases.len(), 100.0 * bouncer_ok as f64 / n);
+    println!(
+        "origin agreement: {origin_ok}/{} = {:.1}%",
+        cases.len(),
+        100.0 * origin_ok as f64 / n
+    );
+    println!(
+        "bouncer agreement: {bouncer_ok}/{} = {:.1}%",
+        cases.len(),
+        100.0 * bouncer_ok as f64 / n
+    );
     for m in &misses {
         println!("{m}");
     }
     assert!(origin_ok as f64 / n >= BAR, "origin agreement below {BAR}");
-    assert!(bouncer_ok as f64 / n >= BAR, "bouncer agreement below {BAR}");
+    assert!(
+        bouncer_ok as f64 / n >= BAR,
+        "bouncer agreement below {BAR}"
+    );
 }
 
 /// Set `EXPLAIN=<file>` to print the walk of one file.
 #[test]
 fn explain_one_file_on_request() {
-    let Ok(want) = std::env::var("EXPLAIN") else { return };
+    let Ok(want) = std::env::var("EXPLAIN") else {
+        return;
+    };
     for c in run_all().iter().filter(|c| c.file.contains(&want)) {
         println!("== {}\n{}", c.file, received::explain_to_string(&c.report));
-        println!("label: origin {} boundary {} bouncer {}\n", c.label["originating_ip"], c.label["boundary_ip"], c.label["bouncer_ip"]);
+        println!(
+            "label: origin {} boundary {} bouncer {}\n",
+            c.label["originating_ip"], c.label["boundary_ip"], c.label["bouncer_ip"]
+        );
     }
 }

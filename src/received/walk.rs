@@ -8,12 +8,12 @@ use std::net::IpAddr;
 use crate::bounce::{BounceReport, Kind};
 
 use super::corroborate;
+use super::identity;
 use super::identity::{
-    BouncerIdentity, Org, first_label, host_name, is_generic, is_unqualified,
-    provider_of, provider_of_ip, registrable,
+    BouncerIdentity, Org, first_label, host_name, is_generic, is_unqualified, provider_of,
+    provider_of_ip, registrable,
 };
 use super::netclass::{classify, is_documentation, is_public};
-use super::identity;
 use super::parse::{Field, header_fields, received_hops};
 use super::{Anchor, Hop, Origin, OriginReport, Role, TrustConfig, WalkedHop};
 
@@ -64,7 +64,10 @@ fn walk_chain(hops: &[Hop], start: usize, org: &Org, cfg: &TrustConfig, mode: Mo
         org: Org::default(),
     };
     for r in w.roles.iter_mut().skip(start) {
-        *r = (Role::Untrusted, "below the origin: written by machines the sender may control".into());
+        *r = (
+            Role::Untrusted,
+            "below the origin: written by machines the sender may control".into(),
+        );
     }
     let mut i = start;
     while i < hops.len() {
@@ -87,18 +90,24 @@ fn walk_chain(hops: &[Hop], start: usize, org: &Org, cfg: &TrustConfig, mode: Mo
             }
             Step::External(why) => {
                 w.boundary.get_or_insert(i);
-                if mode.traverse && mode.depth < MAX_FORWARDER_DEPTH {
-                    if let Some((sub, p)) = forwarder(hops, i, cfg, mode) {
-                        w.roles[i] = (Role::Forwarder, format!("{why}; {p} received the message as inbound MX (its own line below records an unauthenticated hand-over), so it acted for the recipient and is traversed (rule 6)"));
-                        w.forwarders.push(i);
-                        w.forwarders.extend(sub.forwarders.iter().copied());
-                        for (j, r) in sub.roles.iter().enumerate().skip(i + 1) {
-                            w.roles[j] = r.clone();
-                        }
-                        w.origin = sub.origin;
-                        w.end_reason = sub.end_reason;
-                        break;
+                if mode.traverse
+                    && mode.depth < MAX_FORWARDER_DEPTH
+                    && let Some((sub, p)) = forwarder(hops, i, cfg, mode)
+                {
+                    w.roles[i] = (
+                        Role::Forwarder,
+                        format!(
+                            "{why}; {p} received the message as inbound MX (its own line below records an unauthenticated hand-over), so it acted for the recipient and is traversed (rule 6)"
+                        ),
+                    );
+                    w.forwarders.push(i);
+                    w.forwarders.extend(sub.forwarders.iter().copied());
+                    for (j, r) in sub.roles.iter().enumerate().skip(i + 1) {
+                        w.roles[j] = r.clone();
                     }
+                    w.origin = sub.origin;
+                    w.end_reason = sub.end_reason;
+                    break;
                 }
                 w.roles[i] = (Role::Origin, why);
                 w.origin = Some(i);
@@ -120,15 +129,15 @@ fn walk_chain(hops: &[Hop], start: usize, org: &Org, cfg: &TrustConfig, mode: Mo
 
 /// The peer of an internal hop is a host of the organisation.
 fn learn_peer(org: &mut Org, hop: &Hop) {
-    if let Some(r) = &hop.from_rdns {
-        if !is_generic(r) {
-            org.add_name(r);
-        }
+    if let Some(r) = &hop.from_rdns
+        && !is_generic(r)
+    {
+        org.add_name(r);
     }
-    if let Some(ip) = hop.from_ip {
-        if is_public(ip) {
-            org.add_ip(ip);
-        }
+    if let Some(ip) = hop.from_ip
+        && is_public(ip)
+    {
+        org.add_ip(ip);
     }
 }
 
@@ -142,7 +151,9 @@ fn peer_label(hop: &Hop) -> String {
 }
 
 fn by_label(hop: &Hop) -> String {
-    hop.by_host.clone().unwrap_or_else(|| "an unnamed host".to_string())
+    hop.by_host
+        .clone()
+        .unwrap_or_else(|| "an unnamed host".to_string())
 }
 
 fn step(hops: &[Hop], i: usize, org: &Org, cfg: &TrustConfig, mode: Mode) -> Step {
@@ -155,20 +166,40 @@ fn step(hops: &[Hop], i: usize, org: &Org, cfg: &TrustConfig, mode: Mode) -> Ste
 
 /// The next line down that names its receiving host (qmail's `invoked` lines name none).
 fn next_named(hops: &[Hop], i: usize) -> Option<&Hop> {
-    hops.iter().skip(i + 1).find(|h| h.by_host.is_some() || h.by_ip.is_some())
+    hops.iter()
+        .skip(i + 1)
+        .find(|h| h.by_host.is_some() || h.by_ip.is_some())
 }
 
-fn step_with_peer(hops: &[Hop], i: usize, ip: IpAddr, org: &Org, cfg: &TrustConfig, mode: Mode) -> Step {
+fn step_with_peer(
+    hops: &[Hop],
+    i: usize,
+    ip: IpAddr,
+    org: &Org,
+    cfg: &TrustConfig,
+    mode: Mode,
+) -> Step {
     let hop = &hops[i];
     let next = next_named(hops, i);
     let by = by_label(hop);
     if !is_public(ip) {
-        return Step::Internal(format!("peer {ip} is {:?} (not public): an internal hop on {by}", classify(ip)).to_lowercase());
+        return Step::Internal(
+            format!(
+                "peer {ip} is {:?} (not public): an internal hop on {by}",
+                classify(ip)
+            )
+            .to_lowercase(),
+        );
     }
     if is_retrieval(hop) {
-        return Step::Internal(format!("{by} fetched the message from its mailbox at {} (IMAP/POP3 retrieval by the recipient)", peer_label(hop)));
+        return Step::Internal(format!(
+            "{by} fetched the message from its mailbox at {} (IMAP/POP3 retrieval by the recipient)",
+            peer_label(hop)
+        ));
     }
-    if cfg.trusted_networks.iter().any(|n| n.contains(ip)) || (mode.own_relays && cfg.own_relays.iter().any(|n| n.contains(ip))) {
+    if cfg.trusted_networks.iter().any(|n| n.contains(ip))
+        || (mode.own_relays && cfg.own_relays.iter().any(|n| n.contains(ip)))
+    {
         return Step::Declared(format!("peer {ip} is inside a network declared trusted"));
     }
     if let Some(name) = trusted_host(hop, cfg) {
@@ -178,20 +209,32 @@ fn step_with_peer(hops: &[Hop], i: usize, ip: IpAddr, org: &Org, cfg: &TrustConf
         return Step::Internal(format!("peer {ip} is {by} itself"));
     }
     if org.ips.contains(&ip) {
-        return Step::Internal(format!("peer {ip} is an address of the receiving organisation's own hosts"));
+        return Step::Internal(format!(
+            "peer {ip} is an address of the receiving organisation's own hosts"
+        ));
     }
-    if let (Some(r), Some(b)) = (&hop.from_rdns, &hop.by_host) {
-        if r.eq_ignore_ascii_case(b) || (!is_generic(b) && b.contains('.') && first_label(r) == first_label(b) && registrable(r) == registrable(b)) {
-            return Step::Internal(format!("peer {r} is the receiving host {b} itself"));
-        }
+    if let (Some(r), Some(b)) = (&hop.from_rdns, &hop.by_host)
+        && (r.eq_ignore_ascii_case(b)
+            || (!is_generic(b)
+                && b.contains('.')
+                && first_label(r) == first_label(b)
+                && registrable(r) == registrable(b)))
+    {
+        return Step::Internal(format!("peer {r} is the receiving host {b} itself"));
     }
     if let Some(p) = same_provider(hop, next, org) {
-        return Step::Internal(format!("peer {} and {by} both belong to {p}", peer_label(hop)));
+        return Step::Internal(format!(
+            "peer {} and {by} both belong to {p}",
+            peer_label(hop)
+        ));
     }
     if let Some(why) = same_domain_relay(hop, next, org) {
         return Step::Internal(why);
     }
-    Step::External(format!("{by} recorded the hand-over from {}", peer_label(hop)))
+    Step::External(format!(
+        "{by} recorded the hand-over from {}",
+        peer_label(hop)
+    ))
 }
 
 fn trusted_host(hop: &Hop, cfg: &TrustConfig) -> Option<String> {
@@ -219,7 +262,9 @@ fn peer_wrote(hop: &Hop, next: Option<&Hop>) -> bool {
         .into_iter()
         .flatten()
         .filter_map(host_name)
-        .any(|n| n == nb || (first_label(&n) == first_label(&nb) && registrable(&n) == registrable(&nb)))
+        .any(|n| {
+            n == nb || (first_label(&n) == first_label(&nb) && registrable(&n) == registrable(&nb))
+        })
 }
 
 /// The provider the peer belongs to: by rDNS, or by its HELO name when the peer also wrote
@@ -229,7 +274,9 @@ fn peer_provider(hop: &Hop, next: Option<&Hop>) -> Option<&'static str> {
         return Some(p);
     }
     let p = hop.from_helo.as_deref().and_then(provider_of)?;
-    let next_by = next.and_then(|n| n.by_host.as_deref()).and_then(provider_of);
+    let next_by = next
+        .and_then(|n| n.by_host.as_deref())
+        .and_then(provider_of);
     (peer_wrote(hop, next) || next_by == Some(p)).then_some(p)
 }
 
@@ -253,10 +300,10 @@ fn receiver_provider(hop: &Hop, org: &Org) -> Option<&'static str> {
 fn same_provider(hop: &Hop, next: Option<&Hop>, org: &Org) -> Option<&'static str> {
     let by_addr = hop.from_ip.and_then(provider_of_ip);
     let receiver = receiver_provider(hop, org);
-    if let Some(p) = peer_provider(hop, next).or(by_addr) {
-        if receiver == Some(p) {
-            return Some(p);
-        }
+    if let Some(p) = peer_provider(hop, next).or(by_addr)
+        && receiver == Some(p)
+    {
+        return Some(p);
     }
     let p = by_addr?;
     // The peer's address is the provider's and it names itself under the receiver's domain.
@@ -286,19 +333,37 @@ fn step_without_peer(hop: &Hop, next: Option<&Hop>, org: &Org) -> Step {
     let by = by_label(hop);
     let proto = hop.protocol.as_deref().unwrap_or("").to_ascii_lowercase();
     let via = hop.via.as_deref().unwrap_or("").to_ascii_lowercase();
-    if raw.contains("invoked by") || raw.contains("invoked for") || raw.contains("invoked from network") {
+    if raw.contains("invoked by")
+        || raw.contains("invoked for")
+        || raw.contains("invoked from network")
+    {
         return Step::Internal("qmail's own hand-over line (no peer)".into());
     }
     if is_retrieval(hop) {
         return Step::Internal(format!("retrieval by the recipient on {by} (IMAP/POP3)"));
     }
-    if let (Some(b), Some(nb)) = (hop.by_host.as_deref(), next.and_then(|n| n.by_host.as_deref())) {
-        if b.eq_ignore_ascii_case(nb) || (!is_unqualified(b) && first_label(b) == first_label(nb) && registrable(b) == registrable(nb)) {
-            return Step::Internal(format!("local re-injection on {b}, above a line received by the same host"));
-        }
+    if let (Some(b), Some(nb)) = (
+        hop.by_host.as_deref(),
+        next.and_then(|n| n.by_host.as_deref()),
+    ) && (b.eq_ignore_ascii_case(nb)
+        || (!is_unqualified(b)
+            && first_label(b) == first_label(nb)
+            && registrable(b) == registrable(nb)))
+    {
+        return Step::Internal(format!(
+            "local re-injection on {b}, above a line received by the same host"
+        ));
     }
-    if proto.starts_with("http") || via.starts_with("http") || proto.contains("mapi") || proto == "local" || raw.contains("from userid") || proto.contains("webmail") {
-        return Step::End(format!("{by} recorded a submission (web, MAPI, API or local) without a client address"));
+    if proto.starts_with("http")
+        || via.starts_with("http")
+        || proto.contains("mapi")
+        || proto == "local"
+        || raw.contains("from userid")
+        || proto.contains("webmail")
+    {
+        return Step::End(format!(
+            "{by} recorded a submission (web, MAPI, API or local) without a client address"
+        ));
     }
     let from = hop.from_rdns.as_deref().or(hop.from_helo.as_deref());
     let Some(from) = from.filter(|f| !f.is_empty()) else {
@@ -307,31 +372,48 @@ fn step_without_peer(hop: &Hop, next: Option<&Hop>, org: &Org) -> Step {
     if proto.contains("spam-scanned") || is_generic(from) {
         return Step::Internal(format!("local re-injection from {from} on {by}"));
     }
-    let same_host = hop.by_host.as_deref().is_some_and(|b| {
-        b.eq_ignore_ascii_case(from) || first_label(b) == first_label(from)
-    });
+    let same_host = hop
+        .by_host
+        .as_deref()
+        .is_some_and(|b| b.eq_ignore_ascii_case(from) || first_label(b) == first_label(from));
     let same_domain = registrable(from).is_some_and(|d| {
-        hop.by_host.as_deref().and_then(registrable).as_deref() == Some(d.as_str()) || org.domains.contains(&d)
+        hop.by_host.as_deref().and_then(registrable).as_deref() == Some(d.as_str())
+            || org.domains.contains(&d)
     });
     if same_host || same_domain {
-        return Step::Internal(format!("{from} hands over to {by} inside one organisation (no address recorded)"));
+        return Step::Internal(format!(
+            "{from} hands over to {by} inside one organisation (no address recorded)"
+        ));
     }
-    Step::End(format!("{by} recorded a hand-over from {from} without an address"))
+    Step::End(format!(
+        "{by} recorded a hand-over from {from} without an address"
+    ))
 }
 
 /// Rule 6: the external peer at `i` is a provider or hosted filter whose own line below shows
 /// it received the message as inbound MX. Returns the walk inside it.
-fn forwarder(hops: &[Hop], i: usize, cfg: &TrustConfig, mode: Mode) -> Option<(ChainWalk, &'static str)> {
+fn forwarder(
+    hops: &[Hop],
+    i: usize,
+    cfg: &TrustConfig,
+    mode: Mode,
+) -> Option<(ChainWalk, &'static str)> {
     let hop = &hops[i];
     let next = hops.get(i + 1)?;
-    let p = hop.from_rdns.as_deref().and_then(provider_of)
+    let p = hop
+        .from_rdns
+        .as_deref()
+        .and_then(provider_of)
         .or_else(|| hop.from_helo.as_deref().and_then(provider_of))?;
     if next.by_host.as_deref().and_then(provider_of) != Some(p) {
         return None;
     }
     let mut porg = Org::default();
     porg.providers.insert(p);
-    let sub_mode = Mode { depth: mode.depth + 1, ..mode };
+    let sub_mode = Mode {
+        depth: mode.depth + 1,
+        ..mode
+    };
     let sub = walk_chain(hops, i + 1, &porg, cfg, sub_mode);
     let o = &hops[sub.origin?];
     if o.authenticated || is_submission(o) {
@@ -343,12 +425,19 @@ fn forwarder(hops: &[Hop], i: usize, cfg: &TrustConfig, mode: Mode) -> Option<(C
 /// `with IMAP`/`POP3` (fetchmail and friends): the recipient collected its own mail.
 fn is_retrieval(hop: &Hop) -> bool {
     let proto = hop.protocol.as_deref().unwrap_or("").to_ascii_lowercase();
-    proto.starts_with("imap") || proto.starts_with("pop3") || hop.raw.to_ascii_lowercase().contains("(fetchmail")
+    proto.starts_with("imap")
+        || proto.starts_with("pop3")
+        || hop.raw.to_ascii_lowercase().contains("(fetchmail")
 }
 
 fn is_submission(hop: &Hop) -> bool {
     let proto = hop.protocol.as_deref().unwrap_or("").to_ascii_lowercase();
-    proto.starts_with("http") || proto.contains("mapi") || hop.via.as_deref().is_some_and(|v| v.to_ascii_lowercase().starts_with("http"))
+    proto.starts_with("http")
+        || proto.contains("mapi")
+        || hop
+            .via
+            .as_deref()
+            .is_some_and(|v| v.to_ascii_lowercase().starts_with("http"))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -382,15 +471,27 @@ impl OuterView {
         let start = if ours.is_empty() {
             0
         } else {
-            hops.iter().position(|h| ours.wrote(h).is_some()).unwrap_or(0)
+            hops.iter()
+                .position(|h| ours.wrote(h).is_some())
+                .unwrap_or(0)
         };
         let mut seed = ours.clone();
         if let Some(h) = hops.get(start) {
             seed.learn(h);
         }
-        let mode = Mode { traverse: false, own_relays: true, depth: 0 };
+        let mode = Mode {
+            traverse: false,
+            own_relays: true,
+            depth: 0,
+        };
         let walk = walk_chain(&hops, start, &seed, cfg, mode);
-        OuterView { fields, hops, start, seed, walk }
+        OuterView {
+            fields,
+            hops,
+            start,
+            seed,
+            walk,
+        }
     }
 
     /// The peer that handed the message to us.
@@ -422,7 +523,16 @@ pub(crate) fn run(outer: &[u8], bounce: &BounceReport, cfg: &TrustConfig) -> Ori
             let ident = BouncerIdentity::from_orgs(view.peer(), &strong, &weak);
             let mut excluded = ours.clone();
             excluded.merge(&view.walk.org);
-            returned(&mut report, m, ident, (&strong, &weak), bounce.kind, view.peer(), &excluded, cfg);
+            returned(
+                &mut report,
+                m,
+                ident,
+                (&strong, &weak),
+                bounce.kind,
+                view.peer(),
+                &excluded,
+                cfg,
+            );
         }
         Subject::Absent => {
             report.no_origin_reason = Some(if bounce.kind == Kind::Autoreply {
@@ -446,17 +556,26 @@ fn our_org(cfg: &TrustConfig) -> Org {
 fn walked(hops: &[Hop], w: &ChainWalk) -> Vec<WalkedHop> {
     hops.iter()
         .zip(w.roles.iter())
-        .map(|(h, (role, why))| WalkedHop { hop: h.clone(), role: *role, why: why.clone() })
+        .map(|(h, (role, why))| WalkedHop {
+            hop: h.clone(),
+            role: *role,
+            why: why.clone(),
+        })
         .collect()
 }
 
 fn direct(report: &mut OriginReport, view: &OuterView, cfg: &TrustConfig) {
     let hops = &view.hops;
     if hops.is_empty() {
-        report.no_origin_reason = Some("the message has no Received header: the hand-over is not recorded".into());
+        report.no_origin_reason =
+            Some("the message has no Received header: the hand-over is not recorded".into());
         return;
     }
-    let mode = Mode { traverse: true, own_relays: true, depth: 0 };
+    let mode = Mode {
+        traverse: true,
+        own_relays: true,
+        depth: 0,
+    };
     let w = walk_chain(hops, view.start, &view.seed, cfg, mode);
     report.hops = walked(hops, &w);
     let anchor_by = by_label(&hops[view.start]);
@@ -482,7 +601,9 @@ fn returned(
     let fields = header_fields(m);
     let hops = received_hops(&fields);
     report.bouncer = Some(ident);
-    let wrapper_boundary = (kind == Kind::NotABounce).then(|| handed_over_by.map(|i| i.to_string())).flatten();
+    let wrapper_boundary = (kind == Kind::NotABounce)
+        .then(|| handed_over_by.map(|i| i.to_string()))
+        .flatten();
     if hops.is_empty() {
         report.no_origin_reason = Some("the returned copy has no Received header: the hand-over into the bouncer is not recorded".into());
         return;
@@ -493,7 +614,11 @@ fn returned(
     };
     let mut org = strong.clone();
     org.merge(weak);
-    let mode = Mode { traverse: true, own_relays: false, depth: 0 };
+    let mode = Mode {
+        traverse: true,
+        own_relays: false,
+        depth: 0,
+    };
     let w = walk_chain(&hops, 0, &org, cfg, mode);
     report.hops = walked(&hops, &w);
     let strong_anchor = anchor.strong;
@@ -522,14 +647,20 @@ fn unanchored(report: &mut OriginReport, hops: &[Hop]) {
         "the returned copy carries no Received line written by the bouncer: its topmost line was written by {}, which is not one of the bouncer's hosts, so the hand-over into the bouncer is not recorded",
         by_label(top)
     ));
-    report.anomalies.extend(corroborate::chain_anomalies(hops, None));
+    report
+        .anomalies
+        .extend(corroborate::chain_anomalies(hops, None));
 }
 
 /// A line that says nothing about who wrote it: no public peer and no qualified receiving
 /// host (qmail's `invoked` lines, Google's `by 2002:…` hops, `by localhost` filter loops).
 fn is_neutral(h: &Hop) -> bool {
     let no_public_peer = h.from_ip.is_none_or(|ip| !is_public(ip));
-    let unnamed_receiver = h.by_host.as_deref().and_then(host_name).is_none_or(|b| is_unqualified(&b));
+    let unnamed_receiver = h
+        .by_host
+        .as_deref()
+        .and_then(host_name)
+        .is_none_or(|b| is_unqualified(&b));
     no_public_peer && unnamed_receiver
 }
 
@@ -538,7 +669,11 @@ fn anchor(hops: &[Hop], strong: &Org, weak: &Org) -> Option<Anchor> {
     let i = hops.iter().position(|h| !is_neutral(h))?;
     let top = &hops[i];
     if let Some(why) = strong.wrote(top) {
-        return Some(Anchor { hop: i, matched: format!("{why} (seen on the bounce's own Received lines)"), strong: true });
+        return Some(Anchor {
+            hop: i,
+            matched: format!("{why} (seen on the bounce's own Received lines)"),
+            strong: true,
+        });
     }
     weak.wrote(top).map(|why| Anchor {
         hop: i,
@@ -551,7 +686,9 @@ fn public_ips(hops: &[Hop], from: usize) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let none = Org::default();
     for (i, h) in hops.iter().enumerate().skip(from) {
-        let Some(ip) = h.from_ip.filter(|ip| is_public(*ip)) else { continue };
+        let Some(ip) = h.from_ip.filter(|ip| is_public(*ip)) else {
+            continue;
+        };
         // A line without a receiver records no hand-over; a provider's own internal hops
         // are not clues about the sender.
         if h.by_host.is_none() && h.by_ip.is_none() {
@@ -569,24 +706,53 @@ fn public_ips(hops: &[Hop], from: usize) -> Vec<String> {
 }
 
 /// Fills origin, boundary, untrusted hops, anomalies and corroboration from a walk of M.
-fn finish(report: &mut OriginReport, fields: &[Field], hops: &[Hop], w: &ChainWalk, method: &str, strong: bool) {
-    report.boundary_ip = w.boundary.and_then(|i| hops[i].from_ip).map(|ip| ip.to_string());
-    report.anomalies.extend(corroborate::chain_anomalies(hops, w.origin));
+fn finish(
+    report: &mut OriginReport,
+    fields: &[Field],
+    hops: &[Hop],
+    w: &ChainWalk,
+    method: &str,
+    strong: bool,
+) {
+    report.boundary_ip = w
+        .boundary
+        .and_then(|i| hops[i].from_ip)
+        .map(|ip| ip.to_string());
+    report
+        .anomalies
+        .extend(corroborate::chain_anomalies(hops, w.origin));
     match w.origin {
         Some(o) => {
             let hop = &hops[o];
             let ip = hop.from_ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
             report.untrusted_hops = public_ips(hops, o + 1);
-            let method = if w.forwarders.is_empty() { method.to_string() } else { "forwarder".to_string() };
-            let mut confidence = if strong && w.forwarders.is_empty() { "high" } else { "medium" };
+            let method = if w.forwarders.is_empty() {
+                method.to_string()
+            } else {
+                "forwarder".to_string()
+            };
+            let mut confidence = if strong && w.forwarders.is_empty() {
+                "high"
+            } else {
+                "medium"
+            };
             let corr = corroborate::collect(fields, hops, Some(o), &w.roles);
-            if corr.iter().any(|c| c.trusted && c.agrees == Some(false) && c.conflict) {
+            if corr
+                .iter()
+                .any(|c| c.trusted && c.agrees == Some(false) && c.conflict)
+            {
                 confidence = "low";
-            } else if confidence == "medium" && corr.iter().any(|c| c.trusted && c.agrees == Some(true)) {
+            } else if confidence == "medium"
+                && corr.iter().any(|c| c.trusted && c.agrees == Some(true))
+            {
                 confidence = "high";
             }
             for c in corr.iter().filter(|c| c.trusted && c.conflict) {
-                report.anomalies.push(format!("{} (written by a trusted hop) names {}, not the origin {ip}", c.header, c.ip.as_deref().unwrap_or("?")));
+                report.anomalies.push(format!(
+                    "{} (written by a trusted hop) names {}, not the origin {ip}",
+                    c.header,
+                    c.ip.as_deref().unwrap_or("?")
+                ));
             }
             report.corroboration = corr;
             report.origin = Some(Origin {
@@ -605,7 +771,9 @@ fn finish(report: &mut OriginReport, fields: &[Field], hops: &[Hop], w: &ChainWa
             report.untrusted_hops = end.map(|e| public_ips(hops, e + 1)).unwrap_or_default();
             report.corroboration = corroborate::collect(fields, hops, None, &w.roles);
             report.no_origin_reason = Some(match &w.end_reason {
-                Some(r) if end.is_some() => format!("the walk ended without a public hand-over: {r}; the client address is not recorded"),
+                Some(r) if end.is_some() => format!(
+                    "the walk ended without a public hand-over: {r}; the client address is not recorded"
+                ),
                 Some(r) => r.clone(),
                 None => "no public hand-over is recorded".into(),
             });
@@ -615,14 +783,22 @@ fn finish(report: &mut OriginReport, fields: &[Field], hops: &[Hop], w: &ChainWa
 
 fn origin_reason(hops: &[Hop], o: usize, w: &ChainWalk) -> String {
     let hop = &hops[o];
-    let mut s = format!("{} recorded that it received the message from {}", by_label(hop), peer_label(hop));
-    if let Some(h) = &hop.from_helo {
-        if hop.from_rdns.is_some() {
-            s.push_str(&format!(" (HELO {h})"));
-        }
+    let mut s = format!(
+        "{} recorded that it received the message from {}",
+        by_label(hop),
+        peer_label(hop)
+    );
+    if let Some(h) = &hop.from_helo
+        && hop.from_rdns.is_some()
+    {
+        s.push_str(&format!(" (HELO {h})"));
     }
     if let Some(&f) = w.forwarders.first() {
-        s.push_str(&format!(", inside {} which had received it as inbound MX from {}", peer_label(&hops[f]), by_label(&hops[f])));
+        s.push_str(&format!(
+            ", inside {} which had received it as inbound MX from {}",
+            peer_label(&hops[f]),
+            by_label(&hops[f])
+        ));
     }
     s.push('.');
     s
@@ -634,8 +810,12 @@ fn forged_claims(report: &mut OriginReport, hops: &[Hop], w: &ChainWalk, ours: &
     for h in hops.iter().skip(o + 1) {
         if let Some(by) = &h.by_host {
             if ours.owns_name(by).is_some() {
-                report.anomalies.push(format!("hop {} below the origin claims to be received by our own host {by}: forged", h.index));
-            } else if !is_generic(by) && w.org.owns_name(by).is_some() && provider_of(by).is_none() {
+                report.anomalies.push(format!(
+                    "hop {} below the origin claims to be received by our own host {by}: forged",
+                    h.index
+                ));
+            } else if !is_generic(by) && w.org.owns_name(by).is_some() && provider_of(by).is_none()
+            {
                 report.anomalies.push(format!("hop {} below the origin claims to be received by the bouncer's host {by}: forged-looking", h.index));
             }
         }
