@@ -446,3 +446,34 @@ fn explain_names_every_hop() {
     assert!(text.contains("Origin 198.51.100.150"), "{text}");
     assert!(text.contains("documentation placeholder"), "{text}");
 }
+
+#[test]
+fn rule6_a_helo_claiming_a_provider_is_not_traversed() {
+    // Postfix found no rDNS: the HELO claim is the bot's own.
+    let r = bounce(&m(&[
+        "from eu-smtp-delivery-1.mimecast.com (unknown [198.51.100.160]) by mx.bouncer.example (Postfix) with ESMTP id 1",
+        "from x (unknown [203.0.113.161]) by relay.mimecast.com with ESMTP id m1",
+    ]));
+    assert_eq!(origin(&r), Some("198.51.100.160"));
+    // Google's addresses are known: a HELO claiming Google from elsewhere is not Google.
+    let r = bounce(&m(&[
+        "from mail-sor-f41.google.com ([198.51.100.162]) by mx.bouncer.example with ESMTP id 1",
+        "from x (x [203.0.113.163]) by mx.google.com with ESMTPS id g1",
+    ]));
+    assert_eq!(origin(&r), Some("198.51.100.162"));
+}
+
+#[test]
+fn illegal_literals_are_reported() {
+    let r = bounce(&m(&[
+        "from bot.example (unknown [198.51.100.170]) by mx.bouncer.example (Postfix) with ESMTP id 1",
+        "from x (x [300.1.2.3]) by bot.example with ESMTP",
+    ]));
+    assert!(
+        r.anomalies
+            .iter()
+            .any(|a| a.contains("[300.1.2.3] is not a legal address")),
+        "{:?}",
+        r.anomalies
+    );
+}

@@ -127,6 +127,9 @@ fn hint_ip(lname: &str, value: &str) -> Option<IpAddr> {
 pub(crate) fn chain_anomalies(hops: &[Hop], origin: Option<usize>) -> Vec<String> {
     let mut out = Vec::new();
     for (i, h) in hops.iter().enumerate() {
+        if let Some(bad) = &h.illegal_ip {
+            out.push(format!("hop {i}: [{bad}] is not a legal address"));
+        }
         if let Some(ip) = h.from_ip {
             if matches!(
                 classify(ip),

@@ -299,6 +299,13 @@ pub(crate) fn provider_of_ip(ip: IpAddr) -> Option<&'static str> {
         .map(|p| p.name)
 }
 
+/// Whether the provider's address ranges are known here.
+pub(crate) fn provider_has_nets(name: &str) -> bool {
+    PROVIDERS
+        .iter()
+        .any(|p| p.name == name && !p.nets.is_empty())
+}
+
 /// A name with no organisation in it at all (`localhost`, a bare label).
 pub(crate) fn is_unqualified(h: &str) -> bool {
     let h = h.to_ascii_lowercase();

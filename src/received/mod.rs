@@ -63,6 +63,13 @@ pub struct Hop {
     pub authenticated: bool,
     /// The receiver noted `(may be forged)` about the rDNS name (the address still stands).
     pub may_be_forged: bool,
+    /// The receiver's format has a place for the peer's rDNS name (`(name [ip])`), so an
+    /// empty one means it found none; Microsoft's `from HELO (ip)` form records none at all.
+    #[serde(skip)]
+    pub records_rdns: bool,
+    /// An address literal in the `from` clause that is not a legal address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub illegal_ip: Option<String>,
     /// The header value with line breaks and runs of white space collapsed.
     pub raw: String,
 }

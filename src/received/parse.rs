@@ -392,6 +392,12 @@ fn read_from(c: &Clause, hop: &mut Hop) {
                 {
                     ip = Some(found);
                     rdns = name;
+                    // `(name [ip])`: the receiver has a place for the rDNS name (Postfix,
+                    // Sendmail, Courier); `(ip)` alone is Microsoft's or qmail's form.
+                    hop.records_rdns = name_before_bracket(text);
+                }
+                if ip.is_none() {
+                    hop.illegal_ip = hop.illegal_ip.take().or_else(|| illegal_literal(text));
                 }
                 if text.to_ascii_lowercase().contains("may be forged") {
                     hop.may_be_forged = true;
@@ -407,6 +413,11 @@ fn read_from(c: &Clause, hop: &mut Hop) {
     let first_ip = first.as_deref().and_then(literal_ip);
     if ip.is_none() {
         ip = first_ip;
+        // Exim writes `[ip]` first when it found no host name.
+        hop.records_rdns = first_ip.is_some() && helo_kw.is_some();
+    }
+    if ip.is_some() {
+        hop.illegal_ip = None;
     }
     match helo_kw {
         Some(h) => {
@@ -421,6 +432,25 @@ fn read_from(c: &Clause, hop: &mut Hop) {
         .map(|r| r.trim_end_matches('.').to_string())
         .filter(|r| !r.is_empty());
     hop.from_ip = ip;
+}
+
+/// `(name [ip])` or `(unknown [ip])`: a name slot before the bracketed address.
+fn name_before_bracket(text: &str) -> bool {
+    let t = strip_helo_value(text);
+    t.find('[').is_some_and(|open| !t[..open].trim().is_empty())
+}
+
+/// A bracketed address literal that is not a legal address (`[300.1.2.3]`).
+fn illegal_literal(text: &str) -> Option<String> {
+    let open = text.find('[')?;
+    let len = text[open..].find(']')?;
+    let inner = &text[open + 1..open + len];
+    let looks_like_ip = !inner.is_empty()
+        && inner
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() || c == '.' || c == ':')
+        && (inner.contains('.') || inner.contains(':'));
+    (looks_like_ip && parse_ip(inner).is_none()).then(|| inner.to_string())
 }
 
 /// `HELO x` / `EHLO x` (qmail, Yahoo) or `helo=x` (Exim) inside a comment.

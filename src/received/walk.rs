@@ -10,8 +10,8 @@ use crate::bounce::{BounceReport, Kind};
 use super::corroborate;
 use super::identity;
 use super::identity::{
-    BouncerIdentity, Org, first_label, host_name, is_generic, is_unqualified, provider_of,
-    provider_of_ip, registrable,
+    BouncerIdentity, Org, first_label, host_name, is_generic, is_unqualified, provider_has_nets,
+    provider_of, provider_of_ip, registrable,
 };
 use super::netclass::{classify, is_documentation, is_public};
 use super::parse::{Field, header_fields, received_hops};
@@ -267,13 +267,24 @@ fn peer_wrote(hop: &Hop, next: Option<&Hop>) -> bool {
         })
 }
 
-/// The provider the peer belongs to: by rDNS, or by its HELO name when the peer also wrote
-/// the next line down (a provider's internal chain written in Microsoft's format).
+/// The provider the peer belongs to: by rDNS, by address ownership, or by its HELO name
+/// where the receiver records no rDNS at all (Microsoft's `from HELO (ip)`) and the peer also
+/// wrote the next line down or that line is the same provider's.
 fn peer_provider(hop: &Hop, next: Option<&Hop>) -> Option<&'static str> {
     if let Some(p) = hop.from_rdns.as_deref().and_then(provider_of) {
         return Some(p);
     }
+    if let Some(p) = hop.from_ip.and_then(provider_of_ip) {
+        return Some(p);
+    }
+    if hop.records_rdns {
+        return None;
+    }
     let p = hop.from_helo.as_deref().and_then(provider_of)?;
+    // A provider whose addresses are known must be connecting from one of them.
+    if hop.from_ip.is_some_and(|ip| is_public(ip)) && provider_has_nets(p) {
+        return None;
+    }
     let next_by = next
         .and_then(|n| n.by_host.as_deref())
         .and_then(provider_of);
@@ -400,11 +411,7 @@ fn forwarder(
 ) -> Option<(ChainWalk, &'static str)> {
     let hop = &hops[i];
     let next = hops.get(i + 1)?;
-    let p = hop
-        .from_rdns
-        .as_deref()
-        .and_then(provider_of)
-        .or_else(|| hop.from_helo.as_deref().and_then(provider_of))?;
+    let p = peer_provider(hop, Some(next))?;
     if next.by_host.as_deref().and_then(provider_of) != Some(p) {
         return None;
     }
