@@ -619,8 +619,12 @@ fn returned(
         unanchored(report, &hops);
         return;
     };
+    // Report texts (Reporting-MTA, daemon sender) only stand in when the Received evidence
+    // did not anchor the walk: a template's stale wording must not widen the organisation.
     let mut org = strong.clone();
-    org.merge(weak);
+    if !anchor.strong {
+        org.merge(weak);
+    }
     let mode = Mode {
         traverse: true,
         own_relays: false,
