@@ -243,6 +243,10 @@ struct Case {
 }
 
 fn run_all() -> Vec<Case> {
+    run_with(config_for)
+}
+
+fn run_with(config: fn(&str) -> TrustConfig) -> Vec<Case> {
     let mut cases = Vec::new();
     for (dir, prefix) in [
         (corpus(), ""),
@@ -255,7 +259,7 @@ fn run_all() -> Vec<Case> {
             let bytes = std::fs::read(dir.join(&file)).expect("corpus file");
             let bounce = carve_for_test(&bytes, label["kind"].as_str().unwrap_or(""));
             let full = format!("{prefix}{file}");
-            let report = received::walk(&bytes, &bounce, &config_for(&full));
+            let report = received::walk(&bytes, &bounce, &config(&full));
             cases.push(Case {
                 file: full,
                 label,
@@ -376,4 +380,27 @@ fn explain_one_file_on_request() {
             c.label["originating_ip"], c.label["boundary_ip"], c.label["bouncer_ip"]
         );
     }
+}
+
+/// The victim's own domain declared in config (as a real user would) changes nothing.
+#[test]
+fn labels_hold_with_the_victims_domain_in_config() {
+    fn with_own(file: &str) -> TrustConfig {
+        let mut cfg = config_for(file);
+        if file.starts_with("backscatter/") {
+            cfg.own_domains = vec!["victim-domain.net".into()];
+        }
+        cfg
+    }
+    let cases = run_with(with_own);
+    let ok = |c: &Case| {
+        norm(&c.label["originating_ip"]) == norm_opt(c.report.origin.as_ref().map(|o| o.ip.as_str()))
+            && norm(&c.label["bouncer_ip"]) == norm_opt(c.report.bouncer_ip.as_deref())
+    };
+    let good = cases.iter().filter(|c| ok(c)).count();
+    for c in cases.iter().filter(|c| !ok(c)) {
+        println!("miss with own_domains: {}", c.file);
+    }
+    println!("with own_domains: {good}/{}", cases.len());
+    assert!(good as f64 / cases.len() as f64 >= BAR);
 }

@@ -39,10 +39,16 @@ impl Field {
 /// `From ` line and lines that are not header fields.
 pub fn header_fields(bytes: &[u8]) -> Vec<Field> {
     let mut fields: Vec<Field> = Vec::new();
+    let mut started = false;
     for line in lines(bytes) {
-        if line.is_empty() {
-            break;
+        if line.iter().all(|b| b.is_ascii_whitespace()) {
+            // Blank lines before the block (a carved copy often starts with one) are skipped.
+            if started {
+                break;
+            }
+            continue;
         }
+        started = true;
         let text = String::from_utf8_lossy(line);
         if line[0] == b' ' || line[0] == b'\t' {
             if let Some(last) = fields.last_mut()
@@ -706,6 +712,12 @@ mod tests {
         assert_eq!(h.from_ip, None);
         let h = hop("");
         assert_eq!(h.by_host, None);
+    }
+
+    #[test]
+    fn header_block_after_leading_blank_lines() {
+        let f = header_fields(b"\n\r\n  \nReceived: from a by b\nX: y\n\nReceived: body\n");
+        assert_eq!(f.len(), 2);
     }
 
     #[test]
