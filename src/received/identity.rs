@@ -13,7 +13,7 @@ use crate::bounce::BounceReport;
 
 use super::netclass::{is_public, parse_ip};
 use super::parse::Field;
-use super::walk::OuterView;
+use super::transfer::OuterView;
 use super::{Hop, TrustConfig};
 
 /// A large mail provider or hosted filter, recognised by its registrable domains.

@@ -6,7 +6,8 @@
 //! - `parse`: header block → fields → `Hop` per Received line;
 //! - `netclass`: public / private / documentation address classes;
 //! - `identity`: who the bouncing organisation is, and the large providers;
-//! - `walk`: the trust walk itself (anchor, internal hops, boundary, forwarders, origin);
+//! - `walk`: the trust walk over one chain (internal hops, boundary, forwarders, origin);
+//! - `transfer`: bouncer_ip on the outer message, the anchor in M, the report;
 //! - `corroborate`: Authentication-Results, Received-SPF, X-Originating-IP and friends;
 //! - `explain`: the walk in plain words, hop by hop.
 
@@ -21,6 +22,7 @@ mod explain;
 mod identity;
 pub mod netclass;
 pub mod parse;
+mod transfer;
 mod walk;
 
 pub use corroborate::Corroboration;
@@ -173,5 +175,5 @@ pub struct TrustConfig {
 
 /// Walks the outer message (`outer`, the raw bytes) and, if the bounce stage carved one, M.
 pub fn walk(outer: &[u8], bounce: &BounceReport, cfg: &TrustConfig) -> OriginReport {
-    walk::run(outer, bounce, cfg)
+    transfer::run(outer, bounce, cfg)
 }
