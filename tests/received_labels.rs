@@ -404,3 +404,31 @@ fn labels_hold_with_the_victims_domain_in_config() {
     println!("with own_domains: {good}/{}", cases.len());
     assert!(good as f64 / cases.len() as f64 >= BAR);
 }
+
+/// Every corpus file, labelled or not, through the walk: never panics; with `SURVEY=1`
+/// prints one line per file (origin, bouncer, reason) for reading.
+#[test]
+fn survey_every_corpus_file() {
+    let show = std::env::var("SURVEY").is_ok();
+    let mut n = 0;
+    for dir in ["bounces", "spam/phishing_pot", "spam/spamassassin", "backscatter"] {
+        let mut paths: Vec<_> = std::fs::read_dir(corpus().join(dir)).unwrap().flatten().map(|e| e.path()).collect();
+        paths.sort();
+        for p in paths.iter().filter(|p| p.extension().is_some_and(|e| e == "eml")) {
+            let bytes = std::fs::read(p).unwrap();
+            let kind = if dir.starts_with("spam") { "spam" } else { "bounce" };
+            let r = received::walk(&bytes, &carve_for_test(&bytes, kind), &TrustConfig::default());
+            n += 1;
+            if let Ok(want) = std::env::var("EXPLAIN_ANY") {
+                if p.to_string_lossy().contains(&want) {
+                    println!("== {}\n{}", p.display(), received::explain_to_string(&r));
+                }
+            }
+            if show {
+                let o = r.origin.as_ref().map(|o| format!("{} [{}] {}", o.ip, o.method, o.reason)).unwrap_or_else(|| format!("null: {}", r.no_origin_reason.clone().unwrap_or_default()));
+                println!("{dir}/{} | bouncer {:?} | {o}", p.file_name().unwrap().to_string_lossy(), r.bouncer_ip);
+            }
+        }
+    }
+    assert!(n > 500);
+}

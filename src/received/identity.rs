@@ -306,6 +306,30 @@ pub(crate) fn provider_has_nets(name: &str) -> bool {
         .any(|p| p.name == name && !p.nets.is_empty())
 }
 
+/// A name that any host may carry (`localhost`, `unknown`, `mail`, `server`, ...): never
+/// evidence of who wrote a line, even as an exact match.
+pub(crate) fn is_placeholder(h: &str) -> bool {
+    let h = h.to_ascii_lowercase();
+    let first = h.split('.').next().unwrap_or("");
+    h.starts_with("localhost")
+        || (!h.contains('.')
+            && (first.len() < 4
+                || ["unknown", "mail", "server", "smtp", "mailserver", "mx", "host", "user", "exchange", "gateway", "relay", "mailhost", "default"]
+                    .contains(&first)))
+}
+
+/// For a host under a private pseudo-domain (`mail01.corp.local`, `a.server.lan`), the
+/// domain below its first label (`corp.local`): the public suffix list knows no owner there.
+fn internal_parent(h: &str) -> Option<String> {
+    let h = h.to_ascii_lowercase();
+    let internal = [".local", ".lan", ".internal", ".localdomain", ".intra", ".corp", ".home"];
+    if !internal.iter().any(|s| h.ends_with(s)) || h.starts_with("localhost") {
+        return None;
+    }
+    let (_, parent) = h.split_once('.')?;
+    parent.contains('.').then(|| parent.to_string())
+}
+
 /// A name with no organisation in it at all (`localhost`, a bare label).
 pub(crate) fn is_unqualified(h: &str) -> bool {
     let h = h.to_ascii_lowercase();
@@ -380,8 +404,13 @@ impl Org {
         if let Some(why) = self.same_fleet(&name) {
             return Some(why);
         }
-        if self.names.contains(&name) && !is_unqualified(&name) {
+        if self.names.contains(&name) && !is_placeholder(&name) {
             return Some(format!("{name} is a known host of the organisation"));
+        }
+        if let Some(parent) = internal_parent(&name)
+            && self.names.iter().any(|n| internal_parent(n).as_deref() == Some(parent.as_str()))
+        {
+            return Some(format!("{name} is under the organisation's internal domain {parent}"));
         }
         if let Some(p) = provider_of(&name)
             && self.providers.contains(p)
@@ -522,7 +551,7 @@ fn outer_org(view: &OuterView, exclude: &Org) -> Org {
             .into_iter()
             .flatten()
         {
-            if keep(n) && !is_unqualified(n) {
+            if keep(n) && !is_placeholder(n) {
                 org.add_name(n);
             }
         }

@@ -242,7 +242,15 @@ fn is_neutral(h: &Hop) -> bool {
 
 /// Rule 1: the topmost line that names its writer must be the bouncer's.
 fn anchor(hops: &[Hop], strong: &Org, weak: &Org) -> Option<Anchor> {
-    let i = hops.iter().position(|h| !is_neutral(h))?;
+    let Some(i) = hops.iter().position(|h| !is_neutral(h)) else {
+        // No line names its writer and none records a public peer: the walk can only end
+        // without an origin, and says so.
+        return Some(Anchor {
+            hop: 0,
+            matched: "no line names its writer or records a public peer".into(),
+            strong: false,
+        });
+    };
     let top = &hops[i];
     if let Some(why) = strong.wrote(top) {
         return Some(Anchor {
