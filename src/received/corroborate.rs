@@ -56,7 +56,15 @@ pub(crate) fn collect(
         .filter(|(_, f)| f.is("Received"))
         .map(|(i, _)| i)
         .collect();
-    let limit = origin.and_then(|o| received_pos.get(o).copied());
+    // Headers above the line that ends the trusted part were written by trusted hops.
+    let last_trusted = roles
+        .iter()
+        .position(|(r, _)| matches!(r, Role::Origin | Role::End | Role::Untrusted));
+    let limit = match last_trusted {
+        Some(i) => received_pos.get(i).copied(),
+        None if !hops.is_empty() => Some(fields.len()),
+        None => None,
+    };
     let origin_ip = origin.and_then(|o| hops.get(o)).and_then(|h| h.from_ip);
     let trusted_peers: Vec<IpAddr> = hops
         .iter()
