@@ -394,7 +394,8 @@ fn labels_hold_with_the_victims_domain_in_config() {
     }
     let cases = run_with(with_own);
     let ok = |c: &Case| {
-        norm(&c.label["originating_ip"]) == norm_opt(c.report.origin.as_ref().map(|o| o.ip.as_str()))
+        norm(&c.label["originating_ip"])
+            == norm_opt(c.report.origin.as_ref().map(|o| o.ip.as_str()))
             && norm(&c.label["bouncer_ip"]) == norm_opt(c.report.bouncer_ip.as_deref())
     };
     let good = cases.iter().filter(|c| ok(c)).count();
@@ -411,13 +412,33 @@ fn labels_hold_with_the_victims_domain_in_config() {
 fn survey_every_corpus_file() {
     let show = std::env::var("SURVEY").is_ok();
     let mut n = 0;
-    for dir in ["bounces", "spam/phishing_pot", "spam/spamassassin", "backscatter"] {
-        let mut paths: Vec<_> = std::fs::read_dir(corpus().join(dir)).unwrap().flatten().map(|e| e.path()).collect();
+    for dir in [
+        "bounces",
+        "spam/phishing_pot",
+        "spam/spamassassin",
+        "backscatter",
+    ] {
+        let mut paths: Vec<_> = std::fs::read_dir(corpus().join(dir))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
         paths.sort();
-        for p in paths.iter().filter(|p| p.extension().is_some_and(|e| e == "eml")) {
+        for p in paths
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        {
             let bytes = std::fs::read(p).unwrap();
-            let kind = if dir.starts_with("spam") { "spam" } else { "bounce" };
-            let r = received::walk(&bytes, &carve_for_test(&bytes, kind), &TrustConfig::default());
+            let kind = if dir.starts_with("spam") {
+                "spam"
+            } else {
+                "bounce"
+            };
+            let r = received::walk(
+                &bytes,
+                &carve_for_test(&bytes, kind),
+                &TrustConfig::default(),
+            );
             n += 1;
             if let Ok(want) = std::env::var("EXPLAIN_ANY") {
                 if p.to_string_lossy().contains(&want) {
@@ -425,8 +446,18 @@ fn survey_every_corpus_file() {
                 }
             }
             if show {
-                let o = r.origin.as_ref().map(|o| format!("{} [{}] {}", o.ip, o.method, o.reason)).unwrap_or_else(|| format!("null: {}", r.no_origin_reason.clone().unwrap_or_default()));
-                println!("{dir}/{} | bouncer {:?} | {o}", p.file_name().unwrap().to_string_lossy(), r.bouncer_ip);
+                let o = r
+                    .origin
+                    .as_ref()
+                    .map(|o| format!("{} [{}] {}", o.ip, o.method, o.reason))
+                    .unwrap_or_else(|| {
+                        format!("null: {}", r.no_origin_reason.clone().unwrap_or_default())
+                    });
+                println!(
+                    "{dir}/{} | bouncer {:?} | {o}",
+                    p.file_name().unwrap().to_string_lossy(),
+                    r.bouncer_ip
+                );
             }
         }
     }

@@ -477,3 +477,47 @@ fn illegal_literals_are_reported() {
         r.anomalies
     );
 }
+
+#[test]
+fn total_on_mutated_received_lines() {
+    let table = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/received/lines.json"
+    ))
+    .unwrap();
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&table).unwrap();
+    let specials = [
+        '(', ')', '[', ']', ';', ':', '@', ' ', '\t', 'é', '\u{0}', '=', '.',
+    ];
+    let mut seed: u64 = 42;
+    let mut next = || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as usize
+    };
+    for row in &rows {
+        let line: Vec<char> = row["header"].as_str().unwrap().chars().collect();
+        for _ in 0..20 {
+            let mut l = line.clone();
+            for _ in 0..(1 + next() % 4) {
+                let at = next() % (l.len() + 1);
+                match next() % 3 {
+                    0 if at < l.len() => {
+                        l.remove(at);
+                    }
+                    1 => l.insert(at, specials[next() % specials.len()]),
+                    _ => l.truncate(at),
+                }
+            }
+            let text: String = l.into_iter().collect();
+            let _ = received::parse_received(0, &text);
+            let msg = format!("Received: {text}\n\nbody\n");
+            let _ = received::walk(
+                msg.as_bytes(),
+                &report(Kind::Bounce, Some(&msg), Some(&text)),
+                &TrustConfig::default(),
+            );
+        }
+    }
+}

@@ -319,15 +319,37 @@ pub(crate) fn is_placeholder(h: &str) -> bool {
     h.starts_with("localhost")
         || (!h.contains('.')
             && (first.len() < 4
-                || ["unknown", "mail", "server", "smtp", "mailserver", "mx", "host", "user", "exchange", "gateway", "relay", "mailhost", "default"]
-                    .contains(&first)))
+                || [
+                    "unknown",
+                    "mail",
+                    "server",
+                    "smtp",
+                    "mailserver",
+                    "mx",
+                    "host",
+                    "user",
+                    "exchange",
+                    "gateway",
+                    "relay",
+                    "mailhost",
+                    "default",
+                ]
+                .contains(&first)))
 }
 
 /// For a host under a private pseudo-domain (`mail01.corp.local`, `a.server.lan`), the
 /// domain below its first label (`corp.local`): the public suffix list knows no owner there.
 fn internal_parent(h: &str) -> Option<String> {
     let h = h.to_ascii_lowercase();
-    let internal = [".local", ".lan", ".internal", ".localdomain", ".intra", ".corp", ".home"];
+    let internal = [
+        ".local",
+        ".lan",
+        ".internal",
+        ".localdomain",
+        ".intra",
+        ".corp",
+        ".home",
+    ];
     if !internal.iter().any(|s| h.ends_with(s)) || h.starts_with("localhost") {
         return None;
     }
@@ -413,9 +435,14 @@ impl Org {
             return Some(format!("{name} is a known host of the organisation"));
         }
         if let Some(parent) = internal_parent(&name)
-            && self.names.iter().any(|n| internal_parent(n).as_deref() == Some(parent.as_str()))
+            && self
+                .names
+                .iter()
+                .any(|n| internal_parent(n).as_deref() == Some(parent.as_str()))
         {
-            return Some(format!("{name} is under the organisation's internal domain {parent}"));
+            return Some(format!(
+                "{name} is under the organisation's internal domain {parent}"
+            ));
         }
         if let Some(p) = provider_of(&name)
             && self.providers.contains(p)

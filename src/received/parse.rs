@@ -595,7 +595,15 @@ fn looks_authenticated(hop: &Hop) -> bool {
     let first = proto.split_whitespace().next().unwrap_or("");
     if matches!(
         first,
-        "ESMTPA" | "ESMTPSA" | "LMTPA" | "LMTPSA" | "UTF8SMTPA" | "UTF8SMTPSA" | "SMTPA" | "ASMTP"
+        "ESMTPA"
+            | "ESMTPSA"
+            | "LMTPA"
+            | "LMTPSA"
+            | "UTF8SMTPA"
+            | "UTF8SMTPSA"
+            | "SMTPA"
+            | "SMTPSA"
+            | "ASMTP"
     ) {
         return true;
     }

@@ -183,7 +183,11 @@ fn step_with_peer(
     let hop = &hops[i];
     let next = next_named(hops, i);
     let by = by_label(hop);
-    if hop.protocol.as_deref().is_some_and(|p| p.eq_ignore_ascii_case("mapi")) {
+    if hop
+        .protocol
+        .as_deref()
+        .is_some_and(|p| p.eq_ignore_ascii_case("mapi"))
+    {
         return Step::End(format!("{by} recorded a MAPI submission by a mail client"));
     }
     if !is_public(ip) {
