@@ -440,11 +440,10 @@ fn survey_every_corpus_file() {
                 &TrustConfig::default(),
             );
             n += 1;
-            if let Ok(want) = std::env::var("EXPLAIN_ANY") {
-                if p.to_string_lossy().contains(&want) {
+            if let Ok(want) = std::env::var("EXPLAIN_ANY")
+                && p.to_string_lossy().contains(&want) {
                     println!("== {}\n{}", p.display(), received::explain_to_string(&r));
                 }
-            }
             if show {
                 let o = r
                     .origin
