@@ -7,6 +7,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+use super::identity::{provider_of, registrable};
 use super::netclass::{IpClass, classify, parse_ip};
 use super::parse::Field;
 use super::{Hop, Role};
@@ -203,6 +204,8 @@ fn linked(upper: &Hop, lower: &Hop) -> bool {
         return true;
     };
     let bl = b.split('.').next().unwrap_or("").to_string();
+    let b_domain = registrable(&b);
+    let b_provider = provider_of(&b);
     [upper.from_rdns.as_deref(), upper.from_helo.as_deref()]
         .into_iter()
         .flatten()
@@ -212,6 +215,8 @@ fn linked(upper: &Hop, lower: &Hop) -> bool {
                 || n.split('.').next() == Some(bl.as_str())
                 || b == "localhost"
                 || n == "localhost"
+                || (b_domain.is_some() && registrable(&n) == b_domain)
+                || (b_provider.is_some() && provider_of(&n) == b_provider)
         })
 }
 

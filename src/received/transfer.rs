@@ -56,7 +56,12 @@ impl OuterView {
             own_relays: true,
             depth: 0,
         };
-        let walk = walk_chain(&hops, start, &seed, cfg, mode);
+        let mut walk = walk_chain(&hops, start, &seed, cfg, mode);
+        for (role, why) in walk.roles.iter_mut().skip(start) {
+            if *role == Role::Untrusted {
+                *why = "below the hand-over to us: written by the sending side, not by us".into();
+            }
+        }
         OuterView {
             fields,
             hops,
@@ -378,9 +383,14 @@ fn origin_reason(hops: &[Hop], o: usize, w: &ChainWalk) -> String {
         s.push_str(&format!(" (HELO {h})"));
     }
     if let Some(&f) = w.forwarders.first() {
+        let name = hops[f]
+            .from_rdns
+            .as_deref()
+            .or(hops[f].from_helo.as_deref())
+            .unwrap_or("the provider");
+        let ip = hops[f].from_ip.map(|i| i.to_string()).unwrap_or_default();
         s.push_str(&format!(
-            ", inside {} which had received it as inbound MX from {}",
-            peer_label(&hops[f]),
+            "; {name} [{ip}] had received it there as inbound MX for the recipient and handed it on to {}",
             by_label(&hops[f])
         ));
     }
