@@ -521,3 +521,25 @@ fn total_on_mutated_received_lines() {
         }
     }
 }
+
+/// The plain-words rendering of one walk, compared with a committed golden file
+/// (`UPDATE_GOLDEN=1` rewrites it).
+#[test]
+fn explain_matches_golden() {
+    let r = bounce(&m(&[
+        "from localhost (localhost [127.0.0.1]) by mx.bouncer.example (Postfix) with ESMTP id 3",
+        "from eu-smtp-delivery-1.mimecast.com (eu-smtp-delivery-1.mimecast.com [185.58.86.1]) by mx.bouncer.example (Postfix) with ESMTP id 1",
+        "from bot.example (unknown [198.51.100.90]) by relay.mimecast.com with ESMTP id m1",
+        "from forged.example ([203.0.113.91]) by mail.victim.example with SMTP",
+    ]));
+    let got = received::explain_to_string(&r);
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/received/explain-forwarder.txt"
+    );
+    if std::env::var("UPDATE_GOLDEN").is_ok() {
+        std::fs::write(path, &got).unwrap();
+    }
+    let want = std::fs::read_to_string(path).expect("golden (UPDATE_GOLDEN=1 creates it)");
+    assert_eq!(got, want);
+}

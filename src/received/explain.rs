@@ -23,21 +23,24 @@ pub fn explain<W: Write>(report: &OriginReport, out: &mut W) -> io::Result<()> {
         writeln!(out)?;
     }
     if let Some(b) = &report.bouncer {
-        let names: Vec<&str> = b
-            .hosts
-            .iter()
-            .chain(b.report_hosts.iter())
-            .map(String::as_str)
-            .collect();
-        writeln!(
-            out,
-            "The bouncing organisation: {}",
-            if names.is_empty() {
-                "unknown".to_string()
-            } else {
-                names.join(", ")
+        let mut names: Vec<&str> = Vec::new();
+        for n in b.hosts.iter().chain(b.report_hosts.iter()) {
+            if !names.contains(&n.as_str()) {
+                names.push(n);
             }
-        )?;
+        }
+        let names = if names.is_empty() {
+            "unknown".to_string()
+        } else {
+            names.join(", ")
+        };
+        match &b.ip {
+            Some(ip) => writeln!(
+                out,
+                "The bouncing organisation: {names} (handed over from {ip})"
+            )?,
+            None => writeln!(out, "The bouncing organisation: {names}")?,
+        }
         if !b.domains.is_empty() {
             writeln!(out, "  domains: {}", b.domains.join(", "))?;
         }

@@ -197,7 +197,12 @@ pub(crate) const PROVIDERS: &[Provider] = &[
     },
     Provider {
         name: "proofpoint",
-        domains: &["pphosted.com", "ppe-hosted.com", "proofpoint.com"],
+        domains: &[
+            "pphosted.com",
+            "ppe-hosted.com",
+            "proofpoint.com",
+            "ppops.net",
+        ],
         nets: &[],
     },
     Provider {
@@ -238,6 +243,26 @@ pub(crate) const PROVIDERS: &[Provider] = &[
     Provider {
         name: "forcepoint",
         domains: &["mailcontrol.com"],
+        nets: &[],
+    },
+    Provider {
+        name: "cloudflare",
+        domains: &["mxrecord.io", "mxrecord.mx"],
+        nets: &[],
+    },
+    Provider {
+        name: "titanhq",
+        domains: &["spamtitan.com"],
+        nets: &[],
+    },
+    Provider {
+        name: "vade",
+        domains: &["vadesecure.com"],
+        nets: &[],
+    },
+    Provider {
+        name: "retarus",
+        domains: &["retarus.com", "retarus.net"],
         nets: &[],
     },
     Provider {
