@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::identity::{provider_of, registrable};
 use super::netclass::{IpClass, classify, parse_ip};
 use super::parse::Field;
-use super::{Hop, Role};
+use super::{Hop, OriginReport, Role};
 
 /// One hint header and what it says.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -19,6 +19,9 @@ pub struct Corroboration {
     pub header: String,
     /// The address it names.
     pub ip: Option<String>,
+    /// The host name it names (DSN `Received-From-MTA`), when it gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Written by a trusted hop (it sits above the origin's Received line).
     pub trusted: bool,
     /// Whether it names the origin (`None` when there is no origin).
@@ -91,6 +94,7 @@ pub(crate) fn collect(
         out.push(Corroboration {
             header: f.name.clone(),
             ip: Some(ip.to_string()),
+            name: None,
             trusted,
             agrees,
             conflict,
@@ -100,6 +104,47 @@ pub(crate) fn collect(
         }
     }
     out
+}
+
+/// The report's own `Received-From-MTA` (RFC 3464: the MTA the bouncer received M from),
+/// compared with the boundary hop: `agrees` says whether it names that peer.
+pub(crate) fn received_from_mta(outer: &[u8], report: &OriginReport) -> Option<Corroboration> {
+    let text = String::from_utf8_lossy(&outer[..outer.len().min(512 * 1024)]);
+    let prefix = "received-from-mta:";
+    let line = text
+        .lines()
+        .take(20_000)
+        .find(|l| l.to_ascii_lowercase().starts_with(prefix))?;
+    let value = line[prefix.len()..].trim();
+    let value = value.split_once(';').map_or(value, |(_, v)| v.trim());
+    let name = value
+        .split_whitespace()
+        .next()?
+        .trim_matches(|c| c == '[' || c == ']' || c == '(' || c == ')')
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    let ip = value
+        .split(|c: char| c.is_whitespace() || c == '(' || c == ')' || c == '[' || c == ']')
+        .find_map(parse_ip);
+    let boundary = report.hops.iter().find(|h| {
+        h.hop.from_ip.map(|i| i.to_string()) == report.boundary_ip && report.boundary_ip.is_some()
+    });
+    let agrees = boundary.map(|b| {
+        let names = [b.hop.from_rdns.as_deref(), b.hop.from_helo.as_deref()];
+        (ip.is_some() && ip == b.hop.from_ip)
+            || names
+                .into_iter()
+                .flatten()
+                .any(|n| n.trim_end_matches('.').eq_ignore_ascii_case(&name))
+    });
+    Some(Corroboration {
+        header: "Received-From-MTA".into(),
+        ip: ip.map(|i| i.to_string()),
+        name: Some(name),
+        trusted: true,
+        agrees,
+        conflict: false,
+    })
 }
 
 /// The client address a hint header names.

@@ -103,12 +103,8 @@ pub fn explain<W: Write>(report: &OriginReport, out: &mut W) -> io::Result<()> {
             Some(false) => ", names another hop",
             None => "",
         };
-        writeln!(
-            out,
-            "   {}: {} ({trust}{agree})",
-            c.header,
-            c.ip.as_deref().unwrap_or("-")
-        )?;
+        let named = c.ip.as_deref().or(c.name.as_deref()).unwrap_or("-");
+        writeln!(out, "   {}: {named} ({trust}{agree})", c.header)?;
     }
     for a in &report.anomalies {
         writeln!(out, "   Anomaly: {a}")?;

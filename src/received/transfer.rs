@@ -110,6 +110,9 @@ pub(crate) fn run(outer: &[u8], bounce: &BounceReport, cfg: &TrustConfig) -> Ori
                 &excluded,
                 cfg,
             );
+            if let Some(c) = corroborate::received_from_mta(outer, &report) {
+                report.corroboration.push(c);
+            }
         }
         Subject::Absent => {
             report.no_origin_reason = Some(if bounce.kind == Kind::Autoreply {
