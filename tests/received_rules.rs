@@ -543,3 +543,49 @@ fn explain_matches_golden() {
     let want = std::fs::read_to_string(path).expect("golden (UPDATE_GOLDEN=1 creates it)");
     assert_eq!(got, want);
 }
+
+#[test]
+fn dsn_received_from_mta_corroborates_the_boundary() {
+    let o = outer("mx.bouncer.example", "203.0.113.10").replace(
+        "report\n",
+        "Reporting-MTA: dns; mx.bouncer.example\nReceived-From-MTA: dns; bot.example\n",
+    );
+    let mm = m(&[
+        "from bot.example (unknown [198.51.100.20]) by mx.bouncer.example (Postfix) with ESMTP id 9",
+    ]);
+    let r = received::walk(
+        o.as_bytes(),
+        &report(Kind::Bounce, Some(&mm), None),
+        &TrustConfig::default(),
+    );
+    let c = r
+        .corroboration
+        .iter()
+        .find(|c| c.header == "Received-From-MTA")
+        .expect("entry");
+    assert_eq!(c.name.as_deref(), Some("bot.example"));
+    assert_eq!(c.agrees, Some(true));
+}
+
+#[test]
+fn origin_serialises_with_the_output_contract_fields() {
+    let r = bounce(&m(&[
+        "from bot.example (dyn-1.isp.example [198.51.100.20]) by mx.bouncer.example (Postfix) with ESMTP id 9",
+    ]));
+    let v = serde_json::to_value(&r).unwrap();
+    for k in [
+        "ip",
+        "hop",
+        "helo",
+        "rdns",
+        "method",
+        "confidence",
+        "reason",
+    ] {
+        assert!(v["origin"].get(k).is_some(), "origin.{k}");
+    }
+    assert_eq!(v["origin"]["ip"], "198.51.100.20");
+    assert_eq!(v["bouncer_ip"], "203.0.113.10");
+    assert_eq!(v["hops"][0]["from_ip"], "198.51.100.20");
+    assert_eq!(v["hops"][0]["role"], "origin");
+}
