@@ -589,3 +589,24 @@ fn origin_serialises_with_the_output_contract_fields() {
     assert_eq!(v["hops"][0]["from_ip"], "198.51.100.20");
     assert_eq!(v["hops"][0]["role"], "origin");
 }
+
+#[test]
+fn a_bouncer_relaying_through_a_provider_is_not_that_provider() {
+    // The company's bounce reached us through Amazon SES; the spam reached the company from
+    // another SES customer: that hand-over is external, and the lines below are not walked.
+    let o = outer("a1-2.smtp-out.amazonses.com", "54.240.1.2").replace(
+        "Received: by a1-2.smtp-out.amazonses.com (Postfix) id 2",
+        "Received: from mail.company.example (mail.company.example [192.0.2.180]) by a1-2.smtp-out.amazonses.com with ESMTPSA id 2",
+    );
+    let mm = m(&[
+        "from a9-9.smtp-out.amazonses.com (a9-9.smtp-out.amazonses.com [54.240.9.9]) by mail.company.example (Postfix) with ESMTP id 1",
+        "from bot.example (unknown [203.0.113.181]) by email-smtp.amazonaws.com with ESMTPSA id 0",
+    ]);
+    let r = received::walk(
+        o.as_bytes(),
+        &report(Kind::Bounce, Some(&mm), None),
+        &TrustConfig::default(),
+    );
+    assert_eq!(r.bouncer_ip.as_deref(), Some("54.240.1.2"));
+    assert_eq!(origin(&r), Some("54.240.9.9"));
+}

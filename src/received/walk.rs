@@ -279,10 +279,11 @@ fn peer_wrote(hop: &Hop, next: Option<&Hop>) -> bool {
 /// where the receiver records no rDNS at all (Microsoft's `from HELO (ip)`) and the peer also
 /// wrote the next line down or that line is the same provider's.
 fn peer_provider(hop: &Hop, next: Option<&Hop>) -> Option<&'static str> {
+    peer_named_provider(hop, next).or_else(|| hop.from_ip.and_then(provider_of_ip))
+}
+
+fn peer_named_provider(hop: &Hop, next: Option<&Hop>) -> Option<&'static str> {
     if let Some(p) = hop.from_rdns.as_deref().and_then(provider_of) {
-        return Some(p);
-    }
-    if let Some(p) = hop.from_ip.and_then(provider_of_ip) {
         return Some(p);
     }
     if hop.records_rdns {
@@ -290,7 +291,10 @@ fn peer_provider(hop: &Hop, next: Option<&Hop>) -> Option<&'static str> {
     }
     let p = hop.from_helo.as_deref().and_then(provider_of)?;
     // A provider whose addresses are known must be connecting from one of them.
-    if hop.from_ip.is_some_and(is_public) && provider_has_nets(p) {
+    if let Some(ip) = hop.from_ip.filter(|ip| is_public(*ip))
+        && provider_has_nets(p)
+        && provider_of_ip(ip) != Some(p)
+    {
         return None;
     }
     let next_by = next
@@ -299,32 +303,44 @@ fn peer_provider(hop: &Hop, next: Option<&Hop>) -> Option<&'static str> {
     (peer_wrote(hop, next) || next_by == Some(p)).then_some(p)
 }
 
-fn receiver_provider(hop: &Hop, org: &Org) -> Option<&'static str> {
-    if let Some(p) = hop.by_host.as_deref().and_then(provider_of) {
-        return Some(p);
-    }
-    if let Some(p) = hop.by_ip.and_then(provider_of_ip) {
-        return Some(p);
-    }
+/// The provider of the receiving host, by its name or address.
+fn receiver_provider(hop: &Hop) -> Option<&'static str> {
+    hop.by_host
+        .as_deref()
+        .and_then(provider_of)
+        .or_else(|| hop.by_ip.and_then(provider_of_ip))
+}
+
+/// The organisation is one provider (by the addresses and names it showed) and wrote this
+/// line, or the line names no receiving host.
+fn org_provider(hop: &Hop, org: &Org) -> Option<&'static str> {
     let by_is_name = hop.by_host.as_deref().and_then(host_name).is_some();
-    let org_wrote = !by_is_name || org.wrote(hop).is_some();
-    if org_wrote && org.providers.len() == 1 {
-        return org.providers.iter().next().copied();
-    }
-    None
+    let wrote = !by_is_name || org.wrote(hop).is_some();
+    (wrote && org.providers.len() == 1)
+        .then(|| org.providers.iter().next().copied())
+        .flatten()
 }
 
 /// Rule 3, third case: peer and receiver belong to one large provider, by host names or by
 /// address ownership.
 pub(crate) fn same_provider(hop: &Hop, next: Option<&Hop>, org: &Org) -> Option<&'static str> {
+    let named = peer_named_provider(hop, next);
     let by_addr = hop.from_ip.and_then(provider_of_ip);
-    let receiver = receiver_provider(hop, org);
-    if let Some(p) = peer_provider(hop, next).or(by_addr)
-        && receiver == Some(p)
+    if let Some(p) = named.or(by_addr)
+        && receiver_provider(hop) == Some(p)
     {
         return Some(p);
     }
     let p = by_addr?;
+    // A peer known only by its address, inside an organisation that is that provider (a
+    // provider's internal hops written with bare addresses and anonymised host names).
+    let claims_a_provider = [hop.from_rdns.as_deref(), hop.from_helo.as_deref()]
+        .into_iter()
+        .flatten()
+        .any(|n| provider_of(n).is_some());
+    if named.is_none() && !claims_a_provider && org_provider(hop, org) == Some(p) {
+        return Some(p);
+    }
     // The peer's address is the provider's and it names itself under the receiver's domain.
     let helo_domain = hop.from_helo.as_deref().and_then(registrable);
     let by_domain = hop.by_host.as_deref().and_then(registrable);
