@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
@@ -318,15 +319,14 @@ pub(crate) fn provider_of(h: &str) -> Option<&'static str> {
 
 /// The provider that owns an address (well-known ranges only).
 pub(crate) fn provider_of_ip(ip: IpAddr) -> Option<&'static str> {
-    PROVIDERS
-        .iter()
-        .find(|p| {
-            p.nets
-                .iter()
-                .filter_map(|n| n.parse::<ipnetwork::IpNetwork>().ok())
-                .any(|n| n.contains(ip))
-        })
-        .map(|p| p.name)
+    static NETS: OnceLock<Vec<(ipnetwork::IpNetwork, &'static str)>> = OnceLock::new();
+    let nets = NETS.get_or_init(|| {
+        PROVIDERS
+            .iter()
+            .flat_map(|p| p.nets.iter().filter_map(move |n| n.parse().ok().map(|n| (n, p.name))))
+            .collect()
+    });
+    nets.iter().find(|(n, _)| n.contains(ip)).map(|(_, p)| *p)
 }
 
 /// Whether the provider's address ranges are known here.
