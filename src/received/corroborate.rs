@@ -212,6 +212,13 @@ pub(crate) fn chain_anomalies(hops: &[Hop], origin: Option<usize>) -> Vec<String
                     lower - upper
                 ));
             }
+            if origin == Some(i) && !linked(h, next) {
+                out.push(format!(
+                    "the line below the origin was not written by the origin's peer {} (it names {}): the lower chain does not connect and looks forged",
+                    h.from_rdns.as_deref().or(h.from_helo.as_deref()).unwrap_or("?"),
+                    next.by_host.as_deref().unwrap_or("?")
+                ));
+            }
             if origin.is_some_and(|o| i < o) && !linked(h, next) {
                 out.push(format!(
                     "hop {i}: sender {} does not match the next line's receiving host {}",

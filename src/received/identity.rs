@@ -323,7 +323,11 @@ pub(crate) fn provider_of_ip(ip: IpAddr) -> Option<&'static str> {
     let nets = NETS.get_or_init(|| {
         PROVIDERS
             .iter()
-            .flat_map(|p| p.nets.iter().filter_map(move |n| n.parse().ok().map(|n| (n, p.name))))
+            .flat_map(|p| {
+                p.nets
+                    .iter()
+                    .filter_map(move |n| n.parse().ok().map(|n| (n, p.name)))
+            })
             .collect()
     });
     nets.iter().find(|(n, _)| n.contains(ip)).map(|(_, p)| *p)
