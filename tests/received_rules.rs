@@ -610,3 +610,20 @@ fn a_bouncer_relaying_through_a_provider_is_not_that_provider() {
     assert_eq!(r.bouncer_ip.as_deref(), Some("54.240.1.2"));
     assert_eq!(origin(&r), Some("54.240.9.9"));
 }
+
+#[test]
+fn stale_report_text_does_not_anchor_by_provider() {
+    // The outer lines name the bouncer (mx.bouncer.example); the report text names a Microsoft
+    // host; the copy's top line is Microsoft's: not the bouncer's, so no origin.
+    let o = outer("mx.bouncer.example", "203.0.113.10");
+    let mm = m(&[
+        "from bot.example (198.51.100.190) by AB1PR01MB0001.eurprd01.prod.outlook.com with Microsoft SMTP Server id 15.20.1.1",
+    ]);
+    let b = report(
+        Kind::Bounce,
+        Some(&mm),
+        Some("dns; BAY004-OMC1S18.hotmail.com"),
+    );
+    let r = received::walk(o.as_bytes(), &b, &TrustConfig::default());
+    assert_eq!(origin(&r), None, "{:?}", r.anchor);
+}

@@ -267,6 +267,12 @@ fn anchor(hops: &[Hop], strong: &Org, weak: &Org) -> Option<Anchor> {
             strong: true,
         });
     }
+    // When the bounce's own Received lines name the bouncer and do not match, the report
+    // text may still anchor by host or domain, but not by mere membership of a provider.
+    let mut weak = weak.clone();
+    if !strong.is_empty() {
+        weak.providers.clear();
+    }
     weak.wrote(top).map(|why| Anchor {
         hop: i,
         matched: format!("{why} (named by the report's Reporting-MTA or sender)"),
