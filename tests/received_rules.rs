@@ -52,7 +52,11 @@ fn bounce(m: &str) -> OriginReport {
 
 fn bounce_cfg(m: &str, cfg: &TrustConfig) -> OriginReport {
     let o = outer("mx.bouncer.example", "203.0.113.10");
-    received::walk(o.as_bytes(), &report(Kind::Bounce, Some(m), Some("dns; mx.bouncer.example")), cfg)
+    received::walk(
+        o.as_bytes(),
+        &report(Kind::Bounce, Some(m), Some("dns; mx.bouncer.example")),
+        cfg,
+    )
 }
 
 fn origin(r: &OriginReport) -> Option<&str> {
@@ -60,14 +64,19 @@ fn origin(r: &OriginReport) -> Option<&str> {
 }
 
 fn m(lines: &[&str]) -> String {
-    let mut s: String = lines.iter().map(|l| format!("Received: {l}; {DATE}\n")).collect();
+    let mut s: String = lines
+        .iter()
+        .map(|l| format!("Received: {l}; {DATE}\n"))
+        .collect();
     s.push_str("From: spammer@forged.example\nSubject: buy\n\nbody\n");
     s
 }
 
 #[test]
 fn rule1_anchor_at_the_bouncer_gives_trust_transfer() {
-    let r = bounce(&m(&["from bot.example (dyn-1.isp.example [198.51.100.20]) by mx.bouncer.example (Postfix) with ESMTP id 9"]));
+    let r = bounce(&m(&[
+        "from bot.example (dyn-1.isp.example [198.51.100.20]) by mx.bouncer.example (Postfix) with ESMTP id 9",
+    ]));
     assert_eq!(r.bouncer_ip.as_deref(), Some("203.0.113.10"));
     let o = r.origin.as_ref().expect("origin");
     assert_eq!(o.ip, "198.51.100.20");
@@ -87,7 +96,10 @@ fn rule1_copy_without_a_bouncer_line_has_no_origin() {
     ]));
     assert_eq!(origin(&r), None);
     let why = r.no_origin_reason.as_deref().unwrap_or("");
-    assert!(why.contains("no Received line written by the bouncer"), "{why}");
+    assert!(
+        why.contains("no Received line written by the bouncer"),
+        "{why}"
+    );
     assert!(r.untrusted_hops.contains(&"198.51.100.66".to_string()));
 }
 
@@ -95,7 +107,12 @@ fn rule1_copy_without_a_bouncer_line_has_no_origin() {
 fn rule1_copy_without_any_received_line_has_no_origin() {
     let r = bounce("From: a@b.example\nSubject: x\n\nbody\n");
     assert_eq!(origin(&r), None);
-    assert!(r.no_origin_reason.as_deref().unwrap_or("").contains("no Received header"));
+    assert!(
+        r.no_origin_reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("no Received header")
+    );
 }
 
 #[test]
@@ -109,14 +126,22 @@ fn forged_lower_chain_does_not_move_the_origin() {
     assert_eq!(origin(&r), Some("198.51.100.20"));
     assert_eq!(r.untrusted_hops, vec!["192.0.2.77", "203.0.113.99"]);
     assert!(r.hops[1..].iter().all(|h| h.role == Role::Untrusted));
-    assert!(r.anomalies.iter().any(|a| a.contains("forged")), "{:?}", r.anomalies);
+    assert!(
+        r.anomalies.iter().any(|a| a.contains("forged")),
+        "{:?}",
+        r.anomalies
+    );
 }
 
 #[test]
 fn rule2_helo_literal_is_never_the_peer() {
-    let r = bounce(&m(&["from [10.0.0.5] (host.example [198.51.100.7]) by mx.bouncer.example (Postfix) with ESMTP id 1"]));
+    let r = bounce(&m(&[
+        "from [10.0.0.5] (host.example [198.51.100.7]) by mx.bouncer.example (Postfix) with ESMTP id 1",
+    ]));
     assert_eq!(origin(&r), Some("198.51.100.7"));
-    let r = bounce(&m(&["from [127.0.0.1] (unknown [172.25.191.1]) by mx.bouncer.example (Postfix) with ESMTP id 1"]));
+    let r = bounce(&m(&[
+        "from [127.0.0.1] (unknown [172.25.191.1]) by mx.bouncer.example (Postfix) with ESMTP id 1",
+    ]));
     assert_eq!(origin(&r), None, "private peer, HELO literal ignored");
 }
 
@@ -129,7 +154,10 @@ fn rule3_private_loopback_and_filter_loops_are_internal() {
         "from bot.example (unknown [198.51.100.30]) by gw.bouncer.example (Postfix) with ESMTP id 0",
     ]));
     assert_eq!(origin(&r), Some("198.51.100.30"));
-    assert_eq!(r.hops.iter().filter(|h| h.role == Role::Internal).count(), 3);
+    assert_eq!(
+        r.hops.iter().filter(|h| h.role == Role::Internal).count(),
+        3
+    );
 }
 
 #[test]
@@ -143,7 +171,11 @@ fn rule3_same_domain_relay_is_internal_but_a_customer_is_not() {
         "from home (ppp-1-2.dyn.bouncer.example [192.0.2.50]) by mx.bouncer.example (Postfix) with ESMTP id 1",
         "from [10.0.0.9] by home-pc with SMTP",
     ]));
-    assert_eq!(origin(&customer), Some("192.0.2.50"), "a dial-up customer did not write the next line");
+    assert_eq!(
+        origin(&customer),
+        Some("192.0.2.50"),
+        "a dial-up customer did not write the next line"
+    );
 }
 
 #[test]
@@ -162,7 +194,11 @@ fn rule3_one_large_provider_is_internal() {
         "by 2002:a05:6402:1234:b0:1:2:3 with SMTP id k1csp1",
         "from bot.example (dsl-5.isp.example. [198.51.100.60]) by mx.google.com with ESMTPS id x1",
     ]);
-    let r = received::walk(o.as_bytes(), &report(Kind::Bounce, Some(&mm), None), &TrustConfig::default());
+    let r = received::walk(
+        o.as_bytes(),
+        &report(Kind::Bounce, Some(&mm), None),
+        &TrustConfig::default(),
+    );
     assert_eq!(r.bouncer_ip.as_deref(), Some("209.85.220.41"));
     assert_eq!(origin(&r), Some("198.51.100.60"));
 }
@@ -184,9 +220,18 @@ fn rule4_webmail_ends_the_walk_without_origin() {
         "by web.bouncer.example with HTTP",
     ]));
     assert_eq!(origin(&r), None);
-    assert!(r.no_origin_reason.as_deref().unwrap_or("").contains("submission"));
+    assert!(
+        r.no_origin_reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("submission")
+    );
     let r = bounce(&m(&["from [198.51.100.80] by mx.bouncer.example via HTTP"]));
-    assert_eq!(origin(&r), Some("198.51.100.80"), "webmail that records the browser address");
+    assert_eq!(
+        origin(&r),
+        Some("198.51.100.80"),
+        "webmail that records the browser address"
+    );
 }
 
 #[test]
@@ -221,33 +266,70 @@ fn rule10_declared_trusted_relays() {
     ];
     let plain = bounce(&m(&lines));
     assert_eq!(origin(&plain), Some("192.0.2.100"));
-    let cfg = TrustConfig { trusted_networks: vec!["192.0.2.0/25".parse().unwrap()], ..TrustConfig::default() };
+    let cfg = TrustConfig {
+        trusted_networks: vec!["192.0.2.0/25".parse().unwrap()],
+        ..TrustConfig::default()
+    };
     let trusted = bounce_cfg(&m(&lines), &cfg);
     assert_eq!(origin(&trusted), Some("198.51.100.101"));
-    assert_eq!(trusted.boundary_ip.as_deref(), Some("192.0.2.100"), "the undeclared answer stays the boundary");
-    let cfg = TrustConfig { trusted_hosts: vec!["mysite.example".into()], ..TrustConfig::default() };
-    assert_eq!(origin(&bounce_cfg(&m(&lines), &cfg)), Some("198.51.100.101"));
+    assert_eq!(
+        trusted.boundary_ip.as_deref(),
+        Some("192.0.2.100"),
+        "the undeclared answer stays the boundary"
+    );
+    let cfg = TrustConfig {
+        trusted_hosts: vec!["mysite.example".into()],
+        ..TrustConfig::default()
+    };
+    assert_eq!(
+        origin(&bounce_cfg(&m(&lines), &cfg)),
+        Some("198.51.100.101")
+    );
 }
 
 #[test]
 fn ipv4_mapped_origin_is_reported_as_ipv4() {
-    let r = bounce(&m(&["from bot.example ([::ffff:198.51.100.110]) by mx.bouncer.example with ESMTP id 1"]));
+    let r = bounce(&m(&[
+        "from bot.example ([::ffff:198.51.100.110]) by mx.bouncer.example with ESMTP id 1",
+    ]));
     assert_eq!(origin(&r), Some("198.51.100.110"));
 }
 
 #[test]
 fn corroboration_counts_only_headers_above_the_origin_line() {
-    let mut mm = String::from("Received-SPF: pass (mx.bouncer.example: domain designates 198.51.100.120) client-ip=198.51.100.120;\n");
+    let mut mm = String::from(
+        "Received-SPF: pass (mx.bouncer.example: domain designates 198.51.100.120) client-ip=198.51.100.120;\n",
+    );
     mm.push_str(&m(&["from bot.example (unknown [198.51.100.120]) by mx.bouncer.example (Postfix) with ESMTP id 1"]));
-    mm = mm.replace("From: spammer", "X-Originating-IP: [203.0.113.121]\nFrom: spammer");
+    mm = mm.replace(
+        "From: spammer",
+        "X-Originating-IP: [203.0.113.121]\nFrom: spammer",
+    );
     let r = bounce(&mm);
-    let spf = r.corroboration.iter().find(|c| c.header == "Received-SPF").expect("spf");
+    let spf = r
+        .corroboration
+        .iter()
+        .find(|c| c.header == "Received-SPF")
+        .expect("spf");
     assert!(spf.trusted && spf.agrees == Some(true));
-    let xo = r.corroboration.iter().find(|c| c.header == "X-Originating-IP").expect("x-originating-ip");
+    let xo = r
+        .corroboration
+        .iter()
+        .find(|c| c.header == "X-Originating-IP")
+        .expect("x-originating-ip");
     assert!(!xo.trusted, "written below the origin line");
-    let conflicting = format!("Received-SPF: pass client-ip=203.0.113.5;\n{}", m(&["from bot.example (unknown [198.51.100.120]) by mx.bouncer.example (Postfix) with ESMTP id 1"]));
+    let conflicting = format!(
+        "Received-SPF: pass client-ip=203.0.113.5;\n{}",
+        m(&[
+            "from bot.example (unknown [198.51.100.120]) by mx.bouncer.example (Postfix) with ESMTP id 1"
+        ])
+    );
     let r = bounce(&conflicting);
-    assert!(r.anomalies.iter().any(|a| a.contains("Received-SPF")), "{:?}", r.anomalies);
+    assert!(
+        r.anomalies.iter().any(|a| a.contains("Received-SPF")),
+        "{:?}",
+        r.anomalies
+    );
     assert_eq!(r.origin.as_ref().unwrap().confidence, "low");
 }
 
@@ -256,8 +338,18 @@ fn anomalies_time_backwards_and_helo_mismatch() {
     let mm = "Received: from [192.0.2.9] (unknown [198.51.100.130]) by mx.bouncer.example with ESMTP id 1; Mon, 1 Jan 2024 10:00:00 +0000\n\
               Received: from x ([203.0.113.131]) by bot.example with SMTP; Mon, 1 Jan 2024 12:00:00 +0000\n\nbody\n";
     let r = bounce(mm);
-    assert!(r.anomalies.iter().any(|a| a.contains("time goes backwards")), "{:?}", r.anomalies);
-    assert!(r.anomalies.iter().any(|a| a.contains("HELO [192.0.2.9]")), "{:?}", r.anomalies);
+    assert!(
+        r.anomalies
+            .iter()
+            .any(|a| a.contains("time goes backwards")),
+        "{:?}",
+        r.anomalies
+    );
+    assert!(
+        r.anomalies.iter().any(|a| a.contains("HELO [192.0.2.9]")),
+        "{:?}",
+        r.anomalies
+    );
 }
 
 #[test]
@@ -267,7 +359,11 @@ fn spam_received_directly_is_anchored_at_our_mx() {
         "from bot.example (unknown [198.51.100.140]) by mx.victim.example (Postfix) with ESMTP id 1",
         "from forged.example ([203.0.113.141]) by bot.example with SMTP",
     ]);
-    let r = received::walk(mm.as_bytes(), &report(Kind::NotABounce, None, None), &TrustConfig::default());
+    let r = received::walk(
+        mm.as_bytes(),
+        &report(Kind::NotABounce, None, None),
+        &TrustConfig::default(),
+    );
     assert_eq!(origin(&r), Some("198.51.100.140"));
     assert_eq!(r.origin.as_ref().unwrap().method, "direct");
     assert_eq!(r.bouncer_ip, None);
@@ -276,7 +372,11 @@ fn spam_received_directly_is_anchored_at_our_mx() {
 #[test]
 fn report_without_copy_has_no_origin() {
     let o = outer("mx.bouncer.example", "203.0.113.10");
-    let r = received::walk(o.as_bytes(), &report(Kind::Autoreply, None, None), &TrustConfig::default());
+    let r = received::walk(
+        o.as_bytes(),
+        &report(Kind::Autoreply, None, None),
+        &TrustConfig::default(),
+    );
     assert_eq!(origin(&r), None);
     assert_eq!(r.bouncer_ip.as_deref(), Some("203.0.113.10"));
     assert!(r.no_origin_reason.is_some());
@@ -284,8 +384,14 @@ fn report_without_copy_has_no_origin() {
 
 #[test]
 fn own_mx_from_config_starts_the_outer_walk() {
-    let o = format!("Received: from relay.isp.example (relay.isp.example [192.0.2.200]) by mx.upstream.example with ESMTP; {DATE}\n{}", outer("mx.bouncer.example", "203.0.113.10"));
-    let cfg = TrustConfig { own_mx: vec!["mx.victim.example".into()], ..TrustConfig::default() };
+    let o = format!(
+        "Received: from relay.isp.example (relay.isp.example [192.0.2.200]) by mx.upstream.example with ESMTP; {DATE}\n{}",
+        outer("mx.bouncer.example", "203.0.113.10")
+    );
+    let cfg = TrustConfig {
+        own_mx: vec!["mx.victim.example".into()],
+        ..TrustConfig::default()
+    };
     let r = received::walk(o.as_bytes(), &report(Kind::Bounce, None, None), &cfg);
     assert_eq!(r.bouncer_ip.as_deref(), Some("203.0.113.10"));
 }
@@ -302,14 +408,34 @@ fn total_on_hostile_input() {
                 (seed & 0xff) as u8
             })
             .collect();
-        let b = report(Kind::Bounce, Some(&String::from_utf8_lossy(&bytes)), Some("dns; \u{0}"));
+        let b = report(
+            Kind::Bounce,
+            Some(&String::from_utf8_lossy(&bytes)),
+            Some("dns; \u{0}"),
+        );
         let _ = received::walk(&bytes, &b, &TrustConfig::default());
     }
-    let many: String = (0..5000).map(|i| format!("Received: from h{i} ([198.51.100.{}]) by h{} with ESMTP; {DATE}\n", i % 250, i + 1)).collect();
-    let r = received::walk(many.as_bytes(), &report(Kind::NotABounce, None, None), &TrustConfig::default());
+    let many: String = (0..5000)
+        .map(|i| {
+            format!(
+                "Received: from h{i} ([198.51.100.{}]) by h{} with ESMTP; {DATE}\n",
+                i % 250,
+                i + 1
+            )
+        })
+        .collect();
+    let r = received::walk(
+        many.as_bytes(),
+        &report(Kind::NotABounce, None, None),
+        &TrustConfig::default(),
+    );
     assert!(r.hops.len() <= 200, "hops are capped");
     let long = format!("Received: from {} by x; {DATE}\n\n", "(".repeat(100_000));
-    let _ = received::walk(long.as_bytes(), &report(Kind::NotABounce, None, None), &TrustConfig::default());
+    let _ = received::walk(
+        long.as_bytes(),
+        &report(Kind::NotABounce, None, None),
+        &TrustConfig::default(),
+    );
 }
 
 #[test]
@@ -323,4 +449,185 @@ fn explain_names_every_hop() {
     assert!(text.contains("ORIGIN"), "{text}");
     assert!(text.contains("Origin 198.51.100.150"), "{text}");
     assert!(text.contains("documentation placeholder"), "{text}");
+}
+
+#[test]
+fn rule6_a_helo_claiming_a_provider_is_not_traversed() {
+    // Postfix found no rDNS: the HELO claim is the bot's own.
+    let r = bounce(&m(&[
+        "from eu-smtp-delivery-1.mimecast.com (unknown [198.51.100.160]) by mx.bouncer.example (Postfix) with ESMTP id 1",
+        "from x (unknown [203.0.113.161]) by relay.mimecast.com with ESMTP id m1",
+    ]));
+    assert_eq!(origin(&r), Some("198.51.100.160"));
+    // Google's addresses are known: a HELO claiming Google from elsewhere is not Google.
+    let r = bounce(&m(&[
+        "from mail-sor-f41.google.com ([198.51.100.162]) by mx.bouncer.example with ESMTP id 1",
+        "from x (x [203.0.113.163]) by mx.google.com with ESMTPS id g1",
+    ]));
+    assert_eq!(origin(&r), Some("198.51.100.162"));
+}
+
+#[test]
+fn illegal_literals_are_reported() {
+    let r = bounce(&m(&[
+        "from bot.example (unknown [198.51.100.170]) by mx.bouncer.example (Postfix) with ESMTP id 1",
+        "from x (x [300.1.2.3]) by bot.example with ESMTP",
+    ]));
+    assert!(
+        r.anomalies
+            .iter()
+            .any(|a| a.contains("[300.1.2.3] is not a legal address")),
+        "{:?}",
+        r.anomalies
+    );
+}
+
+#[test]
+fn total_on_mutated_received_lines() {
+    let table = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/received/lines.json"
+    ))
+    .unwrap();
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&table).unwrap();
+    let specials = [
+        '(', ')', '[', ']', ';', ':', '@', ' ', '\t', 'é', '\u{0}', '=', '.',
+    ];
+    let mut seed: u64 = 42;
+    let mut next = || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as usize
+    };
+    for row in &rows {
+        let line: Vec<char> = row["header"].as_str().unwrap().chars().collect();
+        for _ in 0..20 {
+            let mut l = line.clone();
+            for _ in 0..(1 + next() % 4) {
+                let at = next() % (l.len() + 1);
+                match next() % 3 {
+                    0 if at < l.len() => {
+                        l.remove(at);
+                    }
+                    1 => l.insert(at, specials[next() % specials.len()]),
+                    _ => l.truncate(at),
+                }
+            }
+            let text: String = l.into_iter().collect();
+            let _ = received::parse_received(0, &text);
+            let msg = format!("Received: {text}\n\nbody\n");
+            let _ = received::walk(
+                msg.as_bytes(),
+                &report(Kind::Bounce, Some(&msg), Some(&text)),
+                &TrustConfig::default(),
+            );
+        }
+    }
+}
+
+/// The plain-words rendering of one walk, compared with a committed golden file
+/// (`UPDATE_GOLDEN=1` rewrites it).
+#[test]
+fn explain_matches_golden() {
+    let r = bounce(&m(&[
+        "from localhost (localhost [127.0.0.1]) by mx.bouncer.example (Postfix) with ESMTP id 3",
+        "from eu-smtp-delivery-1.mimecast.com (eu-smtp-delivery-1.mimecast.com [185.58.86.1]) by mx.bouncer.example (Postfix) with ESMTP id 1",
+        "from bot.example (unknown [198.51.100.90]) by relay.mimecast.com with ESMTP id m1",
+        "from forged.example ([203.0.113.91]) by mail.victim.example with SMTP",
+    ]));
+    let got = received::explain_to_string(&r);
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/received/explain-forwarder.txt"
+    );
+    if std::env::var("UPDATE_GOLDEN").is_ok() {
+        std::fs::write(path, &got).unwrap();
+    }
+    let want = std::fs::read_to_string(path).expect("golden (UPDATE_GOLDEN=1 creates it)");
+    assert_eq!(got, want);
+}
+
+#[test]
+fn dsn_received_from_mta_corroborates_the_boundary() {
+    let o = outer("mx.bouncer.example", "203.0.113.10").replace(
+        "report\n",
+        "Reporting-MTA: dns; mx.bouncer.example\nReceived-From-MTA: dns; bot.example\n",
+    );
+    let mm = m(&[
+        "from bot.example (unknown [198.51.100.20]) by mx.bouncer.example (Postfix) with ESMTP id 9",
+    ]);
+    let r = received::walk(
+        o.as_bytes(),
+        &report(Kind::Bounce, Some(&mm), None),
+        &TrustConfig::default(),
+    );
+    let c = r
+        .corroboration
+        .iter()
+        .find(|c| c.header == "Received-From-MTA")
+        .expect("entry");
+    assert_eq!(c.name.as_deref(), Some("bot.example"));
+    assert_eq!(c.agrees, Some(true));
+}
+
+#[test]
+fn origin_serialises_with_the_output_contract_fields() {
+    let r = bounce(&m(&[
+        "from bot.example (dyn-1.isp.example [198.51.100.20]) by mx.bouncer.example (Postfix) with ESMTP id 9",
+    ]));
+    let v = serde_json::to_value(&r).unwrap();
+    for k in [
+        "ip",
+        "hop",
+        "helo",
+        "rdns",
+        "method",
+        "confidence",
+        "reason",
+    ] {
+        assert!(v["origin"].get(k).is_some(), "origin.{k}");
+    }
+    assert_eq!(v["origin"]["ip"], "198.51.100.20");
+    assert_eq!(v["bouncer_ip"], "203.0.113.10");
+    assert_eq!(v["hops"][0]["from_ip"], "198.51.100.20");
+    assert_eq!(v["hops"][0]["role"], "origin");
+}
+
+#[test]
+fn a_bouncer_relaying_through_a_provider_is_not_that_provider() {
+    // The company's bounce reached us through Amazon SES; the spam reached the company from
+    // another SES customer: that hand-over is external, and the lines below are not walked.
+    let o = outer("a1-2.smtp-out.amazonses.com", "54.240.1.2").replace(
+        "Received: by a1-2.smtp-out.amazonses.com (Postfix) id 2",
+        "Received: from mail.company.example (mail.company.example [192.0.2.180]) by a1-2.smtp-out.amazonses.com with ESMTPSA id 2",
+    );
+    let mm = m(&[
+        "from a9-9.smtp-out.amazonses.com (a9-9.smtp-out.amazonses.com [54.240.9.9]) by mail.company.example (Postfix) with ESMTP id 1",
+        "from bot.example (unknown [203.0.113.181]) by email-smtp.amazonaws.com with ESMTPSA id 0",
+    ]);
+    let r = received::walk(
+        o.as_bytes(),
+        &report(Kind::Bounce, Some(&mm), None),
+        &TrustConfig::default(),
+    );
+    assert_eq!(r.bouncer_ip.as_deref(), Some("54.240.1.2"));
+    assert_eq!(origin(&r), Some("54.240.9.9"));
+}
+
+#[test]
+fn stale_report_text_does_not_anchor_by_provider() {
+    // The outer lines name the bouncer (mx.bouncer.example); the report text names a Microsoft
+    // host; the copy's top line is Microsoft's: not the bouncer's, so no origin.
+    let o = outer("mx.bouncer.example", "203.0.113.10");
+    let mm = m(&[
+        "from bot.example (198.51.100.190) by AB1PR01MB0001.eurprd01.prod.outlook.com with Microsoft SMTP Server id 15.20.1.1",
+    ]);
+    let b = report(
+        Kind::Bounce,
+        Some(&mm),
+        Some("dns; BAY004-OMC1S18.hotmail.com"),
+    );
+    let r = received::walk(o.as_bytes(), &b, &TrustConfig::default());
+    assert_eq!(origin(&r), None, "{:?}", r.anchor);
 }

@@ -37,7 +37,10 @@ fn received_lines_parse_as_tabled() {
             continue;
         }
         if row["expected"] != got {
-            failures.push(format!("{header}\n  expected {}\n  got      {got}", row["expected"]));
+            failures.push(format!(
+                "{header}\n  expected {}\n  got      {got}",
+                row["expected"]
+            ));
         }
     }
     if update {
@@ -46,5 +49,10 @@ fn received_lines_parse_as_tabled() {
     }
     println!("{} Received lines in the table", rows.len());
     assert!(rows.len() >= 150, "the table must hold at least 150 lines");
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

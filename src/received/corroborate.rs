@@ -7,9 +7,10 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+use super::identity::{provider_of, registrable};
 use super::netclass::{IpClass, classify, parse_ip};
 use super::parse::Field;
-use super::{Hop, Role};
+use super::{Hop, OriginReport, Role};
 
 /// One hint header and what it says.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -18,6 +19,9 @@ pub struct Corroboration {
     pub header: String,
     /// The address it names.
     pub ip: Option<String>,
+    /// The host name it names (DSN `Received-From-MTA`), when it gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Written by a trusted hop (it sits above the origin's Received line).
     pub trusted: bool,
     /// Whether it names the origin (`None` when there is no origin).
@@ -44,9 +48,27 @@ const HINTS: &[&str] = &[
 ];
 
 /// Collects the hint headers of M with their trust and agreement with `origin`.
-pub(crate) fn collect(fields: &[Field], hops: &[Hop], origin: Option<usize>, roles: &[(Role, String)]) -> Vec<Corroboration> {
-    let received_pos: Vec<usize> = fields.iter().enumerate().filter(|(_, f)| f.is("Received")).map(|(i, _)| i).collect();
-    let limit = origin.and_then(|o| received_pos.get(o).copied());
+pub(crate) fn collect(
+    fields: &[Field],
+    hops: &[Hop],
+    origin: Option<usize>,
+    roles: &[(Role, String)],
+) -> Vec<Corroboration> {
+    let received_pos: Vec<usize> = fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.is("Received"))
+        .map(|(i, _)| i)
+        .collect();
+    // Headers above the line that ends the trusted part were written by trusted hops.
+    let last_trusted = roles
+        .iter()
+        .position(|(r, _)| matches!(r, Role::Origin | Role::End | Role::Untrusted));
+    let limit = match last_trusted {
+        Some(i) => received_pos.get(i).copied(),
+        None if !hops.is_empty() => Some(fields.len()),
+        None => None,
+    };
     let origin_ip = origin.and_then(|o| hops.get(o)).and_then(|h| h.from_ip);
     let trusted_peers: Vec<IpAddr> = hops
         .iter()
@@ -60,11 +82,23 @@ pub(crate) fn collect(fields: &[Field], hops: &[Hop], origin: Option<usize>, rol
         if !HINTS.contains(&lname.as_str()) {
             continue;
         }
-        let Some(ip) = hint_ip(&lname, &f.value) else { continue };
+        let Some(ip) = hint_ip(&lname, &f.value) else {
+            continue;
+        };
         let trusted = limit.is_some_and(|l| pos < l);
         let agrees = origin_ip.map(|o| o == ip);
-        let conflict = trusted && agrees == Some(false) && !trusted_peers.contains(&ip) && classify(ip).is_public();
-        out.push(Corroboration { header: f.name.clone(), ip: Some(ip.to_string()), trusted, agrees, conflict });
+        let conflict = trusted
+            && agrees == Some(false)
+            && !trusted_peers.contains(&ip)
+            && classify(ip).is_public();
+        out.push(Corroboration {
+            header: f.name.clone(),
+            ip: Some(ip.to_string()),
+            name: None,
+            trusted,
+            agrees,
+            conflict,
+        });
         if out.len() >= 50 {
             break;
         }
@@ -72,12 +106,58 @@ pub(crate) fn collect(fields: &[Field], hops: &[Hop], origin: Option<usize>, rol
     out
 }
 
+/// The report's own `Received-From-MTA` (RFC 3464: the MTA the bouncer received M from),
+/// compared with the boundary hop: `agrees` says whether it names that peer.
+pub(crate) fn received_from_mta(outer: &[u8], report: &OriginReport) -> Option<Corroboration> {
+    let text = String::from_utf8_lossy(&outer[..outer.len().min(512 * 1024)]);
+    let prefix = "received-from-mta:";
+    let line = text
+        .lines()
+        .take(20_000)
+        .find(|l| l.to_ascii_lowercase().starts_with(prefix))?;
+    let value = line[prefix.len()..].trim();
+    let value = value.split_once(';').map_or(value, |(_, v)| v.trim());
+    let name = value
+        .split_whitespace()
+        .next()?
+        .trim_matches(|c| c == '[' || c == ']' || c == '(' || c == ')')
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    let ip = value
+        .split(|c: char| c.is_whitespace() || c == '(' || c == ')' || c == '[' || c == ']')
+        .find_map(parse_ip);
+    let boundary = report.hops.iter().find(|h| {
+        h.hop.from_ip.map(|i| i.to_string()) == report.boundary_ip && report.boundary_ip.is_some()
+    });
+    let agrees = boundary.map(|b| {
+        let names = [b.hop.from_rdns.as_deref(), b.hop.from_helo.as_deref()];
+        (ip.is_some() && ip == b.hop.from_ip)
+            || names
+                .into_iter()
+                .flatten()
+                .any(|n| n.trim_end_matches('.').eq_ignore_ascii_case(&name))
+    });
+    Some(Corroboration {
+        header: "Received-From-MTA".into(),
+        ip: ip.map(|i| i.to_string()),
+        name: Some(name),
+        trusted: true,
+        agrees,
+        conflict: false,
+    })
+}
+
 /// The client address a hint header names.
 fn hint_ip(lname: &str, value: &str) -> Option<IpAddr> {
     let lower = value.to_ascii_lowercase();
     let keys: &[&str] = match lname {
         "received-spf" => &["client-ip=", "client_ip="],
-        "authentication-results" | "arc-authentication-results" => &["sender ip is ", "client-ip=", "smtp.remote-ip=", "policy.iprev="],
+        "authentication-results" | "arc-authentication-results" => &[
+            "sender ip is ",
+            "client-ip=",
+            "smtp.remote-ip=",
+            "policy.iprev=",
+        ],
         "x-forefront-antispam-report" => &["cip:"],
         "x-ms-exchange-crosstenant-originalattributedtenantconnectingip" => &["ip=["],
         "x-barracuda-connect" | "x-proofpoint-spam-details" => &["["],
@@ -101,26 +181,51 @@ fn hint_ip(lname: &str, value: &str) -> Option<IpAddr> {
 pub(crate) fn chain_anomalies(hops: &[Hop], origin: Option<usize>) -> Vec<String> {
     let mut out = Vec::new();
     for (i, h) in hops.iter().enumerate() {
+        if let Some(bad) = &h.illegal_ip {
+            out.push(format!("hop {i}: [{bad}] is not a legal address"));
+        }
         if let Some(ip) = h.from_ip {
-            if matches!(classify(ip), IpClass::Reserved | IpClass::Unspecified | IpClass::Multicast) {
-                out.push(format!("hop {i}: peer address {ip} is not a legal source address"));
+            if matches!(
+                classify(ip),
+                IpClass::Reserved | IpClass::Unspecified | IpClass::Multicast
+            ) {
+                out.push(format!(
+                    "hop {i}: peer address {ip} is not a legal source address"
+                ));
             }
-            if let Some(helo_ip) = h.from_helo.as_deref().and_then(helo_literal) {
-                if helo_ip != ip {
-                    out.push(format!("hop {i}: HELO {} differs from the peer address {ip}", h.from_helo.as_deref().unwrap_or("")));
-                }
+            if let Some(helo_ip) = h.from_helo.as_deref().and_then(helo_literal)
+                && helo_ip != ip
+            {
+                out.push(format!(
+                    "hop {i}: HELO {} differs from the peer address {ip}",
+                    h.from_helo.as_deref().unwrap_or("")
+                ));
             }
         }
         if let Some(next) = hops.get(i + 1) {
-            if let (Some(upper), Some(lower)) = (h.timestamp, next.timestamp) {
-                if lower > upper + 600 {
-                    out.push(format!("hop {}: dated {}s after the line above it (time goes backwards)", i + 1, lower - upper));
-                }
+            if let (Some(upper), Some(lower)) = (h.timestamp, next.timestamp)
+                && lower > upper + 600
+            {
+                out.push(format!(
+                    "hop {}: dated {}s after the line above it (time goes backwards)",
+                    i + 1,
+                    lower - upper
+                ));
+            }
+            if origin == Some(i) && !linked(h, next) {
+                out.push(format!(
+                    "the line below the origin was not written by the origin's peer {} (it names {}): the lower chain does not connect and looks forged",
+                    h.from_rdns.as_deref().or(h.from_helo.as_deref()).unwrap_or("?"),
+                    next.by_host.as_deref().unwrap_or("?")
+                ));
             }
             if origin.is_some_and(|o| i < o) && !linked(h, next) {
                 out.push(format!(
                     "hop {i}: sender {} does not match the next line's receiving host {}",
-                    h.from_rdns.as_deref().or(h.from_helo.as_deref()).unwrap_or("?"),
+                    h.from_rdns
+                        .as_deref()
+                        .or(h.from_helo.as_deref())
+                        .unwrap_or("?"),
                     next.by_host.as_deref().unwrap_or("?")
                 ));
             }
@@ -132,7 +237,11 @@ pub(crate) fn chain_anomalies(hops: &[Hop], origin: Option<usize>) -> Vec<String
 
 fn helo_literal(helo: &str) -> Option<IpAddr> {
     let t = helo.trim_matches(|c| c == '?');
-    if t.starts_with('[') { parse_ip(t) } else { None }
+    if t.starts_with('[') {
+        parse_ip(t)
+    } else {
+        None
+    }
 }
 
 /// The upper line's sender is the lower line's receiver (by name, first label or address).
@@ -143,13 +252,24 @@ fn linked(upper: &Hop, lower: &Hop) -> bool {
     if upper.from_ip.is_some() && (upper.from_ip == lower.by_ip) {
         return true;
     }
-    let Some(b) = lower.by_host.as_deref().map(str::to_ascii_lowercase) else { return true };
+    let Some(b) = lower.by_host.as_deref().map(str::to_ascii_lowercase) else {
+        return true;
+    };
     let bl = b.split('.').next().unwrap_or("").to_string();
+    let b_domain = registrable(&b);
+    let b_provider = provider_of(&b);
     [upper.from_rdns.as_deref(), upper.from_helo.as_deref()]
         .into_iter()
         .flatten()
         .map(|n| n.trim_end_matches('.').to_ascii_lowercase())
-        .any(|n| n == b || n.split('.').next() == Some(bl.as_str()) || b == "localhost" || n == "localhost")
+        .any(|n| {
+            n == b
+                || n.split('.').next() == Some(bl.as_str())
+                || b == "localhost"
+                || n == "localhost"
+                || (b_domain.is_some() && registrable(&n) == b_domain)
+                || (b_provider.is_some() && provider_of(&n) == b_provider)
+        })
 }
 
 #[cfg(test)]
@@ -159,11 +279,32 @@ mod tests {
     #[test]
     fn reads_hint_addresses() {
         let ip = |s: &str| s.parse::<IpAddr>().ok();
-        assert_eq!(hint_ip("received-spf", "Pass (x: domain of a designates 1.2.3.4 as permitted sender) client-ip=1.2.3.4;"), ip("1.2.3.4"));
-        assert_eq!(hint_ip("authentication-results", "spf=pass (sender IP is 52.102.128.23) smtp.mailfrom=x"), ip("52.102.128.23"));
+        assert_eq!(
+            hint_ip(
+                "received-spf",
+                "Pass (x: domain of a designates 1.2.3.4 as permitted sender) client-ip=1.2.3.4;"
+            ),
+            ip("1.2.3.4")
+        );
+        assert_eq!(
+            hint_ip(
+                "authentication-results",
+                "spf=pass (sender IP is 52.102.128.23) smtp.mailfrom=x"
+            ),
+            ip("52.102.128.23")
+        );
         assert_eq!(hint_ip("x-originating-ip", "[10.1.2.3]"), ip("10.1.2.3"));
-        assert_eq!(hint_ip("x-forefront-antispam-report", "CIP:200.5.3.153;CTRY:PR;"), ip("200.5.3.153"));
-        assert_eq!(hint_ip("x-ms-exchange-crosstenant-originalattributedtenantconnectingip", "TenantId=e9;Ip=[200.5.3.153];Helo=[x]"), ip("200.5.3.153"));
+        assert_eq!(
+            hint_ip("x-forefront-antispam-report", "CIP:200.5.3.153;CTRY:PR;"),
+            ip("200.5.3.153")
+        );
+        assert_eq!(
+            hint_ip(
+                "x-ms-exchange-crosstenant-originalattributedtenantconnectingip",
+                "TenantId=e9;Ip=[200.5.3.153];Helo=[x]"
+            ),
+            ip("200.5.3.153")
+        );
         assert_eq!(hint_ip("received-spf", "None"), None);
     }
 }

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
@@ -13,7 +14,7 @@ use crate::bounce::BounceReport;
 
 use super::netclass::{is_public, parse_ip};
 use super::parse::Field;
-use super::walk::OuterView;
+use super::transfer::OuterView;
 use super::{Hop, TrustConfig};
 
 /// A large mail provider or hosted filter, recognised by its registrable domains.
@@ -40,12 +41,40 @@ pub(crate) const PROVIDERS: &[Provider] = &[
             "microsoft.com",
             "outlook.cn",
         ],
-        nets: &["40.92.0.0/15", "40.107.0.0/16", "52.96.0.0/14", "52.100.0.0/14", "104.47.0.0/17", "2a01:111::/32", "2603:1000::/24"],
+        nets: &[
+            "40.92.0.0/15",
+            "40.107.0.0/16",
+            "52.96.0.0/14",
+            "52.100.0.0/14",
+            "104.47.0.0/17",
+            "65.52.0.0/14",
+            "207.46.0.0/16",
+            "157.55.0.0/16",
+            "157.56.0.0/16",
+            "134.170.0.0/16",
+            "2a01:111::/32",
+            "2603:1000::/24",
+        ],
     },
     Provider {
         name: "google",
         domains: &["google.com", "googlemail.com", "gmail.com", "1e100.net"],
-        nets: &["209.85.128.0/17", "74.125.0.0/16", "64.233.160.0/19", "66.102.0.0/20", "66.249.80.0/20", "72.14.192.0/18", "108.177.0.0/17", "172.217.0.0/16", "173.194.0.0/16", "142.250.0.0/15", "2607:f8b0::/32", "2a00:1450::/32", "2404:6800::/32", "2800:3f0::/32"],
+        nets: &[
+            "209.85.128.0/17",
+            "74.125.0.0/16",
+            "64.233.160.0/19",
+            "66.102.0.0/20",
+            "66.249.80.0/20",
+            "72.14.192.0/18",
+            "108.177.0.0/17",
+            "172.217.0.0/16",
+            "173.194.0.0/16",
+            "142.250.0.0/15",
+            "2607:f8b0::/32",
+            "2a00:1450::/32",
+            "2404:6800::/32",
+            "2800:3f0::/32",
+        ],
     },
     Provider {
         name: "yahoo",
@@ -60,31 +89,86 @@ pub(crate) const PROVIDERS: &[Provider] = &[
             "ymail.com",
             "aol.com",
         ],
-        nets: &["98.136.0.0/14", "74.6.0.0/16", "66.163.160.0/19", "66.196.64.0/18", "67.195.0.0/16", "68.180.128.0/17", "106.10.128.0/18", "124.108.96.0/19", "183.79.0.0/16", "182.22.0.0/16", "216.252.96.0/19"],
+        nets: &[
+            "98.136.0.0/14",
+            "74.6.0.0/16",
+            "66.163.160.0/19",
+            "66.196.64.0/18",
+            "67.195.0.0/16",
+            "68.180.128.0/17",
+            "106.10.128.0/18",
+            "124.108.96.0/19",
+            "183.79.0.0/16",
+            "182.22.0.0/16",
+            "216.252.96.0/19",
+        ],
     },
     Provider {
         name: "amazon",
-        domains: &["amazonses.com", "amazonaws.com", "amazon.com", "awsapps.com"],
-        nets: &["54.240.0.0/18", "23.249.208.0/20", "23.251.224.0/19", "199.255.192.0/22", "199.127.232.0/22"],
+        domains: &[
+            "amazonses.com",
+            "amazonaws.com",
+            "amazon.com",
+            "awsapps.com",
+        ],
+        nets: &[
+            "54.240.0.0/18",
+            "23.249.208.0/20",
+            "23.251.224.0/19",
+            "199.255.192.0/22",
+            "199.127.232.0/22",
+        ],
     },
     Provider {
         name: "mailru",
-        domains: &["mail.ru", "my.com", "list.ru", "bk.ru", "inbox.ru", "internet.ru"],
-        nets: &["217.69.128.0/20", "94.100.176.0/20", "185.30.176.0/22", "128.140.168.0/21", "5.61.232.0/21"],
+        domains: &[
+            "mail.ru",
+            "my.com",
+            "list.ru",
+            "bk.ru",
+            "inbox.ru",
+            "internet.ru",
+        ],
+        nets: &[
+            "217.69.128.0/20",
+            "94.100.176.0/20",
+            "185.30.176.0/22",
+            "128.140.168.0/21",
+            "5.61.232.0/21",
+        ],
     },
     Provider {
         name: "yandex",
-        domains: &["yandex.net", "yandex.ru", "yandex.com", "yandex.com.tr", "ya.ru"],
+        domains: &[
+            "yandex.net",
+            "yandex.ru",
+            "yandex.com",
+            "yandex.com.tr",
+            "ya.ru",
+        ],
         nets: &[],
     },
     Provider {
         name: "zoho",
-        domains: &["zoho.com", "zohomail.com", "zoho.eu", "zoho.in", "zohomail.eu"],
+        domains: &[
+            "zoho.com",
+            "zohomail.com",
+            "zoho.eu",
+            "zoho.in",
+            "zohomail.eu",
+        ],
         nets: &[],
     },
     Provider {
         name: "gmx",
-        domains: &["gmx.net", "gmx.com", "gmx.de", "web.de", "kundenserver.de", "ionos.com"],
+        domains: &[
+            "gmx.net",
+            "gmx.com",
+            "gmx.de",
+            "web.de",
+            "kundenserver.de",
+            "ionos.com",
+        ],
         nets: &[],
     },
     Provider {
@@ -114,12 +198,22 @@ pub(crate) const PROVIDERS: &[Provider] = &[
     },
     Provider {
         name: "proofpoint",
-        domains: &["pphosted.com", "ppe-hosted.com", "proofpoint.com"],
+        domains: &[
+            "pphosted.com",
+            "ppe-hosted.com",
+            "proofpoint.com",
+            "ppops.net",
+        ],
         nets: &[],
     },
     Provider {
         name: "hornetsecurity",
-        domains: &["hornetsecurity.com", "hornetsecurity.de", "hornetsecurity.net", "antispameurope.com"],
+        domains: &[
+            "hornetsecurity.com",
+            "hornetsecurity.de",
+            "hornetsecurity.net",
+            "antispameurope.com",
+        ],
         nets: &[],
     },
     Provider {
@@ -153,6 +247,26 @@ pub(crate) const PROVIDERS: &[Provider] = &[
         nets: &[],
     },
     Provider {
+        name: "cloudflare",
+        domains: &["mxrecord.io", "mxrecord.mx"],
+        nets: &[],
+    },
+    Provider {
+        name: "titanhq",
+        domains: &["spamtitan.com"],
+        nets: &[],
+    },
+    Provider {
+        name: "vade",
+        domains: &["vadesecure.com"],
+        nets: &[],
+    },
+    Provider {
+        name: "retarus",
+        domains: &["retarus.com", "retarus.net"],
+        nets: &[],
+    },
+    Provider {
         name: "spamexperts",
         domains: &["spamexperts.com", "antispamcloud.com"],
         nets: &[],
@@ -171,8 +285,13 @@ pub(crate) fn host_name(h: &str) -> Option<String> {
 /// A name that says nothing about an organisation (`localhost`, `unknown`, a bare label).
 pub(crate) fn is_generic(h: &str) -> bool {
     let h = h.to_ascii_lowercase();
-    !h.contains('.') || h.starts_with("localhost") || h == "unknown" || h.ends_with(".local")
-        || h.ends_with(".localdomain") || h.ends_with(".internal") || h.ends_with(".lan")
+    !h.contains('.')
+        || h.starts_with("localhost")
+        || h == "unknown"
+        || h.ends_with(".local")
+        || h.ends_with(".localdomain")
+        || h.ends_with(".internal")
+        || h.ends_with(".lan")
 }
 
 /// The registrable domain (public suffix + one label) of a host name.
@@ -190,21 +309,81 @@ pub(crate) fn provider_of(h: &str) -> Option<&'static str> {
     let h = host_name(h)?;
     PROVIDERS
         .iter()
-        .find(|p| p.domains.iter().any(|d| h == *d || h.ends_with(&format!(".{d}"))))
+        .find(|p| {
+            p.domains
+                .iter()
+                .any(|d| h == *d || h.ends_with(&format!(".{d}")))
+        })
         .map(|p| p.name)
 }
 
 /// The provider that owns an address (well-known ranges only).
 pub(crate) fn provider_of_ip(ip: IpAddr) -> Option<&'static str> {
+    static NETS: OnceLock<Vec<(ipnetwork::IpNetwork, &'static str)>> = OnceLock::new();
+    let nets = NETS.get_or_init(|| {
+        PROVIDERS
+            .iter()
+            .flat_map(|p| {
+                p.nets
+                    .iter()
+                    .filter_map(move |n| n.parse().ok().map(|n| (n, p.name)))
+            })
+            .collect()
+    });
+    nets.iter().find(|(n, _)| n.contains(ip)).map(|(_, p)| *p)
+}
+
+/// Whether the provider's address ranges are known here.
+pub(crate) fn provider_has_nets(name: &str) -> bool {
     PROVIDERS
         .iter()
-        .find(|p| {
-            p.nets
-                .iter()
-                .filter_map(|n| n.parse::<ipnetwork::IpNetwork>().ok())
-                .any(|n| n.contains(ip))
-        })
-        .map(|p| p.name)
+        .any(|p| p.name == name && !p.nets.is_empty())
+}
+
+/// A name that any host may carry (`localhost`, `unknown`, `mail`, `server`, ...): never
+/// evidence of who wrote a line, even as an exact match.
+pub(crate) fn is_placeholder(h: &str) -> bool {
+    let h = h.to_ascii_lowercase();
+    let first = h.split('.').next().unwrap_or("");
+    h.starts_with("localhost")
+        || (!h.contains('.')
+            && (first.len() < 4
+                || [
+                    "unknown",
+                    "mail",
+                    "server",
+                    "smtp",
+                    "mailserver",
+                    "mx",
+                    "host",
+                    "user",
+                    "exchange",
+                    "gateway",
+                    "relay",
+                    "mailhost",
+                    "default",
+                ]
+                .contains(&first)))
+}
+
+/// For a host under a private pseudo-domain (`mail01.corp.local`, `a.server.lan`), the
+/// domain below its first label (`corp.local`): the public suffix list knows no owner there.
+fn internal_parent(h: &str) -> Option<String> {
+    let h = h.to_ascii_lowercase();
+    let internal = [
+        ".local",
+        ".lan",
+        ".internal",
+        ".localdomain",
+        ".intra",
+        ".corp",
+        ".home",
+    ];
+    if !internal.iter().any(|s| h.ends_with(s)) || h.starts_with("localhost") {
+        return None;
+    }
+    let (_, parent) = h.split_once('.')?;
+    parent.contains('.').then(|| parent.to_string())
 }
 
 /// A name with no organisation in it at all (`localhost`, a bare label).
@@ -214,7 +393,9 @@ pub(crate) fn is_unqualified(h: &str) -> bool {
 }
 
 fn fleet_stem(label: &str) -> String {
-    label.trim_end_matches(|c: char| c.is_ascii_digit() || c == '-' || c == '_').to_string()
+    label
+        .trim_end_matches(|c: char| c.is_ascii_digit() || c == '-' || c == '_')
+        .to_string()
 }
 
 /// First DNS label (`mx1` of `mx1.example.net`).
@@ -243,10 +424,10 @@ impl Org {
         if let Some(p) = provider_of(&name) {
             self.providers.insert(p);
         }
-        if !is_generic(&name) {
-            if let Some(d) = registrable(&name) {
-                self.domains.insert(d);
-            }
+        if !is_generic(&name)
+            && let Some(d) = registrable(&name)
+        {
+            self.domains.insert(d);
         }
         self.names.insert(name);
     }
@@ -279,13 +460,23 @@ impl Org {
         if let Some(why) = self.same_fleet(&name) {
             return Some(why);
         }
-        if self.names.contains(&name) && !is_unqualified(&name) {
+        if self.names.contains(&name) && !is_placeholder(&name) {
             return Some(format!("{name} is a known host of the organisation"));
         }
-        if let Some(p) = provider_of(&name) {
-            if self.providers.contains(p) {
-                return Some(format!("{name} belongs to {p}, like the organisation"));
-            }
+        if let Some(parent) = internal_parent(&name)
+            && self
+                .names
+                .iter()
+                .any(|n| internal_parent(n).as_deref() == Some(parent.as_str()))
+        {
+            return Some(format!(
+                "{name} is under the organisation's internal domain {parent}"
+            ));
+        }
+        if let Some(p) = provider_of(&name)
+            && self.providers.contains(p)
+        {
+            return Some(format!("{name} belongs to {p}, like the organisation"));
         }
         let d = registrable(&name)?;
         (!is_generic(&name) && self.domains.contains(&d))
@@ -310,10 +501,10 @@ impl Org {
 
     /// Why this organisation wrote `hop` (its `by` host or address is the organisation's).
     pub fn wrote(&self, hop: &Hop) -> Option<String> {
-        if let Some(ip) = hop.by_ip {
-            if self.ips.contains(&ip) {
-                return Some(format!("the receiving address {ip} is the organisation's"));
-            }
+        if let Some(ip) = hop.by_ip
+            && self.ips.contains(&ip)
+        {
+            return Some(format!("the receiving address {ip} is the organisation's"));
         }
         hop.by_host.as_deref().and_then(|b| self.owns_name(b))
     }
@@ -361,7 +552,13 @@ impl BouncerIdentity {
 /// (weak). For a report found inside a report (M at depth > 1, e.g. our backup MX reporting
 /// that it could not deliver the bouncer's report), the identity is read from the innermost
 /// report that carried M, as received by us.
-pub(crate) fn bouncer_orgs(outer: &[u8], bounce: &BounceReport, view: &OuterView, ours: &Org, cfg: &TrustConfig) -> (Org, Org) {
+pub(crate) fn bouncer_orgs(
+    outer: &[u8],
+    bounce: &BounceReport,
+    view: &OuterView,
+    ours: &Org,
+    cfg: &TrustConfig,
+) -> (Org, Org) {
     let depth = bounce.original.as_ref().map_or(1, |o| o.depth);
     let mut us = ours.clone();
     us.names.extend(view.walk.org.names.iter().cloned());
@@ -372,7 +569,8 @@ pub(crate) fn bouncer_orgs(outer: &[u8], bounce: &BounceReport, view: &OuterView
         };
         let inner_view = OuterView::new(&inner, &us, cfg);
         let texts = [
-            field(&inner_view.fields, "Reporting-MTA").or_else(|| body_field(&inner, "Reporting-MTA")),
+            field(&inner_view.fields, "Reporting-MTA")
+                .or_else(|| body_field(&inner, "Reporting-MTA")),
             field(&inner_view.fields, "From"),
         ];
         let strong = outer_org(&inner_view, &us);
@@ -380,7 +578,11 @@ pub(crate) fn bouncer_orgs(outer: &[u8], bounce: &BounceReport, view: &OuterView
     }
     // A report with no external peer on its own lines was read as generated (or never left
     // one provider): those lines are the bouncer's own.
-    let exclude = if view.walk.origin.is_some() { us } else { ours.clone() };
+    let exclude = if view.walk.origin.is_some() {
+        us
+    } else {
+        ours.clone()
+    };
     let texts = [bounce.reporting_mta.clone(), bounce.bounce_from.clone()];
     (outer_org(view, &exclude), report_org(&texts, &exclude))
 }
@@ -406,8 +608,11 @@ fn outer_org(view: &OuterView, exclude: &Org) -> Org {
         None => view.start,
     };
     for h in view.hops.iter().skip(below) {
-        for n in [&h.by_host, &h.from_rdns, &h.from_helo].into_iter().flatten() {
-            if keep(n) && !is_unqualified(n) {
+        for n in [&h.by_host, &h.from_rdns, &h.from_helo]
+            .into_iter()
+            .flatten()
+        {
+            if keep(n) && !is_placeholder(n) {
                 org.add_name(n);
             }
         }
@@ -422,8 +627,14 @@ fn outer_org(view: &OuterView, exclude: &Org) -> Org {
 
 fn report_org(texts: &[Option<String>], exclude: &Org) -> Org {
     let mut org = Org::default();
-    let (mta, from) = (texts.first().cloned().flatten(), texts.get(1).cloned().flatten());
-    let hosts = [mta.as_deref().and_then(report_host), from.as_deref().and_then(daemon_host)];
+    let (mta, from) = (
+        texts.first().cloned().flatten(),
+        texts.get(1).cloned().flatten(),
+    );
+    let hosts = [
+        mta.as_deref().and_then(report_host),
+        from.as_deref().and_then(daemon_host),
+    ];
     for h in hosts.into_iter().flatten() {
         if exclude.owns_name(&h).is_none() {
             org.add_name(&h);
@@ -435,7 +646,10 @@ fn report_org(texts: &[Option<String>], exclude: &Org) -> Org {
 /// Reports copied inline (no MIME): every daemon sender and Reporting-MTA written in the
 /// text names a reporting host; those that are not ours are the bouncer's.
 fn inline_report_org(outer: &[u8], bounce: &BounceReport, exclude: &Org) -> Org {
-    let mut org = report_org(&[bounce.reporting_mta.clone(), bounce.bounce_from.clone()], exclude);
+    let mut org = report_org(
+        &[bounce.reporting_mta.clone(), bounce.bounce_from.clone()],
+        exclude,
+    );
     let text = String::from_utf8_lossy(&outer[..outer.len().min(512 * 1024)]);
     for line in text.lines().take(20_000) {
         let lower = line.to_ascii_lowercase();
@@ -495,11 +709,20 @@ pub(crate) fn report_host(field: &str) -> Option<String> {
 pub(crate) fn daemon_host(from: &str) -> Option<String> {
     let addr = match (from.rfind('<'), from.rfind('>')) {
         (Some(a), Some(b)) if a < b => &from[a + 1..b],
-        _ => from.split_whitespace().find(|w| w.contains('@')).unwrap_or(from),
+        _ => from
+            .split_whitespace()
+            .find(|w| w.contains('@'))
+            .unwrap_or(from),
     };
     let (local, host) = addr.rsplit_once('@')?;
     let local = local.to_ascii_lowercase();
-    let daemon = ["mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", "mail.daemon"];
+    let daemon = [
+        "mailer-daemon",
+        "postmaster",
+        "mail-daemon",
+        "mailerdaemon",
+        "mail.daemon",
+    ];
     if !daemon.iter().any(|d| local.contains(d)) {
         return None;
     }
@@ -512,25 +735,43 @@ mod tests {
 
     #[test]
     fn providers_by_domain() {
-        assert_eq!(provider_of("SJ0PR02MB7325.namprd02.prod.outlook.com"), Some("microsoft"));
+        assert_eq!(
+            provider_of("SJ0PR02MB7325.namprd02.prod.outlook.com"),
+            Some("microsoft")
+        );
         assert_eq!(provider_of("mail-sor-f41.google.com."), Some("google"));
-        assert_eq!(provider_of("eu-smtp-delivery-182.mimecast.com"), Some("mimecast"));
+        assert_eq!(
+            provider_of("eu-smtp-delivery-182.mimecast.com"),
+            Some("mimecast")
+        );
         assert_eq!(provider_of("mx.example.com"), None);
         assert_eq!(provider_of("notoutlook.com"), None);
     }
 
     #[test]
     fn registrable_domains() {
-        assert_eq!(registrable("mx1.victim-domain.net").as_deref(), Some("victim-domain.net"));
-        assert_eq!(registrable("a.b.example.co.jp").as_deref(), Some("example.co.jp"));
+        assert_eq!(
+            registrable("mx1.victim-domain.net").as_deref(),
+            Some("victim-domain.net")
+        );
+        assert_eq!(
+            registrable("a.b.example.co.jp").as_deref(),
+            Some("example.co.jp")
+        );
         assert_eq!(registrable("localhost"), None);
         assert_eq!(registrable("[1.2.3.4]"), None);
     }
 
     #[test]
     fn report_hosts() {
-        assert_eq!(report_host("dns; mx.example.org").as_deref(), Some("mx.example.org"));
-        assert_eq!(daemon_host("Mail Delivery System <MAILER-DAEMON@mx.example.org>").as_deref(), Some("mx.example.org"));
+        assert_eq!(
+            report_host("dns; mx.example.org").as_deref(),
+            Some("mx.example.org")
+        );
+        assert_eq!(
+            daemon_host("Mail Delivery System <MAILER-DAEMON@mx.example.org>").as_deref(),
+            Some("mx.example.org")
+        );
         assert_eq!(daemon_host("joe@example.org"), None);
     }
 

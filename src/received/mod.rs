@@ -6,7 +6,8 @@
 //! - `parse`: header block → fields → `Hop` per Received line;
 //! - `netclass`: public / private / documentation address classes;
 //! - `identity`: who the bouncing organisation is, and the large providers;
-//! - `walk`: the trust walk itself (anchor, internal hops, boundary, forwarders, origin);
+//! - `walk`: the trust walk over one chain (internal hops, boundary, forwarders, origin);
+//! - `transfer`: bouncer_ip on the outer message, the anchor in M, the report;
 //! - `corroborate`: Authentication-Results, Received-SPF, X-Originating-IP and friends;
 //! - `explain`: the walk in plain words, hop by hop.
 
@@ -21,6 +22,7 @@ mod explain;
 mod identity;
 pub mod netclass;
 pub mod parse;
+mod transfer;
 mod walk;
 
 pub use corroborate::Corroboration;
@@ -63,6 +65,13 @@ pub struct Hop {
     pub authenticated: bool,
     /// The receiver noted `(may be forged)` about the rDNS name (the address still stands).
     pub may_be_forged: bool,
+    /// The receiver's format has a place for the peer's rDNS name (`(name [ip])`), so an
+    /// empty one means it found none; Microsoft's `from HELO (ip)` form records none at all.
+    #[serde(skip)]
+    pub records_rdns: bool,
+    /// An address literal in the `from` clause that is not a legal address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub illegal_ip: Option<String>,
     /// The header value with line breaks and runs of white space collapsed.
     pub raw: String,
 }
@@ -166,5 +175,5 @@ pub struct TrustConfig {
 
 /// Walks the outer message (`outer`, the raw bytes) and, if the bounce stage carved one, M.
 pub fn walk(outer: &[u8], bounce: &BounceReport, cfg: &TrustConfig) -> OriginReport {
-    walk::run(outer, bounce, cfg)
+    transfer::run(outer, bounce, cfg)
 }

@@ -140,12 +140,12 @@ pub fn parse_ip(text: &str) -> Option<IpAddr> {
         return Some(normalize(ip));
     }
     // `1.2.3.4:port`
-    if let Some((host, port)) = t.rsplit_once(':') {
-        if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) {
-            if let Ok(v4) = host.parse::<Ipv4Addr>() {
-                return Some(IpAddr::V4(v4));
-            }
-        }
+    if let Some((host, port)) = t.rsplit_once(':')
+        && !port.is_empty()
+        && port.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(v4) = host.parse::<Ipv4Addr>()
+    {
+        return Some(IpAddr::V4(v4));
     }
     parse_v4_lenient(t).map(IpAddr::V4)
 }

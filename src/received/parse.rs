@@ -39,16 +39,22 @@ impl Field {
 /// `From ` line and lines that are not header fields.
 pub fn header_fields(bytes: &[u8]) -> Vec<Field> {
     let mut fields: Vec<Field> = Vec::new();
+    let mut started = false;
     for line in lines(bytes) {
-        if line.is_empty() {
-            break;
+        if line.iter().all(|b| b.is_ascii_whitespace()) {
+            // Blank lines before the block (a carved copy often starts with one) are skipped.
+            if started {
+                break;
+            }
+            continue;
         }
+        started = true;
         let text = String::from_utf8_lossy(line);
         if line[0] == b' ' || line[0] == b'\t' {
-            if let Some(last) = fields.last_mut() {
-                if last.value.len() < MAX_FIELD_LEN {
-                    last.value.push_str(&text);
-                }
+            if let Some(last) = fields.last_mut()
+                && last.value.len() < MAX_FIELD_LEN
+            {
+                last.value.push_str(&text);
             }
             continue;
         }
@@ -93,7 +99,11 @@ fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
             }
             Some(i) => {
                 let line = &rest[..i];
-                let skip = if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+                let skip = if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
                 rest = &rest[i + skip..];
                 Some(line)
             }
@@ -177,7 +187,9 @@ pub fn parse_received(index: usize, value: &str) -> Hop {
     qmail_host_name(&mut hop);
     hop.timestamp = tail.and_then(parse_date);
     second_opinion(value, &mut hop);
-    hop.date = hop.timestamp.map(|t| DateTime::from_timestamp(t).to_rfc3339());
+    hop.date = hop
+        .timestamp
+        .map(|t| DateTime::from_timestamp(t).to_rfc3339());
     hop.authenticated = looks_authenticated(&hop);
     hop
 }
@@ -189,7 +201,9 @@ fn exim_host_name(hop: &mut Hop) {
     if hop.from_rdns.is_some() || !hop.raw.to_ascii_lowercase().contains("(exim ") {
         return;
     }
-    let Some(name) = hop.from_helo.as_deref() else { return };
+    let Some(name) = hop.from_helo.as_deref() else {
+        return;
+    };
     if name.starts_with('[') || parse_ip(name).is_some() || !name.contains('.') {
         return;
     }
@@ -207,10 +221,15 @@ fn qmail_host_name(hop: &mut Hop) {
         return;
     }
     let proto = hop.protocol.as_deref().unwrap_or("").to_ascii_uppercase();
-    if !matches!(proto.as_str(), "SMTP" | "ESMTP" | "ESMTPS" | "ESMTPA" | "ESMTPSA" | "QMQP") {
+    if !matches!(
+        proto.as_str(),
+        "SMTP" | "ESMTP" | "ESMTPS" | "ESMTPA" | "ESMTPSA" | "QMQP"
+    ) {
         return;
     }
-    let Some(name) = hop.from_helo.as_deref() else { return };
+    let Some(name) = hop.from_helo.as_deref() else {
+        return;
+    };
     if name.starts_with('[') || parse_ip(name).is_some() || !name.contains('.') {
         return;
     }
@@ -231,13 +250,13 @@ fn second_opinion(value: &str, hop: &mut Hop) {
     if hop.timestamp.is_none() {
         hop.timestamp = r.date.filter(|d| d.is_valid()).map(|d| d.to_timestamp());
     }
-    if hop.by_host.is_none() {
-        if let Some(by) = &r.by {
-            hop.by_host = Some(match by {
-                mail_parser::Host::Name(n) => n.trim_end_matches('.').to_string(),
-                mail_parser::Host::IpAddr(ip) => ip.to_string(),
-            });
-        }
+    if hop.by_host.is_none()
+        && let Some(by) = &r.by
+    {
+        hop.by_host = Some(match by {
+            mail_parser::Host::Name(n) => n.trim_end_matches('.').to_string(),
+            mail_parser::Host::IpAddr(ip) => ip.to_string(),
+        });
     }
     if hop.id.is_none() {
         hop.id = r.id.as_deref().map(clean_id);
@@ -345,7 +364,10 @@ fn clauses(toks: Vec<Tok>) -> Vec<Clause> {
             Tok::Comment(_) => None,
         };
         match kw {
-            Some(kw) => out.push(Clause { kw, toks: Vec::new() }),
+            Some(kw) => out.push(Clause {
+                kw,
+                toks: Vec::new(),
+            }),
             None => {
                 if let Some(last) = out.last_mut() {
                     last.toks.push(t);
@@ -371,11 +393,17 @@ fn read_from(c: &Clause, hop: &mut Hop) {
                         continue;
                     }
                 }
+                if ip.is_none()
+                    && let Some((found, name)) = comment_peer(text)
+                {
+                    ip = Some(found);
+                    rdns = name;
+                    // `(name [ip])`: the receiver has a place for the rDNS name (Postfix,
+                    // Sendmail, Courier); `(ip)` alone is Microsoft's or qmail's form.
+                    hop.records_rdns = name_before_bracket(text);
+                }
                 if ip.is_none() {
-                    if let Some((found, name)) = comment_peer(text) {
-                        ip = Some(found);
-                        rdns = name;
-                    }
+                    hop.illegal_ip = hop.illegal_ip.take().or_else(|| illegal_literal(text));
                 }
                 if text.to_ascii_lowercase().contains("may be forged") {
                     hop.may_be_forged = true;
@@ -388,9 +416,14 @@ fn read_from(c: &Clause, hop: &mut Hop) {
             Tok::Word(_) => {}
         }
     }
-    let first_ip = first.as_deref().and_then(|w| literal_ip(w));
+    let first_ip = first.as_deref().and_then(literal_ip);
     if ip.is_none() {
         ip = first_ip;
+        // Exim writes `[ip]` first when it found no host name.
+        hop.records_rdns = first_ip.is_some() && helo_kw.is_some();
+    }
+    if ip.is_some() {
+        hop.illegal_ip = None;
     }
     match helo_kw {
         Some(h) => {
@@ -401,8 +434,29 @@ fn read_from(c: &Clause, hop: &mut Hop) {
         }
         None => hop.from_helo = first,
     }
-    hop.from_rdns = rdns.map(|r| r.trim_end_matches('.').to_string()).filter(|r| !r.is_empty());
+    hop.from_rdns = rdns
+        .map(|r| r.trim_end_matches('.').to_string())
+        .filter(|r| !r.is_empty());
     hop.from_ip = ip;
+}
+
+/// `(name [ip])` or `(unknown [ip])`: a name slot before the bracketed address.
+fn name_before_bracket(text: &str) -> bool {
+    let t = strip_helo_value(text);
+    t.find('[').is_some_and(|open| !t[..open].trim().is_empty())
+}
+
+/// A bracketed address literal that is not a legal address (`[300.1.2.3]`).
+fn illegal_literal(text: &str) -> Option<String> {
+    let open = text.find('[')?;
+    let len = text[open..].find(']')?;
+    let inner = &text[open + 1..open + len];
+    let looks_like_ip = !inner.is_empty()
+        && inner
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() || c == '.' || c == ':')
+        && (inner.contains('.') || inner.contains(':'));
+    (looks_like_ip && parse_ip(inner).is_none()).then(|| inner.to_string())
 }
 
 /// `HELO x` / `EHLO x` (qmail, Yahoo) or `helo=x` (Exim) inside a comment.
@@ -413,7 +467,10 @@ fn comment_helo(text: &str) -> Option<String> {
     let lower = text.to_ascii_lowercase();
     let at = lower.find("helo=")?;
     let rest = &text[at + 5..];
-    let value: String = rest.chars().take_while(|c| !c.is_whitespace() && *c != ')').collect();
+    let value: String = rest
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != ')')
+        .collect();
     (!value.is_empty()).then_some(value)
 }
 
@@ -427,14 +484,14 @@ fn is_helo_comment(text: &str) -> bool {
 /// A `helo=` value is never read as the address.
 fn comment_peer(text: &str) -> Option<(IpAddr, Option<String>)> {
     let without_helo = strip_helo_value(text);
-    if let Some(open) = without_helo.find('[') {
-        if let Some(len) = without_helo[open..].find(']') {
-            let inner = &without_helo[open + 1..open + len];
-            if let Some(ip) = parse_ip(inner) {
-                let before = without_helo[..open].split_whitespace().last();
-                let name = before.and_then(rdns_word);
-                return Some((ip, name));
-            }
+    if let Some(open) = without_helo.find('[')
+        && let Some(len) = without_helo[open..].find(']')
+    {
+        let inner = &without_helo[open + 1..open + len];
+        if let Some(ip) = parse_ip(inner) {
+            let before = without_helo[..open].split_whitespace().last();
+            let name = before.and_then(rdns_word);
+            return Some((ip, name));
         }
     }
     let token = without_helo.split_whitespace().next()?;
@@ -449,7 +506,10 @@ fn strip_helo_value(text: &str) -> String {
         None => text.to_string(),
         Some(at) => {
             let rest = &text[at..];
-            let end = rest.find(char::is_whitespace).map(|e| at + e).unwrap_or(text.len());
+            let end = rest
+                .find(char::is_whitespace)
+                .map(|e| at + e)
+                .unwrap_or(text.len());
             format!("{} {}", &text[..at], &text[end..])
         }
     }
@@ -483,7 +543,10 @@ fn bracket_inner(w: &str) -> &str {
 }
 
 fn read_by(c: &Clause, hop: &mut Hop) {
-    let host = c.words().next().map(|w| w.trim_end_matches(['.', ';']).to_string());
+    let host = c
+        .words()
+        .next()
+        .map(|w| w.trim_end_matches(['.', ';']).to_string());
     hop.by_ip = host.as_deref().and_then(literal_ip);
     if hop.by_ip.is_none() {
         hop.by_ip = c.comments().find_map(|t| comment_peer(t).map(|(ip, _)| ip));
@@ -512,7 +575,9 @@ fn clean_id(w: &str) -> String {
 }
 
 fn clean_addr(w: &str) -> String {
-    w.trim_end_matches(';').trim_matches(|c| c == '<' || c == '>').to_string()
+    w.trim_end_matches(';')
+        .trim_matches(|c| c == '<' || c == '>')
+        .to_string()
 }
 
 fn parse_date(text: &str) -> Option<i64> {
@@ -530,7 +595,15 @@ fn looks_authenticated(hop: &Hop) -> bool {
     let first = proto.split_whitespace().next().unwrap_or("");
     if matches!(
         first,
-        "ESMTPA" | "ESMTPSA" | "LMTPA" | "LMTPSA" | "UTF8SMTPA" | "UTF8SMTPSA" | "SMTPA" | "ASMTP"
+        "ESMTPA"
+            | "ESMTPSA"
+            | "LMTPA"
+            | "LMTPSA"
+            | "UTF8SMTPA"
+            | "UTF8SMTPSA"
+            | "SMTPA"
+            | "SMTPSA"
+            | "ASMTP"
     ) {
         return true;
     }
@@ -565,7 +638,9 @@ mod tests {
 
     #[test]
     fn postfix_form() {
-        let h = hop("from mail.example.org (mail.example.org [192.0.2.1]) by mx.example.net (Postfix) with ESMTPS id ABC for <a@b.example>; Sun, 17 Nov 2024 05:58:16 +0100 (CET)");
+        let h = hop(
+            "from mail.example.org (mail.example.org [192.0.2.1]) by mx.example.net (Postfix) with ESMTPS id ABC for <a@b.example>; Sun, 17 Nov 2024 05:58:16 +0100 (CET)",
+        );
         assert_eq!(h.from_helo.as_deref(), Some("mail.example.org"));
         assert_eq!(h.from_rdns.as_deref(), Some("mail.example.org"));
         assert_eq!(h.from_ip, ip("192.0.2.1"));
@@ -586,7 +661,9 @@ mod tests {
 
     #[test]
     fn exim_port_and_helo() {
-        let h = hop("from [192.0.2.135] (port=51580 helo=[192.0.2.203]) by smtp23.mail.ru with esmtpa (envelope-from <a@b>)");
+        let h = hop(
+            "from [192.0.2.135] (port=51580 helo=[192.0.2.203]) by smtp23.mail.ru with esmtpa (envelope-from <a@b>)",
+        );
         assert_eq!(h.from_ip, ip("192.0.2.135"));
         assert_eq!(h.from_helo.as_deref(), Some("[192.0.2.203]"));
         assert!(h.authenticated);
@@ -600,7 +677,9 @@ mod tests {
 
     #[test]
     fn qmail_forms() {
-        let h = hop("from unknown (HELO ?192.0.2.3?) (192.0.2.135 with plain) by applesmtp521.example with SMTP; Sat, 22 Nov 2014 07:11:04 +0900");
+        let h = hop(
+            "from unknown (HELO ?192.0.2.3?) (192.0.2.135 with plain) by applesmtp521.example with SMTP; Sat, 22 Nov 2014 07:11:04 +0900",
+        );
         assert_eq!(h.from_ip, ip("192.0.2.135"));
         assert_eq!(h.from_helo.as_deref(), Some("?192.0.2.3?"));
         assert_eq!(h.from_rdns, None);
@@ -612,7 +691,9 @@ mod tests {
 
     #[test]
     fn microsoft_and_ipv6() {
-        let h = hop("from EXMBX2.intern.example (172.16.176.53) by mailgw.example (172.16.176.23) with Microsoft SMTP Server (version=TLS1_2) id 15.2.1258.28; Tue, 5 Nov 2024 04:27:48 +0200");
+        let h = hop(
+            "from EXMBX2.intern.example (172.16.176.53) by mailgw.example (172.16.176.23) with Microsoft SMTP Server (version=TLS1_2) id 15.2.1258.28; Tue, 5 Nov 2024 04:27:48 +0200",
+        );
         assert_eq!(h.from_ip, ip("172.16.176.53"));
         assert_eq!(h.by_ip, ip("172.16.176.23"));
         assert_eq!(h.protocol.as_deref(), Some("Microsoft SMTP Server"));
@@ -642,9 +723,17 @@ mod tests {
     }
 
     #[test]
+    fn header_block_after_leading_blank_lines() {
+        let f = header_fields(b"\n\r\n  \nReceived: from a by b\nX: y\n\nReceived: body\n");
+        assert_eq!(f.len(), 2);
+    }
+
+    #[test]
     fn header_block_line_endings() {
         for sep in ["\n", "\r\n", "\r"] {
-            let text = format!("Received: from a{sep}\tby b; Mon, 1 Jan 2024 00:00:00 +0000{sep}Subject: x{sep}{sep}body");
+            let text = format!(
+                "Received: from a{sep}\tby b; Mon, 1 Jan 2024 00:00:00 +0000{sep}Subject: x{sep}{sep}body"
+            );
             let f = header_fields(text.as_bytes());
             assert_eq!(f.len(), 2);
             let hops = received_hops(&f);

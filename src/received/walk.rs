@@ -1,21 +1,16 @@
-//! The trust walk (rules 1-10 of the corpus README): find the bouncer on the outer
-//! message, anchor M's chain at a line the bouncer wrote, skip the organisation's internal
-//! hops, take the first external peer as the boundary, traverse inbound providers and
-//! hosted filters, and mark everything below the origin as untrusted.
+//! The trust walk over one Received chain (rules 2-7 and 10 of the corpus README): skip
+//! the receiving organisation's internal hops, take the first external peer as the
+//! boundary, traverse providers and hosted filters that received the message as inbound MX,
+//! stop at the origin or at a submission that recorded no client address.
 
 use std::net::IpAddr;
 
-use crate::bounce::{BounceReport, Kind};
-
-use super::corroborate;
 use super::identity::{
-    BouncerIdentity, Org, first_label, host_name, is_generic, is_unqualified,
-    provider_of, provider_of_ip, registrable,
+    Org, first_label, host_name, is_generic, is_unqualified, provider_has_nets, provider_of,
+    provider_of_ip, registrable,
 };
-use super::netclass::{classify, is_documentation, is_public};
-use super::identity;
-use super::parse::{Field, header_fields, received_hops};
-use super::{Anchor, Hop, Origin, OriginReport, Role, TrustConfig, WalkedHop};
+use super::netclass::{classify, is_public};
+use super::{Hop, Role, TrustConfig};
 
 /// How deep forwarders may be nested (rule 6 inside rule 6).
 const MAX_FORWARDER_DEPTH: usize = 4;
@@ -44,16 +39,22 @@ pub(crate) struct ChainWalk {
 
 /// Options of one walk.
 #[derive(Clone, Copy)]
-struct Mode {
+pub(crate) struct Mode {
     /// Apply rule 6 (forwarder traversal).
-    traverse: bool,
+    pub traverse: bool,
     /// Apply `own_relays` (the outer message only).
-    own_relays: bool,
-    depth: usize,
+    pub own_relays: bool,
+    pub depth: usize,
 }
 
 /// Walks `hops` from `start` with `org` as the receiving organisation.
-fn walk_chain(hops: &[Hop], start: usize, org: &Org, cfg: &TrustConfig, mode: Mode) -> ChainWalk {
+pub(crate) fn walk_chain(
+    hops: &[Hop],
+    start: usize,
+    org: &Org,
+    cfg: &TrustConfig,
+    mode: Mode,
+) -> ChainWalk {
     let mut org = org.clone();
     let mut w = ChainWalk {
         roles: vec![(Role::Untrusted, "above the anchor".to_string()); hops.len()],
@@ -64,7 +65,10 @@ fn walk_chain(hops: &[Hop], start: usize, org: &Org, cfg: &TrustConfig, mode: Mo
         org: Org::default(),
     };
     for r in w.roles.iter_mut().skip(start) {
-        *r = (Role::Untrusted, "below the origin: written by machines the sender may control".into());
+        *r = (
+            Role::Untrusted,
+            "below the origin: written by machines the sender may control".into(),
+        );
     }
     let mut i = start;
     while i < hops.len() {
@@ -87,18 +91,24 @@ fn walk_chain(hops: &[Hop], start: usize, org: &Org, cfg: &TrustConfig, mode: Mo
             }
             Step::External(why) => {
                 w.boundary.get_or_insert(i);
-                if mode.traverse && mode.depth < MAX_FORWARDER_DEPTH {
-                    if let Some((sub, p)) = forwarder(hops, i, cfg, mode) {
-                        w.roles[i] = (Role::Forwarder, format!("{why}; {p} received the message as inbound MX (its own line below records an unauthenticated hand-over), so it acted for the recipient and is traversed (rule 6)"));
-                        w.forwarders.push(i);
-                        w.forwarders.extend(sub.forwarders.iter().copied());
-                        for (j, r) in sub.roles.iter().enumerate().skip(i + 1) {
-                            w.roles[j] = r.clone();
-                        }
-                        w.origin = sub.origin;
-                        w.end_reason = sub.end_reason;
-                        break;
+                if mode.traverse
+                    && mode.depth < MAX_FORWARDER_DEPTH
+                    && let Some((sub, p)) = forwarder(hops, i, cfg, mode)
+                {
+                    w.roles[i] = (
+                        Role::Forwarder,
+                        format!(
+                            "{why}; {p} received the message as inbound MX (its own line below records an unauthenticated hand-over), so it acted for the recipient and is traversed (rule 6)"
+                        ),
+                    );
+                    w.forwarders.push(i);
+                    w.forwarders.extend(sub.forwarders.iter().copied());
+                    for (j, r) in sub.roles.iter().enumerate().skip(i + 1) {
+                        w.roles[j] = r.clone();
                     }
+                    w.origin = sub.origin;
+                    w.end_reason = sub.end_reason;
+                    break;
                 }
                 w.roles[i] = (Role::Origin, why);
                 w.origin = Some(i);
@@ -120,19 +130,19 @@ fn walk_chain(hops: &[Hop], start: usize, org: &Org, cfg: &TrustConfig, mode: Mo
 
 /// The peer of an internal hop is a host of the organisation.
 fn learn_peer(org: &mut Org, hop: &Hop) {
-    if let Some(r) = &hop.from_rdns {
-        if !is_generic(r) {
-            org.add_name(r);
-        }
+    if let Some(r) = &hop.from_rdns
+        && !is_generic(r)
+    {
+        org.add_name(r);
     }
-    if let Some(ip) = hop.from_ip {
-        if is_public(ip) {
-            org.add_ip(ip);
-        }
+    if let Some(ip) = hop.from_ip
+        && is_public(ip)
+    {
+        org.add_ip(ip);
     }
 }
 
-fn peer_label(hop: &Hop) -> String {
+pub(crate) fn peer_label(hop: &Hop) -> String {
     let ip = hop.from_ip.map(|i| i.to_string()).unwrap_or_default();
     match (&hop.from_rdns, &hop.from_helo) {
         (Some(r), _) => format!("{r} [{ip}]"),
@@ -141,8 +151,10 @@ fn peer_label(hop: &Hop) -> String {
     }
 }
 
-fn by_label(hop: &Hop) -> String {
-    hop.by_host.clone().unwrap_or_else(|| "an unnamed host".to_string())
+pub(crate) fn by_label(hop: &Hop) -> String {
+    hop.by_host
+        .clone()
+        .unwrap_or_else(|| "an unnamed host".to_string())
 }
 
 fn step(hops: &[Hop], i: usize, org: &Org, cfg: &TrustConfig, mode: Mode) -> Step {
@@ -154,21 +166,48 @@ fn step(hops: &[Hop], i: usize, org: &Org, cfg: &TrustConfig, mode: Mode) -> Ste
 }
 
 /// The next line down that names its receiving host (qmail's `invoked` lines name none).
-fn next_named(hops: &[Hop], i: usize) -> Option<&Hop> {
-    hops.iter().skip(i + 1).find(|h| h.by_host.is_some() || h.by_ip.is_some())
+pub(crate) fn next_named(hops: &[Hop], i: usize) -> Option<&Hop> {
+    hops.iter()
+        .skip(i + 1)
+        .find(|h| h.by_host.is_some() || h.by_ip.is_some())
 }
 
-fn step_with_peer(hops: &[Hop], i: usize, ip: IpAddr, org: &Org, cfg: &TrustConfig, mode: Mode) -> Step {
+fn step_with_peer(
+    hops: &[Hop],
+    i: usize,
+    ip: IpAddr,
+    org: &Org,
+    cfg: &TrustConfig,
+    mode: Mode,
+) -> Step {
     let hop = &hops[i];
     let next = next_named(hops, i);
     let by = by_label(hop);
+    if hop
+        .protocol
+        .as_deref()
+        .is_some_and(|p| p.eq_ignore_ascii_case("mapi"))
+    {
+        return Step::End(format!("{by} recorded a MAPI submission by a mail client"));
+    }
     if !is_public(ip) {
-        return Step::Internal(format!("peer {ip} is {:?} (not public): an internal hop on {by}", classify(ip)).to_lowercase());
+        return Step::Internal(
+            format!(
+                "peer {ip} is {:?} (not public): an internal hop on {by}",
+                classify(ip)
+            )
+            .to_lowercase(),
+        );
     }
     if is_retrieval(hop) {
-        return Step::Internal(format!("{by} fetched the message from its mailbox at {} (IMAP/POP3 retrieval by the recipient)", peer_label(hop)));
+        return Step::Internal(format!(
+            "{by} fetched the message from its mailbox at {} (IMAP/POP3 retrieval by the recipient)",
+            peer_label(hop)
+        ));
     }
-    if cfg.trusted_networks.iter().any(|n| n.contains(ip)) || (mode.own_relays && cfg.own_relays.iter().any(|n| n.contains(ip))) {
+    if cfg.trusted_networks.iter().any(|n| n.contains(ip))
+        || (mode.own_relays && cfg.own_relays.iter().any(|n| n.contains(ip)))
+    {
         return Step::Declared(format!("peer {ip} is inside a network declared trusted"));
     }
     if let Some(name) = trusted_host(hop, cfg) {
@@ -178,20 +217,32 @@ fn step_with_peer(hops: &[Hop], i: usize, ip: IpAddr, org: &Org, cfg: &TrustConf
         return Step::Internal(format!("peer {ip} is {by} itself"));
     }
     if org.ips.contains(&ip) {
-        return Step::Internal(format!("peer {ip} is an address of the receiving organisation's own hosts"));
+        return Step::Internal(format!(
+            "peer {ip} is an address of the receiving organisation's own hosts"
+        ));
     }
-    if let (Some(r), Some(b)) = (&hop.from_rdns, &hop.by_host) {
-        if r.eq_ignore_ascii_case(b) || (!is_generic(b) && b.contains('.') && first_label(r) == first_label(b) && registrable(r) == registrable(b)) {
-            return Step::Internal(format!("peer {r} is the receiving host {b} itself"));
-        }
+    if let (Some(r), Some(b)) = (&hop.from_rdns, &hop.by_host)
+        && (r.eq_ignore_ascii_case(b)
+            || (!is_generic(b)
+                && b.contains('.')
+                && first_label(r) == first_label(b)
+                && registrable(r) == registrable(b)))
+    {
+        return Step::Internal(format!("peer {r} is the receiving host {b} itself"));
     }
     if let Some(p) = same_provider(hop, next, org) {
-        return Step::Internal(format!("peer {} and {by} both belong to {p}", peer_label(hop)));
+        return Step::Internal(format!(
+            "peer {} and {by} both belong to {p}",
+            peer_label(hop)
+        ));
     }
     if let Some(why) = same_domain_relay(hop, next, org) {
         return Step::Internal(why);
     }
-    Step::External(format!("{by} recorded the hand-over from {}", peer_label(hop)))
+    Step::External(format!(
+        "{by} recorded the hand-over from {}",
+        peer_label(hop)
+    ))
 }
 
 fn trusted_host(hop: &Hop, cfg: &TrustConfig) -> Option<String> {
@@ -219,46 +270,77 @@ fn peer_wrote(hop: &Hop, next: Option<&Hop>) -> bool {
         .into_iter()
         .flatten()
         .filter_map(host_name)
-        .any(|n| n == nb || (first_label(&n) == first_label(&nb) && registrable(&n) == registrable(&nb)))
+        .any(|n| {
+            n == nb || (first_label(&n) == first_label(&nb) && registrable(&n) == registrable(&nb))
+        })
 }
 
-/// The provider the peer belongs to: by rDNS, or by its HELO name when the peer also wrote
-/// the next line down (a provider's internal chain written in Microsoft's format).
+/// The provider the peer belongs to: by rDNS, by address ownership, or by its HELO name
+/// where the receiver records no rDNS at all (Microsoft's `from HELO (ip)`) and the peer also
+/// wrote the next line down or that line is the same provider's.
 fn peer_provider(hop: &Hop, next: Option<&Hop>) -> Option<&'static str> {
+    peer_named_provider(hop, next).or_else(|| hop.from_ip.and_then(provider_of_ip))
+}
+
+fn peer_named_provider(hop: &Hop, next: Option<&Hop>) -> Option<&'static str> {
     if let Some(p) = hop.from_rdns.as_deref().and_then(provider_of) {
         return Some(p);
     }
+    if hop.records_rdns {
+        return None;
+    }
     let p = hop.from_helo.as_deref().and_then(provider_of)?;
-    let next_by = next.and_then(|n| n.by_host.as_deref()).and_then(provider_of);
+    // A provider whose addresses are known must be connecting from one of them.
+    if let Some(ip) = hop.from_ip.filter(|ip| is_public(*ip))
+        && provider_has_nets(p)
+        && provider_of_ip(ip) != Some(p)
+    {
+        return None;
+    }
+    let next_by = next
+        .and_then(|n| n.by_host.as_deref())
+        .and_then(provider_of);
     (peer_wrote(hop, next) || next_by == Some(p)).then_some(p)
 }
 
-fn receiver_provider(hop: &Hop, org: &Org) -> Option<&'static str> {
-    if let Some(p) = hop.by_host.as_deref().and_then(provider_of) {
-        return Some(p);
-    }
-    if let Some(p) = hop.by_ip.and_then(provider_of_ip) {
-        return Some(p);
-    }
+/// The provider of the receiving host, by its name or address.
+fn receiver_provider(hop: &Hop) -> Option<&'static str> {
+    hop.by_host
+        .as_deref()
+        .and_then(provider_of)
+        .or_else(|| hop.by_ip.and_then(provider_of_ip))
+}
+
+/// The organisation is one provider (by the addresses and names it showed) and wrote this
+/// line, or the line names no receiving host.
+fn org_provider(hop: &Hop, org: &Org) -> Option<&'static str> {
     let by_is_name = hop.by_host.as_deref().and_then(host_name).is_some();
-    let org_wrote = !by_is_name || org.wrote(hop).is_some();
-    if org_wrote && org.providers.len() == 1 {
-        return org.providers.iter().next().copied();
-    }
-    None
+    let wrote = !by_is_name || org.wrote(hop).is_some();
+    (wrote && org.providers.len() == 1)
+        .then(|| org.providers.iter().next().copied())
+        .flatten()
 }
 
 /// Rule 3, third case: peer and receiver belong to one large provider, by host names or by
 /// address ownership.
-fn same_provider(hop: &Hop, next: Option<&Hop>, org: &Org) -> Option<&'static str> {
+pub(crate) fn same_provider(hop: &Hop, next: Option<&Hop>, org: &Org) -> Option<&'static str> {
+    let named = peer_named_provider(hop, next);
     let by_addr = hop.from_ip.and_then(provider_of_ip);
-    let receiver = receiver_provider(hop, org);
-    if let Some(p) = peer_provider(hop, next).or(by_addr) {
-        if receiver == Some(p) {
-            return Some(p);
-        }
+    if let Some(p) = named.or(by_addr)
+        && receiver_provider(hop) == Some(p)
+    {
+        return Some(p);
     }
     let p = by_addr?;
+    // A peer known only by its address, inside an organisation that is that provider (a
+    // provider's internal hops written with bare addresses and anonymised host names).
+    let claims_a_provider = [hop.from_rdns.as_deref(), hop.from_helo.as_deref()]
+        .into_iter()
+        .flatten()
+        .any(|n| provider_of(n).is_some());
+    if named.is_none() && !claims_a_provider && org_provider(hop, org) == Some(p) {
+        return Some(p);
+    }
     // The peer's address is the provider's and it names itself under the receiver's domain.
     let helo_domain = hop.from_helo.as_deref().and_then(registrable);
     let by_domain = hop.by_host.as_deref().and_then(registrable);
@@ -286,19 +368,37 @@ fn step_without_peer(hop: &Hop, next: Option<&Hop>, org: &Org) -> Step {
     let by = by_label(hop);
     let proto = hop.protocol.as_deref().unwrap_or("").to_ascii_lowercase();
     let via = hop.via.as_deref().unwrap_or("").to_ascii_lowercase();
-    if raw.contains("invoked by") || raw.contains("invoked for") || raw.contains("invoked from network") {
+    if raw.contains("invoked by")
+        || raw.contains("invoked for")
+        || raw.contains("invoked from network")
+    {
         return Step::Internal("qmail's own hand-over line (no peer)".into());
     }
     if is_retrieval(hop) {
         return Step::Internal(format!("retrieval by the recipient on {by} (IMAP/POP3)"));
     }
-    if let (Some(b), Some(nb)) = (hop.by_host.as_deref(), next.and_then(|n| n.by_host.as_deref())) {
-        if b.eq_ignore_ascii_case(nb) || (!is_unqualified(b) && first_label(b) == first_label(nb) && registrable(b) == registrable(nb)) {
-            return Step::Internal(format!("local re-injection on {b}, above a line received by the same host"));
-        }
+    if let (Some(b), Some(nb)) = (
+        hop.by_host.as_deref(),
+        next.and_then(|n| n.by_host.as_deref()),
+    ) && (b.eq_ignore_ascii_case(nb)
+        || (!is_unqualified(b)
+            && first_label(b) == first_label(nb)
+            && registrable(b) == registrable(nb)))
+    {
+        return Step::Internal(format!(
+            "local re-injection on {b}, above a line received by the same host"
+        ));
     }
-    if proto.starts_with("http") || via.starts_with("http") || proto.contains("mapi") || proto == "local" || raw.contains("from userid") || proto.contains("webmail") {
-        return Step::End(format!("{by} recorded a submission (web, MAPI, API or local) without a client address"));
+    if proto.starts_with("http")
+        || via.starts_with("http")
+        || proto.contains("mapi")
+        || proto == "local"
+        || raw.contains("from userid")
+        || proto.contains("webmail")
+    {
+        return Step::End(format!(
+            "{by} recorded a submission (web, MAPI, API or local) without a client address"
+        ));
     }
     let from = hop.from_rdns.as_deref().or(hop.from_helo.as_deref());
     let Some(from) = from.filter(|f| !f.is_empty()) else {
@@ -307,31 +407,44 @@ fn step_without_peer(hop: &Hop, next: Option<&Hop>, org: &Org) -> Step {
     if proto.contains("spam-scanned") || is_generic(from) {
         return Step::Internal(format!("local re-injection from {from} on {by}"));
     }
-    let same_host = hop.by_host.as_deref().is_some_and(|b| {
-        b.eq_ignore_ascii_case(from) || first_label(b) == first_label(from)
-    });
+    let same_host = hop
+        .by_host
+        .as_deref()
+        .is_some_and(|b| b.eq_ignore_ascii_case(from) || first_label(b) == first_label(from));
     let same_domain = registrable(from).is_some_and(|d| {
-        hop.by_host.as_deref().and_then(registrable).as_deref() == Some(d.as_str()) || org.domains.contains(&d)
+        hop.by_host.as_deref().and_then(registrable).as_deref() == Some(d.as_str())
+            || org.domains.contains(&d)
     });
     if same_host || same_domain {
-        return Step::Internal(format!("{from} hands over to {by} inside one organisation (no address recorded)"));
+        return Step::Internal(format!(
+            "{from} hands over to {by} inside one organisation (no address recorded)"
+        ));
     }
-    Step::End(format!("{by} recorded a hand-over from {from} without an address"))
+    Step::End(format!(
+        "{by} recorded a hand-over from {from} without an address"
+    ))
 }
 
 /// Rule 6: the external peer at `i` is a provider or hosted filter whose own line below shows
 /// it received the message as inbound MX. Returns the walk inside it.
-fn forwarder(hops: &[Hop], i: usize, cfg: &TrustConfig, mode: Mode) -> Option<(ChainWalk, &'static str)> {
+fn forwarder(
+    hops: &[Hop],
+    i: usize,
+    cfg: &TrustConfig,
+    mode: Mode,
+) -> Option<(ChainWalk, &'static str)> {
     let hop = &hops[i];
     let next = hops.get(i + 1)?;
-    let p = hop.from_rdns.as_deref().and_then(provider_of)
-        .or_else(|| hop.from_helo.as_deref().and_then(provider_of))?;
+    let p = peer_provider(hop, Some(next))?;
     if next.by_host.as_deref().and_then(provider_of) != Some(p) {
         return None;
     }
     let mut porg = Org::default();
     porg.providers.insert(p);
-    let sub_mode = Mode { depth: mode.depth + 1, ..mode };
+    let sub_mode = Mode {
+        depth: mode.depth + 1,
+        ..mode
+    };
     let sub = walk_chain(hops, i + 1, &porg, cfg, sub_mode);
     let o = &hops[sub.origin?];
     if o.authenticated || is_submission(o) {
@@ -343,301 +456,17 @@ fn forwarder(hops: &[Hop], i: usize, cfg: &TrustConfig, mode: Mode) -> Option<(C
 /// `with IMAP`/`POP3` (fetchmail and friends): the recipient collected its own mail.
 fn is_retrieval(hop: &Hop) -> bool {
     let proto = hop.protocol.as_deref().unwrap_or("").to_ascii_lowercase();
-    proto.starts_with("imap") || proto.starts_with("pop3") || hop.raw.to_ascii_lowercase().contains("(fetchmail")
+    proto.starts_with("imap")
+        || proto.starts_with("pop3")
+        || hop.raw.to_ascii_lowercase().contains("(fetchmail")
 }
 
 fn is_submission(hop: &Hop) -> bool {
     let proto = hop.protocol.as_deref().unwrap_or("").to_ascii_lowercase();
-    proto.starts_with("http") || proto.contains("mapi") || hop.via.as_deref().is_some_and(|v| v.to_ascii_lowercase().starts_with("http"))
-}
-
-// ---------------------------------------------------------------------------------------
-// Orchestration
-
-/// What M is and how it is anchored.
-enum Subject<'a> {
-    /// Spam received directly: M is the outer message, anchored at our own MX.
-    Direct,
-    /// A returned (or wrapped) copy.
-    Returned(&'a [u8]),
-    /// No copy.
-    Absent,
-}
-
-/// A message's own Received chain walked from our side: our lines, then the peer that
-/// handed the message to us.
-pub(crate) struct OuterView {
-    pub fields: Vec<Field>,
-    pub hops: Vec<Hop>,
-    pub start: usize,
-    pub seed: Org,
-    pub walk: ChainWalk,
-}
-
-impl OuterView {
-    /// `bytes` as received by `ours` (config names, or whoever wrote the top line).
-    pub(crate) fn new(bytes: &[u8], ours: &Org, cfg: &TrustConfig) -> Self {
-        let fields = header_fields(bytes);
-        let hops = received_hops(&fields);
-        let start = if ours.is_empty() {
-            0
-        } else {
-            hops.iter().position(|h| ours.wrote(h).is_some()).unwrap_or(0)
-        };
-        let mut seed = ours.clone();
-        if let Some(h) = hops.get(start) {
-            seed.learn(h);
-        }
-        let mode = Mode { traverse: false, own_relays: true, depth: 0 };
-        let walk = walk_chain(&hops, start, &seed, cfg, mode);
-        OuterView { fields, hops, start, seed, walk }
-    }
-
-    /// The peer that handed the message to us.
-    pub(crate) fn peer(&self) -> Option<IpAddr> {
-        self.walk.origin.and_then(|i| self.hops[i].from_ip)
-    }
-}
-
-pub(crate) fn run(outer: &[u8], bounce: &BounceReport, cfg: &TrustConfig) -> OriginReport {
-    let ours = our_org(cfg);
-    let view = OuterView::new(outer, &ours, cfg);
-    let is_report = bounce.kind != Kind::NotABounce;
-    let subject = match (&bounce.original, is_report) {
-        (Some(o), _) => Subject::Returned(&o.bytes),
-        (None, false) => Subject::Direct,
-        (None, true) => Subject::Absent,
-    };
-    let mut report = OriginReport {
-        outer_hops: walked(&view.hops, &view.walk),
-        ..OriginReport::default()
-    };
-    if is_report {
-        report.bouncer_ip = view.peer().map(|ip| ip.to_string());
-    }
-    match subject {
-        Subject::Direct => direct(&mut report, &view, cfg),
-        Subject::Returned(m) => {
-            let (strong, weak) = identity::bouncer_orgs(outer, bounce, &view, &ours, cfg);
-            let ident = BouncerIdentity::from_orgs(view.peer(), &strong, &weak);
-            let mut excluded = ours.clone();
-            excluded.merge(&view.walk.org);
-            returned(&mut report, m, ident, (&strong, &weak), bounce.kind, view.peer(), &excluded, cfg);
-        }
-        Subject::Absent => {
-            report.no_origin_reason = Some(if bounce.kind == Kind::Autoreply {
-                "an auto-reply without a copy of the original: the hand-over is not recorded".into()
-            } else {
-                "the report carries no copy of the original message".into()
-            });
-        }
-    }
-    report
-}
-
-fn our_org(cfg: &TrustConfig) -> Org {
-    let mut org = Org::default();
-    for n in cfg.own_domains.iter().chain(cfg.own_mx.iter()) {
-        org.add_name(n);
-    }
-    org
-}
-
-fn walked(hops: &[Hop], w: &ChainWalk) -> Vec<WalkedHop> {
-    hops.iter()
-        .zip(w.roles.iter())
-        .map(|(h, (role, why))| WalkedHop { hop: h.clone(), role: *role, why: why.clone() })
-        .collect()
-}
-
-fn direct(report: &mut OriginReport, view: &OuterView, cfg: &TrustConfig) {
-    let hops = &view.hops;
-    if hops.is_empty() {
-        report.no_origin_reason = Some("the message has no Received header: the hand-over is not recorded".into());
-        return;
-    }
-    let mode = Mode { traverse: true, own_relays: true, depth: 0 };
-    let w = walk_chain(hops, view.start, &view.seed, cfg, mode);
-    report.hops = walked(hops, &w);
-    let anchor_by = by_label(&hops[view.start]);
-    report.anchor = Some(Anchor {
-        hop: view.start,
-        matched: format!("it is the topmost line, written by our own mail system ({anchor_by})"),
-        strong: true,
-    });
-    finish(report, &view.fields, hops, &w, "direct", true);
-}
-
-#[allow(clippy::too_many_arguments)]
-fn returned(
-    report: &mut OriginReport,
-    m: &[u8],
-    ident: BouncerIdentity,
-    (strong, weak): (&Org, &Org),
-    kind: Kind,
-    handed_over_by: Option<IpAddr>,
-    ours: &Org,
-    cfg: &TrustConfig,
-) {
-    let fields = header_fields(m);
-    let hops = received_hops(&fields);
-    report.bouncer = Some(ident);
-    let wrapper_boundary = (kind == Kind::NotABounce).then(|| handed_over_by.map(|i| i.to_string())).flatten();
-    if hops.is_empty() {
-        report.no_origin_reason = Some("the returned copy has no Received header: the hand-over into the bouncer is not recorded".into());
-        return;
-    }
-    let Some(anchor) = anchor(&hops, strong, weak) else {
-        unanchored(report, &hops);
-        return;
-    };
-    let mut org = strong.clone();
-    org.merge(weak);
-    let mode = Mode { traverse: true, own_relays: false, depth: 0 };
-    let w = walk_chain(&hops, 0, &org, cfg, mode);
-    report.hops = walked(&hops, &w);
-    let strong_anchor = anchor.strong;
-    report.anchor = Some(anchor);
-    finish(report, &fields, &hops, &w, "trust_transfer", strong_anchor);
-    if wrapper_boundary.is_some() {
-        report.boundary_ip = wrapper_boundary;
-    }
-    forged_claims(report, &hops, &w, ours);
-}
-
-fn unanchored(report: &mut OriginReport, hops: &[Hop]) {
-    let why = "not anchored: no line of the returned copy is known to be the bouncer's";
-    let w = ChainWalk {
-        roles: vec![(Role::Untrusted, why.into()); hops.len()],
-        boundary: None,
-        origin: None,
-        forwarders: Vec::new(),
-        end_reason: None,
-        org: Org::default(),
-    };
-    report.hops = walked(hops, &w);
-    report.untrusted_hops = public_ips(hops, 0);
-    let top = hops.iter().find(|h| !is_neutral(h)).unwrap_or(&hops[0]);
-    report.no_origin_reason = Some(format!(
-        "the returned copy carries no Received line written by the bouncer: its topmost line was written by {}, which is not one of the bouncer's hosts, so the hand-over into the bouncer is not recorded",
-        by_label(top)
-    ));
-    report.anomalies.extend(corroborate::chain_anomalies(hops, None));
-}
-
-/// A line that says nothing about who wrote it: no public peer and no qualified receiving
-/// host (qmail's `invoked` lines, Google's `by 2002:…` hops, `by localhost` filter loops).
-fn is_neutral(h: &Hop) -> bool {
-    let no_public_peer = h.from_ip.is_none_or(|ip| !is_public(ip));
-    let unnamed_receiver = h.by_host.as_deref().and_then(host_name).is_none_or(|b| is_unqualified(&b));
-    no_public_peer && unnamed_receiver
-}
-
-/// Rule 1: the topmost line that names its writer must be the bouncer's.
-fn anchor(hops: &[Hop], strong: &Org, weak: &Org) -> Option<Anchor> {
-    let i = hops.iter().position(|h| !is_neutral(h))?;
-    let top = &hops[i];
-    if let Some(why) = strong.wrote(top) {
-        return Some(Anchor { hop: i, matched: format!("{why} (seen on the bounce's own Received lines)"), strong: true });
-    }
-    weak.wrote(top).map(|why| Anchor {
-        hop: i,
-        matched: format!("{why} (named by the report's Reporting-MTA or sender)"),
-        strong: false,
-    })
-}
-
-fn public_ips(hops: &[Hop], from: usize) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let none = Org::default();
-    for (i, h) in hops.iter().enumerate().skip(from) {
-        let Some(ip) = h.from_ip.filter(|ip| is_public(*ip)) else { continue };
-        // A line without a receiver records no hand-over; a provider's own internal hops
-        // are not clues about the sender.
-        if h.by_host.is_none() && h.by_ip.is_none() {
-            continue;
-        }
-        if same_provider(h, next_named(hops, i), &none).is_some() {
-            continue;
-        }
-        let s = ip.to_string();
-        if !out.contains(&s) {
-            out.push(s);
-        }
-    }
-    out
-}
-
-/// Fills origin, boundary, untrusted hops, anomalies and corroboration from a walk of M.
-fn finish(report: &mut OriginReport, fields: &[Field], hops: &[Hop], w: &ChainWalk, method: &str, strong: bool) {
-    report.boundary_ip = w.boundary.and_then(|i| hops[i].from_ip).map(|ip| ip.to_string());
-    report.anomalies.extend(corroborate::chain_anomalies(hops, w.origin));
-    match w.origin {
-        Some(o) => {
-            let hop = &hops[o];
-            let ip = hop.from_ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
-            report.untrusted_hops = public_ips(hops, o + 1);
-            let method = if w.forwarders.is_empty() { method.to_string() } else { "forwarder".to_string() };
-            let mut confidence = if strong && w.forwarders.is_empty() { "high" } else { "medium" };
-            let corr = corroborate::collect(fields, hops, Some(o), &w.roles);
-            if corr.iter().any(|c| c.trusted && c.agrees == Some(false) && c.conflict) {
-                confidence = "low";
-            } else if confidence == "medium" && corr.iter().any(|c| c.trusted && c.agrees == Some(true)) {
-                confidence = "high";
-            }
-            for c in corr.iter().filter(|c| c.trusted && c.conflict) {
-                report.anomalies.push(format!("{} (written by a trusted hop) names {}, not the origin {ip}", c.header, c.ip.as_deref().unwrap_or("?")));
-            }
-            report.corroboration = corr;
-            report.origin = Some(Origin {
-                ip: ip.to_string(),
-                hop: o,
-                helo: hop.from_helo.clone(),
-                rdns: hop.from_rdns.clone(),
-                method,
-                confidence: confidence.to_string(),
-                reason: origin_reason(hops, o, w),
-                documentation: is_documentation(ip),
-            });
-        }
-        None => {
-            let end = w.roles.iter().position(|(r, _)| *r == Role::End);
-            report.untrusted_hops = end.map(|e| public_ips(hops, e + 1)).unwrap_or_default();
-            report.corroboration = corroborate::collect(fields, hops, None, &w.roles);
-            report.no_origin_reason = Some(match &w.end_reason {
-                Some(r) if end.is_some() => format!("the walk ended without a public hand-over: {r}; the client address is not recorded"),
-                Some(r) => r.clone(),
-                None => "no public hand-over is recorded".into(),
-            });
-        }
-    }
-}
-
-fn origin_reason(hops: &[Hop], o: usize, w: &ChainWalk) -> String {
-    let hop = &hops[o];
-    let mut s = format!("{} recorded that it received the message from {}", by_label(hop), peer_label(hop));
-    if let Some(h) = &hop.from_helo {
-        if hop.from_rdns.is_some() {
-            s.push_str(&format!(" (HELO {h})"));
-        }
-    }
-    if let Some(&f) = w.forwarders.first() {
-        s.push_str(&format!(", inside {} which had received it as inbound MX from {}", peer_label(&hops[f]), by_label(&hops[f])));
-    }
-    s.push('.');
-    s
-}
-
-/// Lines below the origin that claim to be written by our own hosts or by the organisation.
-fn forged_claims(report: &mut OriginReport, hops: &[Hop], w: &ChainWalk, ours: &Org) {
-    let Some(o) = w.origin else { return };
-    for h in hops.iter().skip(o + 1) {
-        if let Some(by) = &h.by_host {
-            if ours.owns_name(by).is_some() {
-                report.anomalies.push(format!("hop {} below the origin claims to be received by our own host {by}: forged", h.index));
-            } else if !is_generic(by) && w.org.owns_name(by).is_some() && provider_of(by).is_none() {
-                report.anomalies.push(format!("hop {} below the origin claims to be received by the bouncer's host {by}: forged-looking", h.index));
-            }
-        }
-    }
+    proto.starts_with("http")
+        || proto.contains("mapi")
+        || hop
+            .via
+            .as_deref()
+            .is_some_and(|v| v.to_ascii_lowercase().starts_with("http"))
 }
