@@ -8,6 +8,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use rayon::prelude::*;
 
+use crate::annotate::Annotator;
 use crate::bounce::{self, BounceReport, Kind};
 use crate::config::Config;
 use crate::contacts::{self, ContactContext};
@@ -29,6 +30,8 @@ pub struct Analyzer {
     pub with_hops: bool,
     /// Unix time used when a bounce carries no usable date (for BATV expiry).
     pub now: i64,
+    /// Adds geo (and with `--resolve` network) facts; none in pure-stage tests.
+    pub annotator: Option<Annotator>,
 }
 
 impl Analyzer {
@@ -46,6 +49,7 @@ impl Analyzer {
             trust,
             with_hops,
             now,
+            annotator: None,
         }
     }
 
@@ -83,7 +87,11 @@ impl Analyzer {
             },
         );
         let walk = received::walk(bytes, &report, &self.trust);
-        let contacts = contacts_of(bytes, &report, &self.contact_context(&verdict.bounced_to, &report, &walk));
+        let contacts = contacts_of(
+            bytes,
+            &report,
+            &self.contact_context(&verdict.bounced_to, &report, &walk),
+        );
         let hops = self
             .with_hops
             .then(|| serde_json::to_value(&walk).unwrap_or_default());
@@ -101,7 +109,7 @@ impl Analyzer {
         record.bounced_to = verdict.bounced_to;
         record.recipients = failed_recipients(&report);
         record.original = report.original.as_ref().map(summarize_original);
-        record.origin = walk.origin;
+        record.origin = walk.origin.map(Into::into);
         record.bouncer_ip = walk.bouncer_ip;
         record.boundary_ip = walk.boundary_ip;
         record.no_origin_reason = walk.no_origin_reason;
@@ -113,19 +121,38 @@ impl Analyzer {
         record.reporting_mta = report.reporting_mta;
         record.arrival_date = report.arrival_date;
         record.dsn = report.recipients;
+        if let Some(annotator) = &self.annotator {
+            annotator.annotate(&mut record);
+        }
         record
     }
 
     /// What the contact extractor must leave out: our domains, the forged senders and
     /// the spam's recipients at the bouncer, and the hosts of M's Received lines.
-    fn contact_context(&self, bounced_to: &[String], report: &BounceReport, walk: &received::OriginReport) -> ContactContext {
+    fn contact_context(
+        &self,
+        bounced_to: &[String],
+        report: &BounceReport,
+        walk: &received::OriginReport,
+    ) -> ContactContext {
         let mut forged_addresses = bounced_to.to_vec();
-        forged_addresses.extend(report.recipients.iter().filter_map(|r| r.final_recipient.clone()));
+        forged_addresses.extend(
+            report
+                .recipients
+                .iter()
+                .filter_map(|r| r.final_recipient.clone()),
+        );
         forged_addresses.extend(report.bounce_from.clone());
         let mut received_hosts = Vec::new();
         for walked in walk.hops.iter().chain(&walk.outer_hops) {
             let hop = &walked.hop;
-            received_hosts.extend(hop.from_helo.iter().chain(&hop.from_rdns).chain(&hop.by_host).cloned());
+            received_hosts.extend(
+                hop.from_helo
+                    .iter()
+                    .chain(&hop.from_rdns)
+                    .chain(&hop.by_host)
+                    .cloned(),
+            );
             received_hosts.extend(hop.from_ip.map(|ip| ip.to_string()));
         }
         received_hosts.sort();

@@ -28,6 +28,43 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Show the Received walk of one message hop by hop, in plain words.
     Explain(ExplainArgs),
+    /// Look up an IP, domain, URL, e-mail address, AS number or phone number.
+    Lookup(LookupArgs),
+}
+
+/// Enrichment options shared by every command that enriches.
+#[derive(Debug, Clone, Default, Args)]
+pub struct EnrichArgs {
+    /// WHOIS servers map (whois-rust JSON format; `host:port` allowed).
+    #[arg(long, value_name = "FILE")]
+    pub whois_servers: Option<PathBuf>,
+    /// Folder of IANA RDAP bootstrap files (dns.json, ipv4.json, ipv6.json, asn.json).
+    #[arg(long, value_name = "DIR")]
+    pub rdap_bootstrap: Option<PathBuf>,
+    /// DNS server to ask.
+    #[arg(long, value_name = "IP:PORT")]
+    pub dns_server: Option<std::net::SocketAddr>,
+    /// Answer only from the cache and local data, and say what is missing.
+    #[arg(long)]
+    pub offline: bool,
+    /// Folder of the shipped databases (default: ./data, else the source tree's data/).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// SQLite cache of lookups (default from config, else the user cache dir).
+    #[arg(long, value_name = "FILE")]
+    pub cache: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LookupArgs {
+    /// An IP address, domain, URL, e-mail address, AS number (AS15169) or phone number (+…).
+    #[arg(required = true, value_name = "QUERY")]
+    pub queries: Vec<String>,
+    /// JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub enrich: EnrichArgs,
 }
 
 #[derive(Debug, Args)]
@@ -63,6 +100,13 @@ pub struct AnalyzeArgs {
     /// With --db: also write the stored results of messages analysed before.
     #[arg(long, requires = "db")]
     pub include_known: bool,
+    /// Resolve origin, bouncer and advertised contacts over the network (RDAP, WHOIS,
+    /// DNS): networks, abuse contacts, registrars. Country and AS from the local
+    /// databases are always added.
+    #[arg(long)]
+    pub resolve: bool,
+    #[command(flatten)]
+    pub enrich: EnrichArgs,
 }
 
 #[derive(Debug, Args)]

@@ -39,6 +39,34 @@ pub struct Config {
     pub outbound_log: Option<PathBuf>,
     /// Resource limits applied to every input.
     pub limits: Limits,
+    /// Where enrichment finds its databases, servers and cache.
+    pub enrich: EnrichSettings,
+}
+
+/// Enrichment settings; each can be overridden on the command line of `lookup`,
+/// `analyze --resolve`, `report` and `evidence`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EnrichSettings {
+    /// Folder of the shipped databases. The default is `./data` when it exists, else the
+    /// `data/` folder of the source tree blowback was built from.
+    pub data_dir: Option<PathBuf>,
+    /// IP→country MaxMind DB (e.g. GeoLite2-Country). The default is `<data_dir>/country.mmdb`.
+    pub country_db: Option<PathBuf>,
+    /// IP→ASN MaxMind DB (e.g. GeoLite2-ASN). The default is `<data_dir>/asn.mmdb`.
+    pub asn_db: Option<PathBuf>,
+    /// WHOIS servers map (whois-rust JSON; `host:port` allowed). The default is
+    /// `<data_dir>/whois-servers.json`.
+    pub whois_servers: Option<PathBuf>,
+    /// Folder of IANA RDAP bootstrap files. The default is `<data_dir>/rdap-bootstrap`.
+    pub rdap_bootstrap: Option<PathBuf>,
+    /// DNS server `IP:PORT`. The default is the first nameserver of /etc/resolv.conf.
+    pub dns_server: Option<std::net::SocketAddr>,
+    /// SQLite file caching every answer (raw bytes, server, time). The default is
+    /// `<user cache dir>/blowback/cache.sqlite`, or memory only when there is none.
+    pub cache: Option<PathBuf>,
+    /// Answer only from the cache and local data. The default is off.
+    pub offline: bool,
 }
 
 /// Bounds on what one input may cost. A message over a limit is recorded as failed with
@@ -223,4 +251,61 @@ max_message_bytes = 1000
         let err = Config::parse("batv_keys = { k = \"x\" }", Path::new("b.toml")).unwrap_err();
         assert!(err.to_string().contains("single digit"), "{err}");
     }
+}
+
+/// Command-line overrides of [`EnrichSettings`] (the `EnrichArgs` of every enriching
+/// command, as plain values so this module needs no clap types).
+#[derive(Debug, Clone, Default)]
+pub struct EnrichOverrides {
+    pub data_dir: Option<PathBuf>,
+    pub whois_servers: Option<PathBuf>,
+    pub rdap_bootstrap: Option<PathBuf>,
+    pub dns_server: Option<std::net::SocketAddr>,
+    pub cache: Option<PathBuf>,
+    pub offline: bool,
+}
+
+impl EnrichSettings {
+    /// The enrichment configuration: command line over config file over defaults.
+    pub fn resolve(&self, over: &EnrichOverrides) -> crate::enrich::EnrichConfig {
+        let data_dir = over
+            .data_dir
+            .clone()
+            .or_else(|| self.data_dir.clone())
+            .unwrap_or_else(default_data_dir);
+        let cache_path = over
+            .cache
+            .clone()
+            .or_else(|| self.cache.clone())
+            .or_else(|| dirs::cache_dir().map(|d| d.join("blowback").join("cache.sqlite")));
+        if let Some(parent) = cache_path.as_ref().and_then(|p| p.parent()) {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        crate::enrich::EnrichConfig {
+            country_db: self.country_db.clone(),
+            asn_db: self.asn_db.clone(),
+            whois_servers_file: over
+                .whois_servers
+                .clone()
+                .or_else(|| self.whois_servers.clone()),
+            rdap_bootstrap_dir: over
+                .rdap_bootstrap
+                .clone()
+                .or_else(|| self.rdap_bootstrap.clone()),
+            dns_server: over.dns_server.or(self.dns_server),
+            offline: over.offline || self.offline,
+            cache_path,
+            ..crate::enrich::EnrichConfig::with_data_dir(data_dir)
+        }
+    }
+}
+
+/// `./data` when it exists (a checkout), else the `data/` folder of the source tree this
+/// binary was built from.
+fn default_data_dir() -> PathBuf {
+    let local = PathBuf::from("data");
+    if local.join("MANIFEST").is_file() {
+        return local;
+    }
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data"))
 }

@@ -6,6 +6,7 @@
 //! chain to the origin IP, `contacts` lists what M advertises. `app` runs the stages
 //! over every input and `output` writes the results. Pure stages do no I/O.
 
+pub mod annotate;
 pub mod app;
 pub mod bounce;
 pub mod cli;
@@ -14,6 +15,7 @@ pub mod contacts;
 pub mod enrich;
 pub mod hash;
 pub mod ingest;
+pub mod lookup_table;
 pub mod output;
 pub mod received;
 pub mod store;

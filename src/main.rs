@@ -8,10 +8,13 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 
+use blowback::annotate::Annotator;
 use blowback::app::{Analyzer, read_outbound_log};
-use blowback::cli::{AnalyzeArgs, Cli, Command, ExplainArgs};
-use blowback::config::Config;
+use blowback::cli::{AnalyzeArgs, Cli, Command, EnrichArgs, ExplainArgs, LookupArgs};
+use blowback::config::{Config, EnrichOverrides};
+use blowback::enrich::Enricher;
 use blowback::ingest::{Inputs, Item, total_size};
+use blowback::output::printable;
 use blowback::output::{OutputFormat, RecordWriter};
 use blowback::store::Store;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -54,6 +57,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Analyze(args) => analyze(config, args, cli.quiet),
         Command::Explain(args) => explain(config, args),
+        Command::Lookup(args) => lookup(config, args),
     }
 }
 
@@ -85,7 +89,13 @@ fn analyze(config: Config, args: AnalyzeArgs, quiet: bool) -> anyhow::Result<Exi
     if let Some(store) = &store {
         inputs = inputs.with_known_files(store.known_files()?);
     }
-    let analyzer = analyzer(config, args.hops)?;
+    let enrich = config.enrich.resolve(&overrides(&args.enrich));
+    let mut analyzer = analyzer(config, args.hops)?;
+    analyzer.annotator = Some(if args.resolve {
+        Annotator::resolving(enrich).map_err(|err| UsageError(format!("enrichment: {err}")))?
+    } else {
+        Annotator::local(&enrich)
+    });
     let stdout = io::stdout().lock();
     let mut writer = RecordWriter::new(io::BufWriter::new(stdout), format);
     let mut count = 0u64;
@@ -134,22 +144,80 @@ fn progress_bar(inputs: &[String], config: &Config, quiet: bool) -> ProgressBar 
 fn explain(config: Config, args: ExplainArgs) -> anyhow::Result<ExitCode> {
     let inputs = Inputs::new(&args.input.inputs, args.input.format, &config.limits);
     let analyzer = analyzer(config, true)?;
-    let mut out = io::stdout().lock();
+    let mut out = io::BufWriter::new(io::stdout().lock());
     let mut failed = false;
     for item in inputs {
         match item {
             Item::Message(message) => {
-                let record = analyzer.analyze(&message);
-                writeln!(out, "{}", serde_json::to_string_pretty(&record)?)?;
+                let report = blowback::bounce::decode(&message.bytes);
+                let walk = blowback::received::walk(&message.bytes, &report, &analyzer.trust);
+                writeln!(
+                    out,
+                    "== {} ({:?}, {})",
+                    printable(&message.source),
+                    report.kind,
+                    report.mta.as_deref().unwrap_or("unknown MTA")
+                )?;
+                blowback::received::explain(&walk, &mut out)?;
+                writeln!(out)?;
             }
             Item::Failed(failure) => {
                 failed = true;
-                eprintln!("blowback: {}: {}", failure.source, failure.error);
+                eprintln!(
+                    "blowback: {}: {}",
+                    printable(&failure.source),
+                    printable(&failure.error)
+                );
             }
-            Item::NotMail(source) => eprintln!("blowback: {source}: not mail, passed over"),
+            Item::NotMail(source) => {
+                eprintln!("blowback: {}: not mail, passed over", printable(&source))
+            }
             Item::Known { .. } => {}
         }
     }
+    out.flush()?;
+    Ok(if failed {
+        ExitCode::from(EXIT_SOME_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn overrides(args: &EnrichArgs) -> EnrichOverrides {
+    EnrichOverrides {
+        data_dir: args.data_dir.clone(),
+        whois_servers: args.whois_servers.clone(),
+        rdap_bootstrap: args.rdap_bootstrap.clone(),
+        dns_server: args.dns_server,
+        cache: args.cache.clone(),
+        offline: args.offline,
+    }
+}
+
+fn lookup(config: Config, args: LookupArgs) -> anyhow::Result<ExitCode> {
+    let enricher = Enricher::new(config.enrich.resolve(&overrides(&args.enrich)))
+        .map_err(|err| UsageError(format!("enrichment: {err}")))?;
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let mut failed = false;
+    let mut results = Vec::new();
+    for query in &args.queries {
+        match enricher.lookup(query) {
+            Ok(result) => results.push(result),
+            Err(err) => {
+                failed = true;
+                eprintln!("blowback: lookup {}: {err}", printable(query));
+            }
+        }
+    }
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &results)?;
+        writeln!(out)?;
+    } else {
+        for result in &results {
+            blowback::lookup_table::write(result, &mut out)?;
+        }
+    }
+    out.flush()?;
     Ok(if failed {
         ExitCode::from(EXIT_SOME_FAILED)
     } else {

@@ -7,6 +7,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use crate::annotate::{ContactFacts, GeoFacts, NetworkFacts};
 use crate::bounce::{Completeness, Kind, RecipientStatus};
 use crate::contacts::Contact;
 use crate::received::Origin;
@@ -27,7 +28,7 @@ pub struct Record {
     /// The addresses the bounce says failed.
     pub recipients: Vec<String>,
     pub original: Option<OriginalSummary>,
-    pub origin: Option<Origin>,
+    pub origin: Option<OriginFacts>,
     pub bouncer_ip: Option<String>,
     pub contacts: Vec<Contact>,
     pub error: Option<String>,
@@ -49,9 +50,41 @@ pub struct Record {
     /// Public addresses below the origin: possibly forged clues, never accused.
     pub untrusted_hops: Vec<String>,
     pub anomalies: Vec<String>,
+    /// The bouncer's address with its country and AS (and network with `--resolve`).
+    pub bouncer: Option<PeerFacts>,
+    /// Registrars, abuse contacts and hosts of advertised contacts (with `--resolve`).
+    pub contact_facts: Vec<ContactFacts>,
     /// The whole walk, with `--hops`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hops: Option<serde_json::Value>,
+}
+
+/// The origin as the walk found it, plus where it is (`geo`, from the local databases)
+/// and whose network it is (`network`, with `--resolve`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OriginFacts {
+    #[serde(flatten)]
+    pub found: Origin,
+    pub geo: Option<GeoFacts>,
+    pub network: Option<NetworkFacts>,
+}
+
+impl From<Origin> for OriginFacts {
+    fn from(found: Origin) -> Self {
+        OriginFacts {
+            found,
+            geo: None,
+            network: None,
+        }
+    }
+}
+
+/// An address with what is known about it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PeerFacts {
+    pub ip: String,
+    pub geo: Option<GeoFacts>,
+    pub network: Option<NetworkFacts>,
 }
 
 /// What the contract shows of the carved original M.
@@ -95,6 +128,8 @@ impl Record {
             no_origin_reason: None,
             untrusted_hops: Vec::new(),
             anomalies: Vec::new(),
+            bouncer: None,
+            contact_facts: Vec::new(),
             hops: None,
         }
     }
@@ -207,7 +242,7 @@ fn table_cells(record: &Record) -> [String; 7] {
     let contacts: Vec<&str> = record.contacts.iter().map(|c| c.value.as_str()).collect();
     let origin = match (&record.origin, &record.error) {
         (_, Some(error)) => format!("error: {error}"),
-        (Some(origin), None) => origin.ip.clone(),
+        (Some(origin), None) => origin.found.ip.clone(),
         (None, None) => "-".into(),
     };
     [
@@ -222,7 +257,7 @@ fn table_cells(record: &Record) -> [String; 7] {
         record
             .origin
             .as_ref()
-            .map(|o| o.confidence.clone())
+            .map(|o| o.found.confidence.clone())
             .unwrap_or_else(|| "-".into()),
         if contacts.is_empty() {
             "-".into()
@@ -306,12 +341,12 @@ fn csv_cells(record: &Record) -> [String; 12] {
         record
             .origin
             .as_ref()
-            .map(|o| o.ip.clone())
+            .map(|o| o.found.ip.clone())
             .unwrap_or_default(),
         record
             .origin
             .as_ref()
-            .map(|o| o.confidence.clone())
+            .map(|o| o.found.confidence.clone())
             .unwrap_or_default(),
         record.bouncer_ip.clone().unwrap_or_default(),
         record

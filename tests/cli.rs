@@ -5,5 +5,6 @@ mod cli {
     pub mod analyze;
     pub mod incremental;
     pub mod ingest;
+    pub mod lookup;
     pub mod util;
 }

@@ -13,7 +13,10 @@ fn data() -> PathBuf {
 fn manifest_checksums_match_the_files() {
     let manifest = std::fs::read_to_string(data().join("MANIFEST")).unwrap();
     let mut checked = 0;
-    for line in manifest.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+    for line in manifest
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
         let cols: Vec<&str> = line.split('\t').collect();
         let bytes = std::fs::read(data().join(cols[0])).unwrap();
         assert_eq!(hex::encode(Sha256::digest(&bytes)), cols[1], "{}", cols[0]);
@@ -28,15 +31,29 @@ fn jurisdictions_keep_law_channel_and_status() {
     let j = Jurisdictions::load(&data().join("jurisdictions.json")).unwrap();
     assert!(j.all().len() >= 40);
     let us = j.get("US").unwrap();
-    assert_eq!((us.consent_model.as_str(), us.status.as_str()), ("opt-out", "partly-verified"));
+    assert_eq!(
+        (us.consent_model.as_str(), us.status.as_str()),
+        ("opt-out", "partly-verified")
+    );
     assert!(us.law.contains("CAN-SPAM"));
     let gb = j.get("GB").unwrap();
     assert_eq!(gb.country, "UK");
-    assert!(gb.authority_and_channel.contains("Information Commissioner"));
+    assert!(
+        gb.authority_and_channel
+            .contains("Information Commissioner")
+    );
     assert_eq!(j.get("PL").unwrap().status, "unverified");
     assert_eq!(j.get("DE").unwrap().consent_model, "opt-in");
-    assert!(Jurisdictions::is_eu("PT") && j.get("PT").is_none(), "EU baseline covers PT");
-    assert!(j.eu_baseline["law"]["fact"].as_str().unwrap().contains("2002/58/EC"));
+    assert!(
+        Jurisdictions::is_eu("PT") && j.get("PT").is_none(),
+        "EU baseline covers PT"
+    );
+    assert!(
+        j.eu_baseline["law"]["fact"]
+            .as_str()
+            .unwrap()
+            .contains("2002/58/EC")
+    );
     assert_eq!(j.date_verified, None);
 }
 
@@ -55,7 +72,11 @@ fn throttling_detector_over_all_whois_captures() {
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(d).unwrap().flatten() {
             let p = e.path();
-            if p.is_dir() { stack.push(p) } else { files.push(p) }
+            if p.is_dir() {
+                stack.push(p)
+            } else {
+                files.push(p)
+            }
         }
     }
     files.sort();
@@ -66,7 +87,10 @@ fn throttling_detector_over_all_whois_captures() {
         // Not throttling: an IDN conversion error.
         let expect = rel.starts_with("throttled/") && !rel.contains("error_55000000010");
         if throttled(&text).is_some() != expect {
-            wrong.push(format!("{rel}: expected throttled={expect}, line {:?}", throttled(&text).map(|t| t.line)));
+            wrong.push(format!(
+                "{rel}: expected throttled={expect}, line {:?}",
+                throttled(&text).map(|t| t.line)
+            ));
         }
     }
     assert!(files.len() > 150);

@@ -31,7 +31,11 @@ fn other_registries() {
 
 #[test]
 fn missing_files_leave_parts_empty() {
-    let g = Geo::open("/nonexistent/c.mmdb".as_ref(), "/nonexistent/a.mmdb".as_ref()).unwrap();
+    let g = Geo::open(
+        "/nonexistent/c.mmdb".as_ref(),
+        "/nonexistent/a.mmdb".as_ref(),
+    )
+    .unwrap();
     assert_eq!(g.missing().len(), 2);
     assert_eq!(g.lookup("8.8.8.8".parse().unwrap()).country, None);
 }

@@ -10,7 +10,6 @@ use serde_json::Value;
 
 const BAR: f64 = 0.97;
 
-
 fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus")
 }
@@ -246,9 +245,10 @@ fn survey_every_corpus_file() {
             );
             n += 1;
             if let Ok(want) = std::env::var("EXPLAIN_ANY")
-                && p.to_string_lossy().contains(&want) {
-                    println!("== {}\n{}", p.display(), received::explain_to_string(&r));
-                }
+                && p.to_string_lossy().contains(&want)
+            {
+                println!("== {}\n{}", p.display(), received::explain_to_string(&r));
+            }
             if show {
                 let o = r
                     .origin

@@ -43,24 +43,56 @@ pub struct AbuseContact {
 }
 
 const CATCH_ALL_DOMAINS: &[&str] = &[
-    "arin.net", "ripe.net", "apnic.net", "lacnic.net", "afrinic.net", "iana.org", "cert.br", "nic.br",
-    "registro.br", "nic.ad.jp", "jpnic.ad.jp", "krnic.or.kr", "kisa.or.kr", "nic.or.kr", "twnic.net.tw",
-    "twnic.tw", "cnnic.cn", "cnnic.net.cn", "idnic.net", "vnnic.vn", "irinn.in",
+    "arin.net",
+    "ripe.net",
+    "apnic.net",
+    "lacnic.net",
+    "afrinic.net",
+    "iana.org",
+    "cert.br",
+    "nic.br",
+    "registro.br",
+    "nic.ad.jp",
+    "jpnic.ad.jp",
+    "krnic.or.kr",
+    "kisa.or.kr",
+    "nic.or.kr",
+    "twnic.net.tw",
+    "twnic.tw",
+    "cnnic.cn",
+    "cnnic.net.cn",
+    "idnic.net",
+    "vnnic.vn",
+    "irinn.in",
 ];
 
 /// Is this the RIR's/NIR's own address rather than the network's?
 pub fn is_catch_all(email: &str) -> bool {
     let domain = email.rsplit('@').next().unwrap_or("").to_ascii_lowercase();
-    CATCH_ALL_DOMAINS.iter().any(|d| domain == *d || domain.ends_with(&format!(".{d}")))
+    CATCH_ALL_DOMAINS
+        .iter()
+        .any(|d| domain == *d || domain.ends_with(&format!(".{d}")))
 }
 
 fn contact(email: &str, scope: AbuseScope, source: &str, via: &str) -> Option<AbuseContact> {
-    let email = email.trim().trim_matches(|c| c == '\'' || c == '"' || c == '<' || c == '>').trim_end_matches('.');
+    let email = email
+        .trim()
+        .trim_matches(|c| c == '\'' || c == '"' || c == '<' || c == '>')
+        .trim_end_matches('.');
     if !email.contains('@') || email.contains(char::is_whitespace) {
         return None;
     }
-    let scope = if is_catch_all(email) { AbuseScope::RirCatchAll } else { scope };
-    Some(AbuseContact { email: email.to_ascii_lowercase(), scope, source: source.into(), via: via.into() })
+    let scope = if is_catch_all(email) {
+        AbuseScope::RirCatchAll
+    } else {
+        scope
+    };
+    Some(AbuseContact {
+        email: email.to_ascii_lowercase(),
+        scope,
+        source: source.into(),
+        via: via.into(),
+    })
 }
 
 /// Best first, one entry per address (the best-ranked one).
@@ -92,7 +124,9 @@ fn objects(text: &str) -> Vec<Vec<(String, String)>> {
         if let Some((k, v)) = line.split_once(':') {
             let k = k.trim();
             if !k.is_empty() && k.len() < 60 {
-                out.last_mut().unwrap().push((k.to_string(), v.trim().to_string()));
+                out.last_mut()
+                    .unwrap()
+                    .push((k.to_string(), v.trim().to_string()));
             }
         }
     }
@@ -101,11 +135,18 @@ fn objects(text: &str) -> Vec<Vec<(String, String)>> {
 }
 
 fn first<'a>(objs: &'a [Vec<(String, String)>], keys: &[&str]) -> Option<&'a str> {
-    objs.iter().flatten().find(|(k, v)| !v.is_empty() && keys.iter().any(|x| k.eq_ignore_ascii_case(x))).map(|(_, v)| v.as_str())
+    objs.iter()
+        .flatten()
+        .find(|(k, v)| !v.is_empty() && keys.iter().any(|x| k.eq_ignore_ascii_case(x)))
+        .map(|(_, v)| v.as_str())
 }
 
 fn last<'a>(objs: &'a [Vec<(String, String)>], keys: &[&str]) -> Option<&'a str> {
-    objs.iter().flatten().rev().find(|(k, v)| !v.is_empty() && keys.iter().any(|x| k.eq_ignore_ascii_case(x))).map(|(_, v)| v.as_str())
+    objs.iter()
+        .flatten()
+        .rev()
+        .find(|(k, v)| !v.is_empty() && keys.iter().any(|x| k.eq_ignore_ascii_case(x)))
+        .map(|(_, v)| v.as_str())
 }
 
 /// Network facts and abuse contacts from one RIR WHOIS answer. `None` when the answer holds
@@ -116,10 +157,27 @@ pub fn network_from_whois(text: &str, source: &str) -> Option<Network> {
     let range = if arin_style {
         last(&objs, &["CIDR"]).or(last(&objs, &["NetRange"]))
     } else {
-        first(&objs, &["inetnum", "inet6num", "network", "IPv4 Address", "IP-Network"])
+        first(
+            &objs,
+            &[
+                "inetnum",
+                "inet6num",
+                "network",
+                "IPv4 Address",
+                "IP-Network",
+            ],
+        )
     }?;
-    let netname = if arin_style { last(&objs, &["NetName"]) } else { first(&objs, &["netname", "Network-Name", "network:Network-Name"]) };
-    let country = if arin_style { last(&objs, &["Country"]) } else { first(&objs, &["country"]) };
+    let netname = if arin_style {
+        last(&objs, &["NetName"])
+    } else {
+        first(&objs, &["netname", "Network-Name", "network:Network-Name"])
+    };
+    let country = if arin_style {
+        last(&objs, &["Country"])
+    } else {
+        first(&objs, &["country"])
+    };
     Some(Network {
         cidr: Some(range.to_string()),
         netname: netname.map(str::to_string),
@@ -136,7 +194,12 @@ pub fn whois_abuse(text: &str, source: &str) -> Vec<AbuseContact> {
         if let Some(rest) = line.trim().strip_prefix("% Abuse contact for")
             && let Some(addr) = rest.split(" is ").nth(1)
         {
-            out.extend(contact(addr, AbuseScope::Network, source, "% Abuse contact for"));
+            out.extend(contact(
+                addr,
+                AbuseScope::Network,
+                source,
+                "% Abuse contact for",
+            ));
         }
     }
     let objs = objects(text);
@@ -157,13 +220,26 @@ pub fn whois_abuse(text: &str, source: &str) -> Vec<AbuseContact> {
 
 /// LACNIC/AFRINIC/RIPE style `abuse-c: HANDLE` resolved to the handle's `e-mail:`.
 fn abuse_c_handles(objs: &[Vec<(String, String)>], source: &str) -> Vec<AbuseContact> {
-    let handles: Vec<&str> = objs.iter().flatten().filter(|(k, _)| k.eq_ignore_ascii_case("abuse-c")).map(|(_, v)| v.as_str()).collect();
+    let handles: Vec<&str> = objs
+        .iter()
+        .flatten()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("abuse-c"))
+        .map(|(_, v)| v.as_str())
+        .collect();
     let mut out = Vec::new();
     for h in handles {
-        let obj = objs.iter().find(|o| o.iter().any(|(k, v)| (k == "nic-hdl" || k == "nic-hdl-br") && v.eq_ignore_ascii_case(h)));
+        let obj = objs.iter().find(|o| {
+            o.iter()
+                .any(|(k, v)| (k == "nic-hdl" || k == "nic-hdl-br") && v.eq_ignore_ascii_case(h))
+        });
         for (k, v) in obj.into_iter().flatten() {
             if k == "e-mail" || k == "abuse-mailbox" {
-                out.extend(contact(v, AbuseScope::Network, source, &format!("abuse-c {h} {k}")));
+                out.extend(contact(
+                    v,
+                    AbuseScope::Network,
+                    source,
+                    &format!("abuse-c {h} {k}"),
+                ));
             }
         }
     }
@@ -174,12 +250,24 @@ fn abuse_c_handles(objs: &[Vec<(String, String)>], source: &str) -> Vec<AbuseCon
 fn remarks_abuse(objs: &[Vec<(String, String)>], source: &str) -> Vec<AbuseContact> {
     let mut out = Vec::new();
     for o in objs {
-        let remarks: Vec<&str> = o.iter().filter(|(k, _)| k == "remarks").map(|(_, v)| v.as_str()).collect();
-        if !remarks.iter().any(|r| r.to_ascii_lowercase().contains("abuse")) {
+        let remarks: Vec<&str> = o
+            .iter()
+            .filter(|(k, _)| k == "remarks")
+            .map(|(_, v)| v.as_str())
+            .collect();
+        if !remarks
+            .iter()
+            .any(|r| r.to_ascii_lowercase().contains("abuse"))
+        {
             continue;
         }
         for word in remarks.iter().flat_map(|r| r.split_whitespace()) {
-            out.extend(contact(word.trim_end_matches([',', ';', ')']), AbuseScope::Remarks, source, "remarks"));
+            out.extend(contact(
+                word.trim_end_matches([',', ';', ')']),
+                AbuseScope::Remarks,
+                source,
+                "remarks",
+            ));
         }
     }
     out
@@ -207,15 +295,33 @@ pub fn asn_from_whois(text: &str, source: &str) -> Option<AsnFacts> {
 }
 
 /// Registrar facts from a domain WHOIS answer: (registrar name, IANA id, abuse contacts).
-pub fn registrar_from_whois(text: &str, source: &str) -> (Option<String>, Option<String>, Vec<AbuseContact>) {
+pub fn registrar_from_whois(
+    text: &str,
+    source: &str,
+) -> (Option<String>, Option<String>, Vec<AbuseContact>) {
     let objs = objects(text);
-    let name = first(&objs, &["Registrar", "Sponsoring Registrar", "registrar", "Registrar Name"])
-        .map(str::to_string)
-        .or_else(|| section(text, "registrar").first().map(|l| strip_label(l)));
-    let id = first(&objs, &["Registrar IANA ID", "Sponsoring Registrar IANA ID"]).map(str::to_string);
+    let name = first(
+        &objs,
+        &[
+            "Registrar",
+            "Sponsoring Registrar",
+            "registrar",
+            "Registrar Name",
+        ],
+    )
+    .map(str::to_string)
+    .or_else(|| section(text, "registrar").first().map(|l| strip_label(l)));
+    let id = first(
+        &objs,
+        &["Registrar IANA ID", "Sponsoring Registrar IANA ID"],
+    )
+    .map(str::to_string);
     let mut contacts = whois_abuse(text, source);
     for line in section(text, "abuse contact") {
-        contacts.extend(line.split_whitespace().filter_map(|w| contact(w, AbuseScope::Registrar, source, "Abuse Contact")));
+        contacts.extend(
+            line.split_whitespace()
+                .filter_map(|w| contact(w, AbuseScope::Registrar, source, "Abuse Contact")),
+        );
     }
     (name, id, contacts)
 }
@@ -227,7 +333,11 @@ fn section(text: &str, header: &str) -> Vec<String> {
     while let Some(l) = lines.next() {
         let h = l.trim().trim_end_matches(':').trim();
         if h.eq_ignore_ascii_case(header) {
-            return lines.map(str::trim).take_while(|l| !l.is_empty()).map(str::to_string).collect();
+            return lines
+                .map(str::trim)
+                .take_while(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect();
         }
     }
     Vec::new()
@@ -236,7 +346,12 @@ fn section(text: &str, header: &str) -> Vec<String> {
 /// `Name:    X` / `Organization: X` → `X`; other lines unchanged.
 fn strip_label(line: &str) -> String {
     match line.split_once(':') {
-        Some((k, v)) if ["name", "organization", "organisation"].contains(&k.trim().to_ascii_lowercase().as_str()) => v.trim().to_string(),
+        Some((k, v))
+            if ["name", "organization", "organisation"]
+                .contains(&k.trim().to_ascii_lowercase().as_str()) =>
+        {
+            v.trim().to_string()
+        }
         _ => line.trim().to_string(),
     }
 }
@@ -260,15 +375,25 @@ pub fn network_from_rdap(v: &Value, source: &str) -> Option<Network> {
             Some(format!("{prefix}/{}", c.get("length")?.as_u64()?))
         })
         .collect();
-    let range = match (v.get("startAddress").and_then(Value::as_str), v.get("endAddress").and_then(Value::as_str)) {
+    let range = match (
+        v.get("startAddress").and_then(Value::as_str),
+        v.get("endAddress").and_then(Value::as_str),
+    ) {
         (Some(s), Some(e)) => Some(format!("{s} - {e}")),
         _ => None,
     };
-    let cidr = if cidrs.is_empty() { range } else { Some(cidrs.join(", ")) };
+    let cidr = if cidrs.is_empty() {
+        range
+    } else {
+        Some(cidrs.join(", "))
+    };
     Some(Network {
         cidr,
         netname: v.get("name").and_then(Value::as_str).map(str::to_string),
-        country: v.get("country").and_then(Value::as_str).map(str::to_ascii_uppercase),
+        country: v
+            .get("country")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_uppercase),
         abuse: rank(rdap_abuse(v, source, AbuseScope::Network)),
         source: Some(source.to_string()),
     })
@@ -278,9 +403,18 @@ pub fn network_from_rdap(v: &Value, source: &str) -> Option<Network> {
 /// nested in a `registrar` entity get scope Registrar.
 pub fn rdap_abuse(v: &Value, source: &str, scope: AbuseScope) -> Vec<AbuseContact> {
     let mut out = Vec::new();
-    for e in v.get("entities").and_then(Value::as_array).into_iter().flatten() {
+    for e in v
+        .get("entities")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let roles = roles(e);
-        let inner = if roles.iter().any(|r| r == "registrar") { AbuseScope::Registrar } else { scope };
+        let inner = if roles.iter().any(|r| r == "registrar") {
+            AbuseScope::Registrar
+        } else {
+            scope
+        };
         if roles.iter().any(|r| r == "abuse") {
             for email in vcard_emails(e) {
                 out.extend(contact(&email, inner, source, "rdap entity role abuse"));
@@ -292,7 +426,13 @@ pub fn rdap_abuse(v: &Value, source: &str, scope: AbuseScope) -> Vec<AbuseContac
 }
 
 fn roles(e: &Value) -> Vec<String> {
-    e.get("roles").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_ascii_lowercase).collect()
+    e.get("roles")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_ascii_lowercase)
+        .collect()
 }
 
 /// `email` values of a jCard (`vcardArray: ["vcard", [[name, params, type, value], ..]]`).
@@ -301,7 +441,10 @@ pub fn vcard_emails(e: &Value) -> Vec<String> {
 }
 
 fn vcard_props(e: &Value, name: &str) -> Vec<String> {
-    let props = e.get("vcardArray").and_then(|a| a.get(1)).and_then(Value::as_array);
+    let props = e
+        .get("vcardArray")
+        .and_then(|a| a.get(1))
+        .and_then(Value::as_array);
     props
         .into_iter()
         .flatten()
@@ -311,7 +454,10 @@ fn vcard_props(e: &Value, name: &str) -> Vec<String> {
 }
 
 /// Registrar facts from an RDAP domain object: (name, IANA id, abuse contacts).
-pub fn registrar_from_rdap(v: &Value, source: &str) -> (Option<String>, Option<String>, Vec<AbuseContact>) {
+pub fn registrar_from_rdap(
+    v: &Value,
+    source: &str,
+) -> (Option<String>, Option<String>, Vec<AbuseContact>) {
     let registrar = v
         .get("entities")
         .and_then(Value::as_array)
@@ -322,7 +468,9 @@ pub fn registrar_from_rdap(v: &Value, source: &str) -> (Option<String>, Option<S
     let id = registrar.and_then(|e| {
         e.get("publicIds")?.as_array()?.iter().find_map(|p| {
             let t = p.get("type")?.as_str()?;
-            t.to_ascii_lowercase().contains("iana").then(|| p.get("identifier")?.as_str().map(str::to_string))?
+            t.to_ascii_lowercase()
+                .contains("iana")
+                .then(|| p.get("identifier")?.as_str().map(str::to_string))?
         })
     });
     (name, id, rdap_abuse(v, source, AbuseScope::Registrar))

@@ -36,21 +36,34 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS answers (
 impl Cache {
     /// Open (or create) the cache file.
     pub fn open(path: &Path) -> Result<Cache, EnrichError> {
-        let err = |e: rusqlite::Error| EnrichError::Cache { path: path.display().to_string(), message: e.to_string() };
+        let err = |e: rusqlite::Error| EnrichError::Cache {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        };
         let conn = Connection::open(path).map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
-        Ok(Cache { conn: Mutex::new(conn) })
+        Ok(Cache {
+            conn: Mutex::new(conn),
+        })
     }
 
     /// A cache for this run only.
     pub fn in_memory() -> Cache {
         let conn = Connection::open_in_memory().expect("in-memory SQLite");
         conn.execute_batch(SCHEMA).expect("cache schema");
-        Cache { conn: Mutex::new(conn) }
+        Cache {
+            conn: Mutex::new(conn),
+        }
     }
 
     /// The stored answer, if any; `fresh_at` = Some(now) also requires `time + ttl > now`.
-    pub fn get(&self, kind: &str, server: &str, query: &str, fresh_at: Option<u64>) -> Option<CachedAnswer> {
+    pub fn get(
+        &self,
+        kind: &str,
+        server: &str,
+        query: &str,
+        fresh_at: Option<u64>,
+    ) -> Option<CachedAnswer> {
         let conn = self.conn.lock().ok()?;
         let row = conn
             .query_row(
@@ -119,7 +132,15 @@ mod tests {
     #[test]
     fn put_get_and_ttl() {
         let c = Cache::in_memory();
-        let a = CachedAnswer { kind: "whois".into(), server: "h".into(), query: "q".into(), time: 100, ttl: 10, status: None, bytes: b"x\xff".to_vec() };
+        let a = CachedAnswer {
+            kind: "whois".into(),
+            server: "h".into(),
+            query: "q".into(),
+            time: 100,
+            ttl: 10,
+            status: None,
+            bytes: b"x\xff".to_vec(),
+        };
         c.put(&a);
         assert_eq!(c.get("whois", "h", "q", None), Some(a.clone()));
         assert_eq!(c.get("whois", "h", "q", Some(105)), Some(a.clone()));

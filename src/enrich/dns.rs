@@ -24,7 +24,8 @@ pub fn resolv_conf_server(text: &str) -> Option<SocketAddr> {
 
 /// Build the wire query for `name` / `rtype` with a random id; returns (id, bytes).
 pub fn build_query(name: &str, rtype: RecordType) -> Result<(u16, Vec<u8>), String> {
-    let name = Name::from_str(&format!("{}.", name.trim_end_matches('.'))).map_err(|e| format!("{name}: {e}"))?;
+    let name = Name::from_str(&format!("{}.", name.trim_end_matches('.')))
+        .map_err(|e| format!("{name}: {e}"))?;
     let mut msg = Message::query();
     msg.metadata.recursion_desired = true;
     msg.add_query(Query::query(name, rtype));
@@ -32,15 +33,28 @@ pub fn build_query(name: &str, rtype: RecordType) -> Result<(u16, Vec<u8>), Stri
 }
 
 /// Ask `server`; returns the raw answer bytes.
-pub fn exchange(server: SocketAddr, name: &str, rtype: RecordType, timeout: Duration) -> Result<Vec<u8>, String> {
+pub fn exchange(
+    server: SocketAddr,
+    name: &str,
+    rtype: RecordType,
+    timeout: Duration,
+) -> Result<Vec<u8>, String> {
     let (id, query) = build_query(name, rtype)?;
-    let bind = if server.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
+    let bind = if server.is_ipv4() {
+        "0.0.0.0:0"
+    } else {
+        "[::]:0"
+    };
     let sock = UdpSocket::bind(bind).map_err(|e| e.to_string())?;
-    sock.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
+    sock.set_read_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
     let mut buf = vec![0u8; 4096];
     for _try in 0..2 {
-        sock.send_to(&query, server).map_err(|e| format!("{server}: {e}"))?;
-        let Ok((n, from)) = sock.recv_from(&mut buf) else { continue };
+        sock.send_to(&query, server)
+            .map_err(|e| format!("{server}: {e}"))?;
+        let Ok((n, from)) = sock.recv_from(&mut buf) else {
+            continue;
+        };
         let answer = buf[..n].to_vec();
         let ok = from == server && Message::from_vec(&answer).is_ok_and(|m| m.metadata.id == id);
         if !ok {
@@ -51,7 +65,9 @@ pub fn exchange(server: SocketAddr, name: &str, rtype: RecordType, timeout: Dura
         }
         return Ok(answer);
     }
-    Err(format!("DNS {server}: no answer for {name} {rtype} within {timeout:?} (timed out)"))
+    Err(format!(
+        "DNS {server}: no answer for {name} {rtype} within {timeout:?} (timed out)"
+    ))
 }
 
 fn exchange_tcp(server: SocketAddr, query: &[u8], timeout: Duration) -> Result<Vec<u8>, String> {
@@ -86,7 +102,9 @@ pub fn parse_answer(bytes: &[u8], rtype: RecordType) -> Result<Answer, String> {
         let v = match (&r.data, rtype) {
             (RData::A(a), RecordType::A) => a.0.to_string(),
             (RData::AAAA(a), RecordType::AAAA) => a.0.to_string(),
-            (RData::MX(mx), RecordType::MX) => format!("{} {}", mx.preference, trim_dot(&mx.exchange.to_ascii())),
+            (RData::MX(mx), RecordType::MX) => {
+                format!("{} {}", mx.preference, trim_dot(&mx.exchange.to_ascii()))
+            }
             (RData::NS(ns), RecordType::NS) => trim_dot(&ns.0.to_ascii()),
             (RData::PTR(p), RecordType::PTR) => trim_dot(&p.0.to_ascii()),
             _ => continue,
@@ -96,7 +114,11 @@ pub fn parse_answer(bytes: &[u8], rtype: RecordType) -> Result<Answer, String> {
     }
     values.sort();
     values.dedup();
-    Ok(Answer { rcode: u16::from(msg.metadata.response_code), values, min_ttl })
+    Ok(Answer {
+        rcode: u16::from(msg.metadata.response_code),
+        values,
+        min_ttl,
+    })
 }
 
 fn trim_dot(s: &str) -> String {

@@ -44,7 +44,10 @@ struct IsoCode<'a> {
 impl Geo {
     /// Open both databases; a path that does not exist is skipped, a broken file is an error.
     pub fn open(country: &Path, asn: &Path) -> Result<Geo, EnrichError> {
-        Ok(Geo { country: open_opt(country)?, asn: open_opt(asn)? })
+        Ok(Geo {
+            country: open_opt(country)?,
+            asn: open_opt(asn)?,
+        })
     }
 
     /// Which databases are missing, for `missing` notes.
@@ -84,8 +87,10 @@ fn open_opt(path: &Path) -> Result<Option<Reader<Vec<u8>>>, EnrichError> {
     if !path.exists() {
         return Ok(None);
     }
-    Reader::open_readfile(path).map(Some).map_err(|e| EnrichError::Data {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })
+    Reader::open_readfile(path)
+        .map(Some)
+        .map_err(|e| EnrichError::Data {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })
 }

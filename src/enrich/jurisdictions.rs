@@ -51,20 +51,32 @@ pub struct Jurisdictions {
 }
 
 /// EU member states (for the baseline fallback).
-const EU: &[&str] = &["AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"];
+const EU: &[&str] = &[
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV",
+    "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
+];
 
 impl Jurisdictions {
     pub fn load(path: &Path) -> Result<Jurisdictions, EnrichError> {
-        let err = |m: String| EnrichError::Data { path: path.display().to_string(), message: m };
+        let err = |m: String| EnrichError::Data {
+            path: path.display().to_string(),
+            message: m,
+        };
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
         let f: File = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
-        Ok(Jurisdictions { countries: f.countries, eu_baseline: f.eu_baseline, date_verified: f.date_verified })
+        Ok(Jurisdictions {
+            countries: f.countries,
+            eu_baseline: f.eu_baseline,
+            date_verified: f.date_verified,
+        })
     }
 
     /// The row for an ISO 3166 alpha-2 code (`GB` and `UK` both work).
     pub fn get(&self, country: &str) -> Option<&Jurisdiction> {
         let cc = country.to_ascii_uppercase();
-        self.countries.iter().find(|j| j.iso3166 == cc || j.country == cc)
+        self.countries
+            .iter()
+            .find(|j| j.iso3166 == cc || j.country == cc)
     }
 
     /// Is the country an EU member (so the EU baseline applies even without a row)?

@@ -17,8 +17,11 @@ use super::cache::{Cache, CachedAnswer};
 use super::geo::Geo;
 use super::rdap::{self, Bootstrap, RdapClient};
 use super::whois::{self, ServerEntry, ServersMap, Subject, WhoisClient};
+use super::{
+    AsnInfo, DomainInfo, EnrichConfig, EnrichError, EnrichStats, IpInfo, LookupRecord,
+    LookupResult, Network, PhoneInfo, PtrName, Query,
+};
 use super::{dns, phone, special};
-use super::{AsnInfo, DomainInfo, EnrichConfig, EnrichError, EnrichStats, IpInfo, LookupRecord, LookupResult, Network, PhoneInfo, PtrName, Query};
 
 /// Longest WHOIS referral chain followed.
 const MAX_HOPS: usize = 5;
@@ -58,7 +61,14 @@ impl Enricher {
     pub fn new(config: EnrichConfig) -> Result<Enricher, EnrichError> {
         let geo = Geo::open(&config.country_db_path(), &config.asn_db_path())?;
         let servers = config.whois_servers_path();
-        let whois = if servers.exists() { Some(WhoisClient::new(ServersMap::load(&servers)?, config.timeouts.clone())) } else { None };
+        let whois = if servers.exists() {
+            Some(WhoisClient::new(
+                ServersMap::load(&servers)?,
+                config.timeouts.clone(),
+            ))
+        } else {
+            None
+        };
         let bootstrap = Bootstrap::load(&config.rdap_bootstrap_path())?;
         let cache = match &config.cache_path {
             Some(p) => Cache::open(p)?,
@@ -87,7 +97,9 @@ impl Enricher {
 
     /// The raw bytes behind a record, from the cache (for evidence packs).
     pub fn raw_answer(&self, record: &LookupRecord) -> Option<Vec<u8>> {
-        self.cache.get(&record.kind, &record.server, &record.query, None).map(|a| a.bytes)
+        self.cache
+            .get(&record.kind, &record.server, &record.query, None)
+            .map(|a| a.bytes)
     }
 
     /// The text of a WHOIS record's answer, decoded as it was when first read.
@@ -99,7 +111,12 @@ impl Enricher {
     }
 
     fn now(&self) -> u64 {
-        self.config.now.unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0))
+        self.config.now.unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0)
+        })
     }
 
     /// Look up an IP, domain, URL (its host), e-mail address (its domain) or phone number.
@@ -118,7 +135,13 @@ impl Enricher {
     }
 
     /// Serve from the cache or ask the network, and remember the answer.
-    fn fetch(&self, kind: &str, server: &str, query: &str, ask: impl FnOnce() -> Result<(Vec<u8>, Option<u16>), String>) -> Result<CachedAnswer, Miss> {
+    fn fetch(
+        &self,
+        kind: &str,
+        server: &str,
+        query: &str,
+        ask: impl FnOnce() -> Result<(Vec<u8>, Option<u16>), String>,
+    ) -> Result<CachedAnswer, Miss> {
         let now = self.now();
         let fresh_at = (!self.config.offline).then_some(now);
         if let Some(hit) = self.cache.get(kind, server, query, fresh_at) {
@@ -126,7 +149,9 @@ impl Enricher {
             return Ok(hit);
         }
         if self.config.offline {
-            return Err(Miss::NotCached(format!("{kind} {server} {query:?}: not in the cache (offline)")));
+            return Err(Miss::NotCached(format!(
+                "{kind} {server} {query:?}: not in the cache (offline)"
+            )));
         }
         let (bytes, status) = ask().map_err(Miss::Failed)?;
         self.stats.lock().expect("stats lock").network_queries += 1;
@@ -162,23 +187,39 @@ impl Enricher {
 
     /// Everything about one IP. Documentation and non-public addresses are not looked up.
     pub fn lookup_ip(&self, ip: IpAddr) -> IpInfo {
-        let mut info = IpInfo { ip: ip.to_string(), ..Default::default() };
+        let mut info = IpInfo {
+            ip: ip.to_string(),
+            ..Default::default()
+        };
         if let Some(why) = special::ip_not_public(ip) {
             info.not_looked_up = Some(why.to_string());
             return info;
         }
         let g = self.geo.lookup(ip);
         (info.country, info.asn, info.as_org) = (g.country, g.asn, g.as_org);
-        info.missing.extend(self.geo.missing().iter().map(|m| format!("{m} (not installed)")));
+        info.missing.extend(
+            self.geo
+                .missing()
+                .iter()
+                .map(|m| format!("{m} (not installed)")),
+        );
         if !self.config.whois_only {
             info.network = self.rdap_ip(ip, &mut info);
         }
-        let has_real_abuse = info.network.as_ref().is_some_and(|n| n.abuse.iter().any(|c| c.scope != abuse::AbuseScope::RirCatchAll));
+        let has_real_abuse = info.network.as_ref().is_some_and(|n| {
+            n.abuse
+                .iter()
+                .any(|c| c.scope != abuse::AbuseScope::RirCatchAll)
+        });
         if !has_real_abuse {
             let from_whois = self.whois_ip(ip, &mut info);
             info.network = merge_network(info.network.take(), from_whois);
         }
-        let has_real_abuse = info.network.as_ref().is_some_and(|n| n.abuse.iter().any(|c| c.scope != abuse::AbuseScope::RirCatchAll));
+        let has_real_abuse = info.network.as_ref().is_some_and(|n| {
+            n.abuse
+                .iter()
+                .any(|c| c.scope != abuse::AbuseScope::RirCatchAll)
+        });
         if !has_real_abuse && let Some(asn) = info.asn {
             self.as_fallback(asn, &mut info);
         }
@@ -208,7 +249,10 @@ impl Enricher {
 
     /// An autonomous system: RDAP autnum first, WHOIS (via IANA `refer:`) as fallback.
     pub fn lookup_asn(&self, asn: u32) -> AsnInfo {
-        let mut info = AsnInfo { asn, ..Default::default() };
+        let mut info = AsnInfo {
+            asn,
+            ..Default::default()
+        };
         if let Some(why) = special::asn_not_public(asn) {
             info.missing.push(why.to_string());
             return info;
@@ -216,7 +260,11 @@ impl Enricher {
         if !self.config.whois_only {
             self.rdap_asn(asn, &mut info);
         }
-        if !info.abuse.iter().any(|c| c.scope != abuse::AbuseScope::RirCatchAll) {
+        if !info
+            .abuse
+            .iter()
+            .any(|c| c.scope != abuse::AbuseScope::RirCatchAll)
+        {
             self.whois_asn(asn, &mut info);
         }
         info.abuse = abuse::rank(std::mem::take(&mut info.abuse));
@@ -225,19 +273,41 @@ impl Enricher {
 
     fn rdap_asn(&self, asn: u32, info: &mut AsnInfo) {
         let Some(base) = self.bootstrap.for_asn(asn) else {
-            info.missing.push(format!("RDAP: no bootstrap entry for AS{asn}"));
+            info.missing
+                .push(format!("RDAP: no bootstrap entry for AS{asn}"));
             return;
         };
         let url = rdap::url(base, &format!("autnum/{asn}"));
-        let Some(v) = self.rdap_json(base, &url, &mut info.records, &mut info.errors, &mut info.missing) else { return };
-        info.name = v.get("name").or(v.get("handle")).and_then(Value::as_str).map(str::to_string);
-        info.country = v.get("country").and_then(Value::as_str).map(str::to_ascii_uppercase);
-        info.abuse.extend(abuse::rdap_abuse(&v, &url, abuse::AbuseScope::Network));
+        let Some(v) = self.rdap_json(
+            base,
+            &url,
+            &mut info.records,
+            &mut info.errors,
+            &mut info.missing,
+        ) else {
+            return;
+        };
+        info.name = v
+            .get("name")
+            .or(v.get("handle"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        info.country = v
+            .get("country")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_uppercase);
+        info.abuse
+            .extend(abuse::rdap_abuse(&v, &url, abuse::AbuseScope::Network));
     }
 
     fn whois_asn(&self, asn: u32, info: &mut AsnInfo) {
-        let Some(first) = self.whois.as_ref().and_then(|c| c.map.for_domain("").cloned()) else {
-            info.missing.push("WHOIS: no `\"\"` (IANA) server in the servers map".into());
+        let Some(first) = self
+            .whois
+            .as_ref()
+            .and_then(|c| c.map.for_domain("").cloned())
+        else {
+            info.missing
+                .push("WHOIS: no `\"\"` (IANA) server in the servers map".into());
             return;
         };
         let chain = self.whois_chain(first, &format!("AS{asn}"), Subject::Asn);
@@ -256,17 +326,33 @@ impl Enricher {
 
     fn rdap_ip(&self, ip: IpAddr, info: &mut IpInfo) -> Option<Network> {
         let Some(base) = self.bootstrap.for_ip(ip) else {
-            info.missing.push(format!("RDAP: no bootstrap entry for {ip}"));
+            info.missing
+                .push(format!("RDAP: no bootstrap entry for {ip}"));
             return None;
         };
         let url = rdap::url(base, &format!("ip/{ip}"));
-        let v = self.rdap_json(base, &url, &mut info.records, &mut info.errors, &mut info.missing)?;
+        let v = self.rdap_json(
+            base,
+            &url,
+            &mut info.records,
+            &mut info.errors,
+            &mut info.missing,
+        )?;
         abuse::network_from_rdap(&v, &url)
     }
 
     /// Fetch and parse one RDAP document; HTTP and RDAP errors go to `errors`.
-    fn rdap_json(&self, base: &str, url: &str, records: &mut Vec<LookupRecord>, errors: &mut Vec<String>, missing: &mut Vec<String>) -> Option<Value> {
-        let answer = match self.fetch("rdap", base, url, || self.rdap.get(url).map(|a| (a.body, Some(a.status)))) {
+    fn rdap_json(
+        &self,
+        base: &str,
+        url: &str,
+        records: &mut Vec<LookupRecord>,
+        errors: &mut Vec<String>,
+        missing: &mut Vec<String>,
+    ) -> Option<Value> {
+        let answer = match self.fetch("rdap", base, url, || {
+            self.rdap.get(url).map(|a| (a.body, Some(a.status)))
+        }) {
             Ok(a) => a,
             Err(m) => {
                 push_miss(m, errors, missing);
@@ -277,7 +363,10 @@ impl Enricher {
         let status = answer.status.unwrap_or(0);
         let parsed: Option<Value> = serde_json::from_slice(&answer.bytes).ok();
         if !(200..300).contains(&status) {
-            let detail = parsed.as_ref().and_then(rdap::error_message).unwrap_or_default();
+            let detail = parsed
+                .as_ref()
+                .and_then(rdap::error_message)
+                .unwrap_or_default();
             errors.push(format!("{url}: HTTP {status} {detail}").trim().to_string());
             return None;
         }
@@ -293,9 +382,17 @@ impl Enricher {
         info.records.extend(chain.records);
         info.errors.extend(chain.errors);
         info.missing.extend(chain.missing);
-        let mut networks: Vec<Network> = chain.texts.iter().filter_map(|(server, text)| abuse::network_from_whois(text, server)).collect();
+        let mut networks: Vec<Network> = chain
+            .texts
+            .iter()
+            .filter_map(|(server, text)| abuse::network_from_whois(text, server))
+            .collect();
         let mut best = networks.pop()?;
-        if !best.abuse.iter().any(|c| c.scope != abuse::AbuseScope::RirCatchAll) {
+        if !best
+            .abuse
+            .iter()
+            .any(|c| c.scope != abuse::AbuseScope::RirCatchAll)
+        {
             let others = networks.into_iter().flat_map(|n| n.abuse);
             best.abuse = abuse::rank(best.abuse.into_iter().chain(others).collect());
         }
@@ -305,27 +402,48 @@ impl Enricher {
     /// Ask `first`, then follow referrals, keeping every answer.
     fn whois_chain(&self, first: ServerEntry, target: &str, subject: Subject) -> Chain {
         let Some(client) = self.whois.as_ref() else {
-            return Chain { missing: vec!["WHOIS servers map (not installed)".into()], ..Default::default() };
+            return Chain {
+                missing: vec!["WHOIS servers map (not installed)".into()],
+                ..Default::default()
+            };
         };
         let mut chain = Chain::default();
         let (mut entry, mut protocol) = (first, "whois");
         let tld = target.rsplit('.').next().map(str::to_string);
         for _hop in 0..MAX_HOPS {
-            let line = if protocol == "rwhois" { target.to_string() } else { entry.query_line(target) };
-            let answer = match self.fetch(protocol, &entry.host, &line, || client.exchange(&entry, protocol, target).map(|b| (b, None)).map_err(|e| e.to_string())) {
+            let line = if protocol == "rwhois" {
+                target.to_string()
+            } else {
+                entry.query_line(target)
+            };
+            let answer = match self.fetch(protocol, &entry.host, &line, || {
+                client
+                    .exchange(&entry, protocol, target)
+                    .map(|b| (b, None))
+                    .map_err(|e| e.to_string())
+            }) {
                 Ok(a) => a,
                 Err(m) => {
                     push_miss(m, &mut chain.errors, &mut chain.missing);
                     break;
                 }
             };
-            let hint = if subject == Subject::Domain { tld.as_deref() } else { None };
+            let hint = if subject == Subject::Domain {
+                tld.as_deref()
+            } else {
+                None
+            };
             let (text, encoding) = whois::decode(&answer.bytes, &entry.host, hint);
             chain.records.push(Self::record(&answer, Some(encoding)));
             let next = whois::find_referral(&text);
             chain.texts.push((entry.host.clone(), text));
             let Some(referral) = next else { break };
-            if referral.host.eq_ignore_ascii_case(&entry.host) || chain.texts.iter().any(|(h, _)| h.eq_ignore_ascii_case(&referral.host)) {
+            if referral.host.eq_ignore_ascii_case(&entry.host)
+                || chain
+                    .texts
+                    .iter()
+                    .any(|(h, _)| h.eq_ignore_ascii_case(&referral.host))
+            {
                 break;
             }
             entry = client.referral_entry(&referral, subject);
@@ -334,27 +452,54 @@ impl Enricher {
         chain
     }
 
-    fn ptr(&self, ip: IpAddr, records: &mut Vec<LookupRecord>, errors: &mut Vec<String>, missing: &mut Vec<String>) -> Vec<PtrName> {
-        let names = self.dns(&dns::reverse_name(ip), RecordType::PTR, records, errors, missing);
-        let rtype = if ip.is_ipv4() { RecordType::A } else { RecordType::AAAA };
+    fn ptr(
+        &self,
+        ip: IpAddr,
+        records: &mut Vec<LookupRecord>,
+        errors: &mut Vec<String>,
+        missing: &mut Vec<String>,
+    ) -> Vec<PtrName> {
+        let names = self.dns(
+            &dns::reverse_name(ip),
+            RecordType::PTR,
+            records,
+            errors,
+            missing,
+        );
+        let rtype = if ip.is_ipv4() {
+            RecordType::A
+        } else {
+            RecordType::AAAA
+        };
         names
             .into_iter()
             .map(|name| {
                 let addrs = self.dns(&name, rtype, records, errors, missing);
-                let confirmed = addrs.iter().any(|a| a.parse::<IpAddr>().is_ok_and(|a| a == ip));
+                let confirmed = addrs
+                    .iter()
+                    .any(|a| a.parse::<IpAddr>().is_ok_and(|a| a == ip));
                 PtrName { name, confirmed }
             })
             .collect()
     }
 
-    fn dns(&self, name: &str, rtype: RecordType, records: &mut Vec<LookupRecord>, errors: &mut Vec<String>, missing: &mut Vec<String>) -> Vec<String> {
+    fn dns(
+        &self,
+        name: &str,
+        rtype: RecordType,
+        records: &mut Vec<LookupRecord>,
+        errors: &mut Vec<String>,
+        missing: &mut Vec<String>,
+    ) -> Vec<String> {
         let Some(server) = self.dns_server else {
             missing.push("DNS: no resolver configured".into());
             return Vec::new();
         };
         let timeout = self.config.timeouts.dns;
         let query = format!("{name} {rtype}");
-        let answer = match self.fetch("dns", &server.to_string(), &query, || dns::exchange(server, name, rtype, timeout).map(|b| (b, None))) {
+        let answer = match self.fetch("dns", &server.to_string(), &query, || {
+            dns::exchange(server, name, rtype, timeout).map(|b| (b, None))
+        }) {
             Ok(a) => a,
             Err(m) => {
                 push_miss(m, errors, missing);
@@ -383,7 +528,10 @@ impl Enricher {
         let d = domain.trim().trim_end_matches('.').to_lowercase();
         // IDNs are asked about in their ASCII (punycode) form everywhere.
         let d = idna::domain_to_ascii(&d).unwrap_or(d);
-        let mut info = DomainInfo { domain: d.clone(), ..Default::default() };
+        let mut info = DomainInfo {
+            domain: d.clone(),
+            ..Default::default()
+        };
         if let Some(why) = special::domain_not_public(&d) {
             info.not_looked_up = Some(why.to_string());
             return info;
@@ -393,7 +541,11 @@ impl Enricher {
         if !self.config.whois_only {
             self.rdap_domain(&reg, &mut info);
         }
-        if !info.abuse.iter().any(|c| c.scope != abuse::AbuseScope::RirCatchAll) {
+        if !info
+            .abuse
+            .iter()
+            .any(|c| c.scope != abuse::AbuseScope::RirCatchAll)
+        {
             self.whois_domain(&reg, &mut info);
         }
         info.abuse = abuse::rank(std::mem::take(&mut info.abuse));
@@ -409,18 +561,37 @@ impl Enricher {
 
     fn rdap_domain(&self, reg: &str, info: &mut DomainInfo) {
         let Some(base) = self.bootstrap.for_domain(reg) else {
-            info.missing.push(format!("RDAP: no bootstrap entry for {reg}"));
+            info.missing
+                .push(format!("RDAP: no bootstrap entry for {reg}"));
             return;
         };
         let url = rdap::url(base, &format!("domain/{reg}"));
-        let Some(v) = self.rdap_json(base, &url, &mut info.records, &mut info.errors, &mut info.missing) else { return };
+        let Some(v) = self.rdap_json(
+            base,
+            &url,
+            &mut info.records,
+            &mut info.errors,
+            &mut info.missing,
+        ) else {
+            return;
+        };
         let (name, id, contacts) = abuse::registrar_from_rdap(&v, &url);
         set_registrar(info, name, id, contacts);
         if info.abuse.is_empty()
             && let Some(related) = related_rdap_link(&v)
         {
-            let base = related.split("/domain/").next().unwrap_or(&related).to_string();
-            if let Some(v2) = self.rdap_json(&base, &related, &mut info.records, &mut info.errors, &mut info.missing) {
+            let base = related
+                .split("/domain/")
+                .next()
+                .unwrap_or(&related)
+                .to_string();
+            if let Some(v2) = self.rdap_json(
+                &base,
+                &related,
+                &mut info.records,
+                &mut info.errors,
+                &mut info.missing,
+            ) {
                 let (name, id, contacts) = abuse::registrar_from_rdap(&v2, &related);
                 set_registrar(info, name, id, contacts);
             }
@@ -429,7 +600,8 @@ impl Enricher {
 
     fn whois_domain(&self, reg: &str, info: &mut DomainInfo) {
         let Some(client) = self.whois.as_ref() else {
-            info.missing.push("WHOIS servers map (not installed)".into());
+            info.missing
+                .push("WHOIS servers map (not installed)".into());
             return;
         };
         let Some(first) = client.map.for_domain(reg).cloned() else {
@@ -447,7 +619,12 @@ impl Enricher {
     }
 }
 
-fn set_registrar(info: &mut DomainInfo, name: Option<String>, id: Option<String>, contacts: Vec<AbuseContact>) {
+fn set_registrar(
+    info: &mut DomainInfo,
+    name: Option<String>,
+    id: Option<String>,
+    contacts: Vec<AbuseContact>,
+) {
     if info.registrar.is_none() {
         info.registrar = name;
     }
@@ -462,8 +639,12 @@ fn related_rdap_link(v: &Value) -> Option<String> {
     let links = v.get("links")?.as_array()?;
     links.iter().find_map(|l| {
         let rel = l.get("rel")?.as_str()?;
-        let typ = l.get("type").and_then(Value::as_str).unwrap_or("application/rdap+json");
-        (rel == "related" && typ.contains("rdap")).then(|| l.get("href")?.as_str().map(str::to_string))?
+        let typ = l
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("application/rdap+json");
+        (rel == "related" && typ.contains("rdap"))
+            .then(|| l.get("href")?.as_str().map(str::to_string))?
     })
 }
 

@@ -97,23 +97,34 @@ impl Default for EnrichConfig {
 impl EnrichConfig {
     /// Config with every path inside `data_dir`.
     pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Self {
-        EnrichConfig { data_dir: data_dir.into(), ..Default::default() }
+        EnrichConfig {
+            data_dir: data_dir.into(),
+            ..Default::default()
+        }
     }
 
     pub fn country_db_path(&self) -> PathBuf {
-        self.country_db.clone().unwrap_or_else(|| self.data_dir.join("country.mmdb"))
+        self.country_db
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("country.mmdb"))
     }
 
     pub fn asn_db_path(&self) -> PathBuf {
-        self.asn_db.clone().unwrap_or_else(|| self.data_dir.join("asn.mmdb"))
+        self.asn_db
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("asn.mmdb"))
     }
 
     pub fn whois_servers_path(&self) -> PathBuf {
-        self.whois_servers_file.clone().unwrap_or_else(|| self.data_dir.join("whois-servers.json"))
+        self.whois_servers_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("whois-servers.json"))
     }
 
     pub fn rdap_bootstrap_path(&self) -> PathBuf {
-        self.rdap_bootstrap_dir.clone().unwrap_or_else(|| self.data_dir.join("rdap-bootstrap"))
+        self.rdap_bootstrap_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("rdap-bootstrap"))
     }
 }
 
@@ -296,7 +307,9 @@ pub enum EnrichError {
     Data { path: String, message: String },
     #[error("cache {path}: {message}")]
     Cache { path: String, message: String },
-    #[error("cannot recognise {0:?} as an IP, domain, URL, e-mail address, AS number or phone number")]
+    #[error(
+        "cannot recognise {0:?} as an IP, domain, URL, e-mail address, AS number or phone number"
+    )]
     BadQuery(String),
 }
 

@@ -26,13 +26,20 @@ impl Bootstrap {
     /// Read the files of a bootstrap folder; a missing file leaves that kind empty.
     pub fn load(dir: &Path) -> Result<Bootstrap, EnrichError> {
         let mut b = Bootstrap::default();
-        for (name, entries) in ["dns.json", "ipv4.json", "ipv6.json", "asn.json"].iter().map(|n| (*n, read_services(&dir.join(n)))) {
+        for (name, entries) in ["dns.json", "ipv4.json", "ipv6.json", "asn.json"]
+            .iter()
+            .map(|n| (*n, read_services(&dir.join(n))))
+        {
             for (keys, url) in entries? {
                 for k in keys {
                     match name {
                         "dns.json" => b.dns.push((k.to_ascii_lowercase(), url.clone())),
-                        "asn.json" => b.asn.extend(parse_asn_range(&k).map(|(lo, hi)| (lo, hi, url.clone()))),
-                        _ => b.ip.extend(k.parse::<IpNetwork>().ok().map(|n| (n, url.clone()))),
+                        "asn.json" => b
+                            .asn
+                            .extend(parse_asn_range(&k).map(|(lo, hi)| (lo, hi, url.clone()))),
+                        _ => {
+                            b.ip.extend(k.parse::<IpNetwork>().ok().map(|n| (n, url.clone())))
+                        }
                     }
                 }
             }
@@ -52,11 +59,18 @@ impl Bootstrap {
 
     /// Base URL for an IP: the most specific covering prefix.
     pub fn for_ip(&self, ip: IpAddr) -> Option<&str> {
-        self.ip.iter().filter(|(n, _)| n.contains(ip)).max_by_key(|(n, _)| n.prefix()).map(|(_, u)| u.as_str())
+        self.ip
+            .iter()
+            .filter(|(n, _)| n.contains(ip))
+            .max_by_key(|(n, _)| n.prefix())
+            .map(|(_, u)| u.as_str())
     }
 
     pub fn for_asn(&self, asn: u32) -> Option<&str> {
-        self.asn.iter().find(|(lo, hi, _)| (*lo..=*hi).contains(&asn)).map(|(_, _, u)| u.as_str())
+        self.asn
+            .iter()
+            .find(|(lo, hi, _)| (*lo..=*hi).contains(&asn))
+            .map(|(_, _, u)| u.as_str())
     }
 }
 
@@ -66,17 +80,34 @@ fn read_services(path: &Path) -> Result<Services, EnrichError> {
     if !path.exists() {
         return Ok(Vec::new());
     }
-    let err = |m: String| EnrichError::Data { path: path.display().to_string(), message: m };
+    let err = |m: String| EnrichError::Data {
+        path: path.display().to_string(),
+        message: m,
+    };
     let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
     let v: Value = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
-    let services = v.get("services").and_then(Value::as_array).ok_or_else(|| err("no `services` array".into()))?;
-    let strings = |x: Option<&Value>| -> Vec<String> { x.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect() };
+    let services = v
+        .get("services")
+        .and_then(Value::as_array)
+        .ok_or_else(|| err("no `services` array".into()))?;
+    let strings = |x: Option<&Value>| -> Vec<String> {
+        x.and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect()
+    };
     Ok(services
         .iter()
         .filter_map(|s| {
             let urls = strings(s.get(1));
             // Prefer https; keep http (used by loopback tests and some mirrors) otherwise.
-            let url = urls.iter().find(|u| u.starts_with("https://")).or(urls.first())?.clone();
+            let url = urls
+                .iter()
+                .find(|u| u.starts_with("https://"))
+                .or(urls.first())?
+                .clone();
             Some((strings(s.get(0)), url))
         })
         .collect())
@@ -113,9 +144,16 @@ impl RdapClient {
             .timeout_global(Some(timeouts.http))
             .http_status_as_error(false)
             .max_redirects(5)
-            .user_agent(concat!("blowback/", env!("CARGO_PKG_VERSION"), " (RDAP client)"))
+            .user_agent(concat!(
+                "blowback/",
+                env!("CARGO_PKG_VERSION"),
+                " (RDAP client)"
+            ))
             .build();
-        RdapClient { agent: config.into(), timeouts }
+        RdapClient {
+            agent: config.into(),
+            timeouts,
+        }
     }
 
     /// GET an RDAP URL. HTTP 429 (and 503 with Retry-After) is retried after the server's
@@ -124,19 +162,37 @@ impl RdapClient {
     pub fn get(&self, url: &str) -> Result<HttpAnswer, String> {
         let mut backoff = self.timeouts.backoff;
         for attempt in 0..=self.timeouts.retries {
-            let resp = self.agent.get(url).header("Accept", "application/rdap+json, application/json").call();
+            let resp = self
+                .agent
+                .get(url)
+                .header("Accept", "application/rdap+json, application/json")
+                .call();
             let mut resp = resp.map_err(|e| describe(url, &e))?;
             let status = resp.status().as_u16();
-            let retry_after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
-            let body = resp.body_mut().with_config().limit(8 << 20).read_to_vec().map_err(|e| describe(url, &e))?;
+            let retry_after = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            let body = resp
+                .body_mut()
+                .with_config()
+                .limit(8 << 20)
+                .read_to_vec()
+                .map_err(|e| describe(url, &e))?;
             let again = status == 429 || (status == 503 && retry_after.is_some());
             if !again {
                 return Ok(HttpAnswer { status, body });
             }
             if attempt == self.timeouts.retries {
-                return Err(format!("{url}: HTTP {status} (rate limited), gave up after {attempt} retries"));
+                return Err(format!(
+                    "{url}: HTTP {status} (rate limited), gave up after {attempt} retries"
+                ));
             }
-            let wait = retry_after.map(Duration::from_secs).unwrap_or(backoff).min(self.timeouts.max_backoff);
+            let wait = retry_after
+                .map(Duration::from_secs)
+                .unwrap_or(backoff)
+                .min(self.timeouts.max_backoff);
             std::thread::sleep(wait);
             backoff = (backoff * 2).min(self.timeouts.max_backoff);
         }
@@ -155,6 +211,16 @@ fn describe(url: &str, e: &ureq::Error) -> String {
 pub fn error_message(v: &Value) -> Option<String> {
     let code = v.get("errorCode")?;
     let title = v.get("title").and_then(Value::as_str).unwrap_or("");
-    let desc: Vec<&str> = v.get("description").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
-    Some(format!("RDAP error {code}: {title} {}", desc.join(" ")).trim().to_string())
+    let desc: Vec<&str> = v
+        .get("description")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    Some(
+        format!("RDAP error {code}: {title} {}", desc.join(" "))
+            .trim()
+            .to_string(),
+    )
 }

@@ -26,7 +26,10 @@ const PRIVATE: &str = "not looked up: private/non-public range";
 
 fn v4_not_public(ip: Ipv4Addr) -> Option<&'static str> {
     let o = ip.octets();
-    let doc = matches!((o[0], o[1], o[2]), (192, 0, 2) | (198, 51, 100) | (203, 0, 113));
+    let doc = matches!(
+        (o[0], o[1], o[2]),
+        (192, 0, 2) | (198, 51, 100) | (203, 0, 113)
+    );
     if doc {
         return Some(DOC);
     }
@@ -62,7 +65,9 @@ fn v6_not_public(ip: Ipv6Addr) -> Option<&'static str> {
 pub fn asn_not_public(asn: u32) -> Option<&'static str> {
     match asn {
         64496..=64511 | 65536..=65551 => Some("not looked up: documentation AS number"),
-        0 | 23456 | 64512..=65535 | 4_200_000_000..=u32::MAX => Some("not looked up: private/reserved AS number"),
+        0 | 23456 | 64512..=65535 | 4_200_000_000..=u32::MAX => {
+            Some("not looked up: private/reserved AS number")
+        }
         _ => None,
     }
 }
@@ -71,7 +76,19 @@ pub fn asn_not_public(asn: u32) -> Option<&'static str> {
 pub fn domain_not_public(domain: &str) -> Option<&'static str> {
     let d = domain.trim_end_matches('.').to_ascii_lowercase();
     let tld = d.rsplit('.').next().unwrap_or("");
-    let reserved_tld = matches!(tld, "test" | "example" | "invalid" | "localhost" | "local" | "internal" | "lan" | "home" | "corp" | "arpa");
+    let reserved_tld = matches!(
+        tld,
+        "test"
+            | "example"
+            | "invalid"
+            | "localhost"
+            | "local"
+            | "internal"
+            | "lan"
+            | "home"
+            | "corp"
+            | "arpa"
+    );
     let example = ["example.com", "example.net", "example.org"]
         .iter()
         .any(|e| d == *e || d.ends_with(&format!(".{e}")));
@@ -84,10 +101,17 @@ pub fn domain_not_public(domain: &str) -> Option<&'static str> {
 /// Recognise an IP, domain, URL, e-mail address or phone number.
 pub fn parse_query(input: &str) -> Option<Query> {
     let s = input.trim().trim_matches(|c| c == '<' || c == '>');
-    if let Ok(ip) = s.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+    if let Ok(ip) = s
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
         return Some(Query::Ip(ip));
     }
-    if let Some(n) = s.strip_prefix("AS").or(s.strip_prefix("as")).or(s.strip_prefix("As"))
+    if let Some(n) = s
+        .strip_prefix("AS")
+        .or(s.strip_prefix("as"))
+        .or(s.strip_prefix("As"))
         && let Ok(n) = n.parse::<u32>()
     {
         return Some(Query::Asn(n));
@@ -102,13 +126,19 @@ pub fn parse_query(input: &str) -> Option<Query> {
     } else {
         url_host(s)
     };
-    if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+    if let Ok(ip) = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
         return Some(Query::Ip(ip));
     }
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     let ok = !host.is_empty()
         && host.contains('.')
-        && host.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.' || c == '_');
+        && host
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '.' || c == '_');
     ok.then_some(Query::Domain(host))
 }
 
@@ -116,7 +146,12 @@ fn url_host(rest: &str) -> String {
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let hostport = authority.rsplit('@').next().unwrap_or("");
     if hostport.starts_with('[') {
-        return hostport.split(']').next().unwrap_or("").trim_start_matches('[').to_string();
+        return hostport
+            .split(']')
+            .next()
+            .unwrap_or("")
+            .trim_start_matches('[')
+            .to_string();
     }
     hostport.split(':').next().unwrap_or("").to_string()
 }
@@ -125,12 +160,18 @@ fn url_host(rest: &str) -> String {
 fn phone_digits(s: &str) -> Option<String> {
     let s = s.strip_prefix("tel:").unwrap_or(s);
     let plus = s.starts_with('+') || s.starts_with("00");
-    let allowed = s.chars().all(|c| c.is_ascii_digit() || " +-().\u{a0}/".contains(c));
+    let allowed = s
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-().\u{a0}/".contains(c));
     let digits: String = s.chars().filter(char::is_ascii_digit).collect();
     if !plus || !allowed || !(7..=15).contains(&digits.len()) {
         return None;
     }
-    let digits = if s.starts_with("00") { digits[2..].to_string() } else { digits };
+    let digits = if s.starts_with("00") {
+        digits[2..].to_string()
+    } else {
+        digits
+    };
     Some(format!("+{digits}"))
 }
 
@@ -143,7 +184,17 @@ mod tests {
         for ip in ["192.0.2.1", "198.51.100.7", "203.0.113.255", "2001:db8::1"] {
             assert_eq!(ip_not_public(ip.parse().unwrap()), Some(DOC), "{ip}");
         }
-        for ip in ["10.1.2.3", "192.168.1.1", "172.16.0.1", "127.0.0.1", "100.64.0.1", "fe80::1", "fd00::1", "::1", "::ffff:10.0.0.1"] {
+        for ip in [
+            "10.1.2.3",
+            "192.168.1.1",
+            "172.16.0.1",
+            "127.0.0.1",
+            "100.64.0.1",
+            "fe80::1",
+            "fd00::1",
+            "::1",
+            "::ffff:10.0.0.1",
+        ] {
             assert_eq!(ip_not_public(ip.parse().unwrap()), Some(PRIVATE), "{ip}");
         }
         for ip in ["8.8.8.8", "2001:4860:4860::8888", "80.80.80.80"] {
@@ -153,12 +204,30 @@ mod tests {
 
     #[test]
     fn queries_are_recognised() {
-        assert_eq!(parse_query("8.8.8.8"), Some(Query::Ip("8.8.8.8".parse().unwrap())));
-        assert_eq!(parse_query("https://Spam.Example.CO.UK:8080/x?y"), Some(Query::Domain("spam.example.co.uk".into())));
-        assert_eq!(parse_query("bob@shop.ru"), Some(Query::Domain("shop.ru".into())));
-        assert_eq!(parse_query("http://[2001:db8::1]/"), Some(Query::Ip("2001:db8::1".parse().unwrap())));
-        assert_eq!(parse_query("+44 20 7946 0000"), Some(Query::Phone("+442079460000".into())));
-        assert_eq!(parse_query("0049 30 1234567"), Some(Query::Phone("+49301234567".into())));
+        assert_eq!(
+            parse_query("8.8.8.8"),
+            Some(Query::Ip("8.8.8.8".parse().unwrap()))
+        );
+        assert_eq!(
+            parse_query("https://Spam.Example.CO.UK:8080/x?y"),
+            Some(Query::Domain("spam.example.co.uk".into()))
+        );
+        assert_eq!(
+            parse_query("bob@shop.ru"),
+            Some(Query::Domain("shop.ru".into()))
+        );
+        assert_eq!(
+            parse_query("http://[2001:db8::1]/"),
+            Some(Query::Ip("2001:db8::1".parse().unwrap()))
+        );
+        assert_eq!(
+            parse_query("+44 20 7946 0000"),
+            Some(Query::Phone("+442079460000".into()))
+        );
+        assert_eq!(
+            parse_query("0049 30 1234567"),
+            Some(Query::Phone("+49301234567".into()))
+        );
         assert_eq!(parse_query("nonsense"), None);
         assert_eq!(parse_query("AS15169"), Some(Query::Asn(15169)));
         assert!(domain_not_public("www.example.com").is_some());

@@ -31,19 +31,29 @@ pub struct ServerEntry {
 
 impl ServerEntry {
     pub fn plain(host: &str) -> ServerEntry {
-        ServerEntry { host: host.to_string(), query: None, punycode: true }
+        ServerEntry {
+            host: host.to_string(),
+            query: None,
+            punycode: true,
+        }
     }
 
     /// The query line as sent, without CRLF.
     pub fn query_line(&self, target: &str) -> String {
         let t = self.query.as_deref().unwrap_or("$addr\r\n");
-        t.replace("$addr", target).trim_end_matches(['\r', '\n']).to_string()
+        t.replace("$addr", target)
+            .trim_end_matches(['\r', '\n'])
+            .to_string()
     }
 }
 
 fn host_only(host: &str) -> &str {
     if host.starts_with('[') {
-        return host.split(']').next().unwrap_or(host).trim_start_matches('[');
+        return host
+            .split(']')
+            .next()
+            .unwrap_or(host)
+            .trim_start_matches('[');
     }
     match host.rsplit_once(':') {
         Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) && !h.contains(':') => h,
@@ -61,16 +71,24 @@ pub struct ServersMap {
 impl ServersMap {
     /// Read and check a servers file (it must also load in whois-rust).
     pub fn load(path: &Path) -> Result<ServersMap, EnrichError> {
-        let err = |m: String| EnrichError::Data { path: path.display().to_string(), message: m };
+        let err = |m: String| EnrichError::Data {
+            path: path.display().to_string(),
+            message: m,
+        };
         WhoIs::from_path(path).map_err(|e| err(format!("{e:?}")))?;
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-        let map: Map<String, Value> = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
+        let map: Map<String, Value> =
+            serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
         Self::from_map(map).ok_or_else(|| err("no `_`.`ip` server".into()))
     }
 
     fn from_map(map: Map<String, Value>) -> Option<ServersMap> {
         let ip = map.get("_")?.get("ip").and_then(entry)?;
-        let tlds = map.iter().filter(|(k, _)| *k != "_").filter_map(|(k, v)| Some((k.to_ascii_lowercase(), entry(v)?))).collect();
+        let tlds = map
+            .iter()
+            .filter(|(k, _)| *k != "_")
+            .filter_map(|(k, v)| Some((k.to_ascii_lowercase(), entry(v)?)))
+            .collect();
         Some(ServersMap { tlds, ip })
     }
 
@@ -89,7 +107,10 @@ impl ServersMap {
             if d.is_empty() {
                 return None;
             }
-            d = d.split_once('.').map(|(_, rest)| rest.to_string()).unwrap_or_default();
+            d = d
+                .split_once('.')
+                .map(|(_, rest)| rest.to_string())
+                .unwrap_or_default();
         }
     }
 
@@ -98,7 +119,11 @@ impl ServersMap {
         if self.ip.host.eq_ignore_ascii_case(host) {
             return Some(&self.ip);
         }
-        let mut hits: Vec<&ServerEntry> = self.tlds.values().filter(|e| e.host.eq_ignore_ascii_case(host)).collect();
+        let mut hits: Vec<&ServerEntry> = self
+            .tlds
+            .values()
+            .filter(|e| e.host.eq_ignore_ascii_case(host))
+            .collect();
         hits.sort_by_key(|e| (e.query.is_none(), e.query.clone()));
         hits.first().copied()
     }
@@ -144,15 +169,28 @@ static RE_REGISTRAR_REF: LazyLock<Regex> = LazyLock::new(|| {
 /// The referral an answer gives, if any: ARIN ReferralServer, IANA refer:, registrar server.
 pub fn find_referral(text: &str) -> Option<Referral> {
     if let Some(c) = RE_ARIN_REF.captures(text) {
-        let protocol = if c[1].eq_ignore_ascii_case("rwhois") { "rwhois" } else { "whois" };
-        return Some(Referral { protocol, host: c[2].to_ascii_lowercase() });
+        let protocol = if c[1].eq_ignore_ascii_case("rwhois") {
+            "rwhois"
+        } else {
+            "whois"
+        };
+        return Some(Referral {
+            protocol,
+            host: c[2].to_ascii_lowercase(),
+        });
     }
     if let Some(c) = RE_IANA_REF.captures(text) {
-        return Some(Referral { protocol: "whois", host: c[1].to_ascii_lowercase() });
+        return Some(Referral {
+            protocol: "whois",
+            host: c[1].to_ascii_lowercase(),
+        });
     }
     let c = RE_REGISTRAR_REF.captures(text)?;
     let host = c[1].to_ascii_lowercase();
-    host.contains('.').then_some(Referral { protocol: "whois", host })
+    host.contains('.').then_some(Referral {
+        protocol: "whois",
+        host,
+    })
 }
 
 static RE_THROTTLE: LazyLock<Regex> = LazyLock::new(|| {
@@ -176,15 +214,24 @@ pub struct Throttle {
 /// Recognise a throttling answer (short plain text, not a TCP error).
 pub fn throttled(text: &str) -> Option<Throttle> {
     let line = text.lines().find(|l| RE_THROTTLE.is_match(l))?;
-    let wait = RE_WAIT.captures(line).and_then(|c| c[1].parse().ok()).map(Duration::from_secs);
-    Some(Throttle { line: line.trim().trim_start_matches('%').trim().to_string(), wait })
+    let wait = RE_WAIT
+        .captures(line)
+        .and_then(|c| c[1].parse().ok())
+        .map(Duration::from_secs);
+    Some(Throttle {
+        line: line.trim().trim_start_matches('%').trim().to_string(),
+        wait,
+    })
 }
 
 /// Decode an answer; returns the text and the encoding's name. ISO-2022-JP is detected by its
 /// escape sequences (it is valid ASCII, so a UTF-8 check passes it), then UTF-8, then the
 /// server's known charset, then chardetng with the TLD as hint.
 pub fn decode(bytes: &[u8], server: &str, tld: Option<&str>) -> (String, &'static str) {
-    if bytes.windows(3).any(|w| w == b"\x1b$B" || w == b"\x1b$@" || w == b"\x1b(J") {
+    if bytes
+        .windows(3)
+        .any(|w| w == b"\x1b$B" || w == b"\x1b$@" || w == b"\x1b(J")
+    {
         let (s, _, _) = encoding_rs::ISO_2022_JP.decode(bytes);
         return (s.into_owned(), "ISO-2022-JP");
     }
@@ -203,7 +250,19 @@ pub fn decode(bytes: &[u8], server: &str, tld: Option<&str>) -> (String, &'stati
 
 /// Charsets of servers known not to send UTF-8 (from the Debian whois client's table).
 fn known_server_encoding(host: &str) -> Option<&'static encoding_rs::Encoding> {
-    let latin1 = ["whois.lacnic.net", "whois.ripe.net", "whois.registro.br", "whois.cira.ca", "whois.fi", "whois.nic.hu", "whois.isnic.is", "whois.dns.lu", "whois.norid.no", "whois.dns.pt", "whois.ax"];
+    let latin1 = [
+        "whois.lacnic.net",
+        "whois.ripe.net",
+        "whois.registro.br",
+        "whois.cira.ca",
+        "whois.fi",
+        "whois.nic.hu",
+        "whois.isnic.is",
+        "whois.dns.lu",
+        "whois.norid.no",
+        "whois.dns.pt",
+        "whois.ax",
+    ];
     match host {
         h if latin1.contains(&h) => Some(encoding_rs::WINDOWS_1252),
         "whois.nic.tr" => Some(encoding_rs::WINDOWS_1254),
@@ -224,7 +283,9 @@ pub enum WhoisFailure {
 impl std::fmt::Display for WhoisFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            WhoisFailure::Timeout(m) | WhoisFailure::Throttled(m) | WhoisFailure::Other(m) => f.write_str(m),
+            WhoisFailure::Timeout(m) | WhoisFailure::Throttled(m) | WhoisFailure::Other(m) => {
+                f.write_str(m)
+            }
         }
     }
 }
@@ -238,7 +299,11 @@ pub struct WhoisClient {
 
 impl WhoisClient {
     pub fn new(map: ServersMap, timeouts: Timeouts) -> WhoisClient {
-        WhoisClient { map, timeouts, last: Mutex::new(HashMap::new()) }
+        WhoisClient {
+            map,
+            timeouts,
+            last: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The server to ask next after `referral`, with the registry's query syntax.
@@ -258,23 +323,43 @@ impl WhoisClient {
         {
             return e.clone();
         }
-        ServerEntry { host: referral.host.clone(), query: builtin.map(str::to_string), punycode: true }
+        ServerEntry {
+            host: referral.host.clone(),
+            query: builtin.map(str::to_string),
+            punycode: true,
+        }
     }
 
     /// One exchange with a WHOIS (or RWhois) server, retried with back-off when the answer is
     /// a throttling notice. Returns the raw answer bytes.
-    pub fn exchange(&self, server: &ServerEntry, protocol: &str, target: &str) -> Result<Vec<u8>, WhoisFailure> {
+    pub fn exchange(
+        &self,
+        server: &ServerEntry,
+        protocol: &str,
+        target: &str,
+    ) -> Result<Vec<u8>, WhoisFailure> {
         let mut backoff = self.timeouts.backoff;
         for attempt in 0..=self.timeouts.retries {
             self.pace(&server.host);
-            let bytes = if protocol == "rwhois" { self.rwhois_once(server, target)? } else { self.whois_once(server, target)? };
+            let bytes = if protocol == "rwhois" {
+                self.rwhois_once(server, target)?
+            } else {
+                self.whois_once(server, target)?
+            };
             let Some(t) = throttled(&String::from_utf8_lossy(&bytes)) else {
                 return Ok(bytes);
             };
             if attempt == self.timeouts.retries {
-                return Err(WhoisFailure::Throttled(format!("{} throttled the query (gave up after {} retries): {}", server.host, attempt, t.line)));
+                return Err(WhoisFailure::Throttled(format!(
+                    "{} throttled the query (gave up after {} retries): {}",
+                    server.host, attempt, t.line
+                )));
             }
-            let wait = t.wait.unwrap_or(backoff).min(self.timeouts.max_backoff).max(backoff);
+            let wait = t
+                .wait
+                .unwrap_or(backoff)
+                .min(self.timeouts.max_backoff)
+                .max(backoff);
             std::thread::sleep(wait);
             backoff = (backoff * 2).min(self.timeouts.max_backoff);
         }
@@ -285,7 +370,10 @@ impl WhoisClient {
         let wait = {
             let mut last = self.last.lock().expect("pacing lock");
             let now = Instant::now();
-            let wait = last.get(host).map(|t| self.timeouts.min_interval.saturating_sub(now - *t)).unwrap_or_default();
+            let wait = last
+                .get(host)
+                .map(|t| self.timeouts.min_interval.saturating_sub(now - *t))
+                .unwrap_or_default();
             last.insert(host.to_string(), now + wait);
             wait
         };
@@ -310,13 +398,23 @@ impl WhoisClient {
         options.follow = 0;
         options.timeout = Some(self.timeouts.whois);
         let engine = WhoIs::from_host(&server.host).map_err(other)?;
-        engine.lookup_raw(options).map_err(|e| self.io_failure(&server.host, e))
+        engine
+            .lookup_raw(options)
+            .map_err(|e| self.io_failure(&server.host, e))
     }
 
     fn io_failure(&self, host: &str, e: WhoIsError) -> WhoisFailure {
         match e {
-            WhoIsError::IOError(io) if matches!(io.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) => {
-                WhoisFailure::Timeout(format!("{host}: no answer within {:?} (timed out)", self.timeouts.whois))
+            WhoIsError::IOError(io)
+                if matches!(
+                    io.kind(),
+                    std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+                ) =>
+            {
+                WhoisFailure::Timeout(format!(
+                    "{host}: no answer within {:?} (timed out)",
+                    self.timeouts.whois
+                ))
             }
             WhoIsError::IOError(io) => WhoisFailure::Other(format!("{host}: {io}")),
             e => WhoisFailure::Other(format!("{host}: {e:?}")),
@@ -328,14 +426,26 @@ impl WhoisClient {
     fn rwhois_once(&self, server: &ServerEntry, target: &str) -> Result<Vec<u8>, WhoisFailure> {
         let timeout = self.timeouts.whois;
         let deadline = Instant::now() + timeout;
-        let addr = if server.host.contains(':') { server.host.clone() } else { format!("{}:4321", server.host) };
+        let addr = if server.host.contains(':') {
+            server.host.clone()
+        } else {
+            format!("{}:4321", server.host)
+        };
         let fail = |e: std::io::Error| match e.kind() {
-            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => WhoisFailure::Timeout(format!("{addr}: no answer within {timeout:?} (timed out)")),
+            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
+                WhoisFailure::Timeout(format!("{addr}: no answer within {timeout:?} (timed out)"))
+            }
             _ => WhoisFailure::Other(format!("{addr}: {e}")),
         };
-        let sock = addr.to_socket_addrs().map_err(fail)?.next().ok_or_else(|| WhoisFailure::Other(format!("{addr}: no address")))?;
+        let sock = addr
+            .to_socket_addrs()
+            .map_err(fail)?
+            .next()
+            .ok_or_else(|| WhoisFailure::Other(format!("{addr}: no address")))?;
         let mut stream = TcpStream::connect_timeout(&sock, timeout).map_err(fail)?;
-        stream.write_all(format!("{target}\r\n").as_bytes()).map_err(fail)?;
+        stream
+            .write_all(format!("{target}\r\n").as_bytes())
+            .map_err(fail)?;
         let mut out = Vec::new();
         let mut buf = [0u8; 8192];
         loop {
@@ -355,12 +465,16 @@ impl WhoisClient {
 }
 
 fn is_asn(target: &str) -> bool {
-    target.len() > 2 && target[..2].eq_ignore_ascii_case("as") && target[2..].bytes().all(|b| b.is_ascii_digit())
+    target.len() > 2
+        && target[..2].eq_ignore_ascii_case("as")
+        && target[2..].bytes().all(|b| b.is_ascii_digit())
 }
 
 fn rwhois_done(out: &[u8]) -> bool {
     let text = String::from_utf8_lossy(out);
-    text.lines().skip(1).any(|l| l.starts_with("%ok") || l.starts_with("%error"))
+    text.lines()
+        .skip(1)
+        .any(|l| l.starts_with("%ok") || l.starts_with("%error"))
 }
 
 #[cfg(test)]
@@ -369,17 +483,42 @@ mod tests {
 
     #[test]
     fn referrals_of_each_kind() {
-        assert_eq!(find_referral("ReferralServer:  whois://whois.lacnic.net\n"), Some(Referral { protocol: "whois", host: "whois.lacnic.net".into() }));
-        assert_eq!(find_referral("ReferralServer:  rwhois://rwhois.shawcable.net:4321\n"), Some(Referral { protocol: "rwhois", host: "rwhois.shawcable.net:4321".into() }));
-        assert_eq!(find_referral("refer:        whois.apnic.net\n").unwrap().host, "whois.apnic.net");
-        assert_eq!(find_referral("   Registrar WHOIS Server: whois.markmonitor.com\r\n").unwrap().host, "whois.markmonitor.com");
+        assert_eq!(
+            find_referral("ReferralServer:  whois://whois.lacnic.net\n"),
+            Some(Referral {
+                protocol: "whois",
+                host: "whois.lacnic.net".into()
+            })
+        );
+        assert_eq!(
+            find_referral("ReferralServer:  rwhois://rwhois.shawcable.net:4321\n"),
+            Some(Referral {
+                protocol: "rwhois",
+                host: "rwhois.shawcable.net:4321".into()
+            })
+        );
+        assert_eq!(
+            find_referral("refer:        whois.apnic.net\n")
+                .unwrap()
+                .host,
+            "whois.apnic.net"
+        );
+        assert_eq!(
+            find_referral("   Registrar WHOIS Server: whois.markmonitor.com\r\n")
+                .unwrap()
+                .host,
+            "whois.markmonitor.com"
+        );
         assert_eq!(find_referral("Registrar WHOIS Server: \r\n"), None);
     }
 
     #[test]
     fn throttling_lines() {
         assert!(throttled("WHOIS LIMIT EXCEEDED - SEE WWW.PIR.ORG/WHOIS FOR DETAILS\n").is_some());
-        assert_eq!(throttled("Please go away for 13 Seconds\n").unwrap().wait, Some(Duration::from_secs(13)));
+        assert_eq!(
+            throttled("Please go away for 13 Seconds\n").unwrap().wait,
+            Some(Duration::from_secs(13))
+        );
         assert!(throttled("inetnum: 1.0.0.0 - 1.0.0.255\nnetname: X\n").is_none());
     }
 
@@ -387,13 +526,40 @@ mod tests {
     fn referral_query_syntax() {
         let map = ServersMap::from_map(serde_json::from_str(r#"{"_": {"ip": "whois.arin.net"}, "xx": "whois.ripe.net", "com": {"host": "whois.verisign-grs.com", "query": "DOMAIN $addr\r\n"}}"#).unwrap()).unwrap();
         let c = WhoisClient::new(map, Timeouts::default());
-        let r = |h: &str| Referral { protocol: "whois", host: h.into() };
-        assert_eq!(c.referral_entry(&r("whois.ripe.net"), Subject::Ip).query_line("80.80.80.80"), "-B 80.80.80.80");
-        assert_eq!(c.referral_entry(&r("whois.arin.net"), Subject::Ip).query_line("8.8.8.8"), "n + 8.8.8.8");
-        assert_eq!(c.referral_entry(&r("whois.arin.net"), Subject::Asn).query_line("AS15169"), "AS15169");
-        assert_eq!(c.referral_entry(&r("whois.lacnic.net"), Subject::Ip).query_line("170.0.0.0"), "170.0.0.0");
-        assert_eq!(c.referral_entry(&r("whois.verisign-grs.com"), Subject::Domain).query_line("x.com"), "domain x.com");
-        assert_eq!(c.referral_entry(&r("whois.markmonitor.com"), Subject::Domain).query_line("x.com"), "x.com");
+        let r = |h: &str| Referral {
+            protocol: "whois",
+            host: h.into(),
+        };
+        assert_eq!(
+            c.referral_entry(&r("whois.ripe.net"), Subject::Ip)
+                .query_line("80.80.80.80"),
+            "-B 80.80.80.80"
+        );
+        assert_eq!(
+            c.referral_entry(&r("whois.arin.net"), Subject::Ip)
+                .query_line("8.8.8.8"),
+            "n + 8.8.8.8"
+        );
+        assert_eq!(
+            c.referral_entry(&r("whois.arin.net"), Subject::Asn)
+                .query_line("AS15169"),
+            "AS15169"
+        );
+        assert_eq!(
+            c.referral_entry(&r("whois.lacnic.net"), Subject::Ip)
+                .query_line("170.0.0.0"),
+            "170.0.0.0"
+        );
+        assert_eq!(
+            c.referral_entry(&r("whois.verisign-grs.com"), Subject::Domain)
+                .query_line("x.com"),
+            "domain x.com"
+        );
+        assert_eq!(
+            c.referral_entry(&r("whois.markmonitor.com"), Subject::Domain)
+                .query_line("x.com"),
+            "x.com"
+        );
     }
 
     #[test]

@@ -1,0 +1,179 @@
+//! Adds what enrichment knows to an analysed record: country and AS of the origin and
+//! the bouncer from the local databases (always), and with `--resolve` their networks
+//! and abuse contacts (RDAP/WHOIS/DNS) and the registrars and hosts of advertised
+//! domains. Documentation and non-public addresses are never looked up.
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::enrich::geo::Geo;
+use crate::enrich::{AbuseContact, EnrichConfig, Enricher, IpInfo};
+use crate::output::Record;
+
+/// Country and AS of an address, from the local databases.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct GeoFacts {
+    pub country: Option<String>,
+    pub asn: Option<u32>,
+    pub as_org: Option<String>,
+}
+
+/// The network an address belongs to and who handles abuse for it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct NetworkFacts {
+    pub cidr: Option<String>,
+    pub asn: Option<u32>,
+    pub as_org: Option<String>,
+    pub netname: Option<String>,
+    pub country: Option<String>,
+    pub abuse: Vec<AbuseContact>,
+    pub source: Option<String>,
+    /// Why some facts are missing (a source failed, not looked up, not cached).
+    pub notes: Vec<String>,
+}
+
+/// What is known about an advertised contact (with `--resolve`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ContactFacts {
+    pub kind: String,
+    pub value: String,
+    pub registrar: Option<String>,
+    pub abuse: Vec<AbuseContact>,
+    /// Addresses the domain resolves to, with their networks' country and AS.
+    pub hosting: Vec<HostingFacts>,
+    pub countries: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct HostingFacts {
+    pub ip: String,
+    pub geo: GeoFacts,
+}
+
+/// Adds facts to records. Built once per run; shared across threads.
+pub struct Annotator {
+    geo: Option<Geo>,
+    resolver: Option<Enricher>,
+}
+
+impl Annotator {
+    /// Local databases only (no network).
+    pub fn local(config: &EnrichConfig) -> Self {
+        let geo = Geo::open(&config.country_db_path(), &config.asn_db_path()).ok();
+        Annotator {
+            geo,
+            resolver: None,
+        }
+    }
+
+    /// Local databases plus network lookups.
+    pub fn resolving(config: EnrichConfig) -> Result<Self, crate::enrich::EnrichError> {
+        let geo = Geo::open(&config.country_db_path(), &config.asn_db_path()).ok();
+        Ok(Annotator {
+            geo,
+            resolver: Some(Enricher::new(config)?),
+        })
+    }
+
+    pub fn geo(&self, ip: IpAddr) -> Option<GeoFacts> {
+        if !crate::received::is_public(ip) || crate::received::is_documentation(ip) {
+            return None;
+        }
+        let answer = self.geo.as_ref()?.lookup(ip);
+        Some(GeoFacts {
+            country: answer.country,
+            asn: answer.asn,
+            as_org: answer.as_org,
+        })
+    }
+
+    fn network(&self, ip: IpAddr) -> Option<NetworkFacts> {
+        let info = self.resolver.as_ref()?.lookup_ip(ip);
+        Some(network_facts(info))
+    }
+
+    /// Annotates one record in place.
+    pub fn annotate(&self, record: &mut Record) {
+        if let Some(origin) = &mut record.origin
+            && let Ok(ip) = origin.found.ip.parse::<IpAddr>()
+        {
+            origin.geo = self.geo(ip);
+            origin.network = self.network(ip);
+        }
+        if let Some(ip) = record
+            .bouncer_ip
+            .as_deref()
+            .and_then(|ip| ip.parse::<IpAddr>().ok())
+        {
+            record.bouncer = Some(crate::output::PeerFacts {
+                ip: ip.to_string(),
+                geo: self.geo(ip),
+                network: self.network(ip),
+            });
+        }
+        if self.resolver.is_some() {
+            record.contact_facts = record
+                .contacts
+                .iter()
+                .filter(|c| c.role == "advertised")
+                .filter_map(|c| self.contact_facts(&c.kind, &c.value))
+                .collect();
+        }
+    }
+
+    fn contact_facts(&self, kind: &str, value: &str) -> Option<ContactFacts> {
+        let resolver = self.resolver.as_ref()?;
+        let mut facts = ContactFacts {
+            kind: kind.into(),
+            value: value.into(),
+            ..Default::default()
+        };
+        match kind {
+            "domain" | "email" => {
+                let domain = value.rsplit('@').next().unwrap_or(value);
+                let info = resolver.lookup_domain(domain);
+                facts.registrar = info.registrar;
+                facts.abuse = info.abuse;
+                facts.hosting = info
+                    .a
+                    .iter()
+                    .chain(&info.aaaa)
+                    .filter_map(|ip| ip.parse::<IpAddr>().ok())
+                    .map(|ip| HostingFacts {
+                        ip: ip.to_string(),
+                        geo: self.geo(ip).unwrap_or_default(),
+                    })
+                    .collect();
+                facts.notes = info
+                    .errors
+                    .into_iter()
+                    .chain(info.missing)
+                    .chain(info.not_looked_up)
+                    .collect();
+            }
+            "phone" | "whatsapp" | "viber" | "signal" if value.starts_with('+') => {
+                facts.countries = resolver.lookup_phone(value).countries;
+            }
+            _ => return None,
+        }
+        Some(facts)
+    }
+}
+
+fn network_facts(info: IpInfo) -> NetworkFacts {
+    let mut notes: Vec<String> = info.errors.into_iter().chain(info.missing).collect();
+    notes.extend(info.not_looked_up);
+    let network = info.network.unwrap_or_default();
+    NetworkFacts {
+        cidr: network.cidr,
+        asn: info.asn,
+        as_org: info.as_org,
+        netname: network.netname,
+        country: network.country.or(info.country),
+        abuse: network.abuse,
+        source: network.source,
+        notes,
+    }
+}
