@@ -165,6 +165,24 @@ fn leading_blank(content: &[u8]) -> usize {
     pos
 }
 
+/// A bracketed note on the copy's last line saying the rest was left out
+/// (`[remainder of message body omitted; too large]`).
+fn cut_note(msg: &[u8]) -> bool {
+    let tail = &msg[msg.len().saturating_sub(200)..];
+    let last = String::from_utf8_lossy(tail);
+    let line = last
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    line.starts_with('[')
+        && ["omitted", "truncated", "removed", "too large"]
+            .iter()
+            .any(|w| line.contains(w))
+}
+
 fn completeness_of(msg: &[u8], block: &headers::Block, said_truncated: bool) -> Completeness {
     let has_body = block.blank
         && msg[block.body.min(msg.len())..]
@@ -173,7 +191,7 @@ fn completeness_of(msg: &[u8], block: &headers::Block, said_truncated: bool) -> 
     if !has_body {
         return Completeness::HeadersOnly;
     }
-    if said_truncated || mime::parse(msg).truncated {
+    if said_truncated || cut_note(msg) || mime::parse(msg).truncated {
         return Completeness::Partial;
     }
     Completeness::Full
