@@ -549,3 +549,18 @@ fn eml_attachment_is_a_message_carrier() {
     assert_eq!(o.message_id.as_deref(), Some("<spam-1@bot.example>"));
     assert_verbatim(m.as_bytes(), &r);
 }
+
+#[test]
+fn words_inside_the_returned_copy_do_not_change_the_kind() {
+    let spam = ORIGINAL.replace(
+        "Buy now at http://pills.example/",
+        "Your parcel is delayed. We will retry delivery tomorrow.",
+    );
+    let m = format!(
+        "From: Mail Delivery System <Mailer-Daemon@mx.bouncer.example>\nSubject: Mail delivery failed: returning message to sender\n\n\
+This message was created automatically by mail delivery software.\n\nA message that you sent could not be delivered to one or more of its\n\
+recipients. The following address(es) failed:\n\n  user@bouncer.example\n\n\
+------ This is a copy of the message, including all the headers. ------\n\n{spam}"
+    );
+    assert_eq!(decode(m.as_bytes()).kind, Kind::Bounce);
+}

@@ -118,7 +118,7 @@ pub fn decode(bytes: &[u8]) -> BounceReport {
     let view = View::read(bytes, &tree);
     let dsn = read_dsn(bytes, &tree, &view.raw_text);
     let found = carve::carve(bytes, &tree, true);
-    let kind = classify::kind(&view.evidence(&tree, &dsn, found.is_some()));
+    let kind = classify::kind(&view.evidence_for(&tree, &dsn, found.as_ref()));
     let original = match kind {
         Kind::Bounce | Kind::Delay | Kind::FeedbackReport => found.map(descend),
         Kind::Autoreply | Kind::Challenge => carve::carve(bytes, &tree, false).map(descend),
@@ -175,7 +175,7 @@ fn descend(first: carve::Carved) -> Original {
         let view = View::read(&cur.bytes, &tree);
         let dsn = read_dsn(&cur.bytes, &tree, &view.raw_text);
         let inner = carve::carve(&cur.bytes, &tree, true);
-        let report = classify::is_report(&view.evidence(&tree, &dsn, inner.is_some()));
+        let report = classify::is_report(&view.evidence_for(&tree, &dsn, inner.as_ref()));
         let Some(mut inner) = inner.filter(|_| report) else {
             break;
         };
@@ -284,6 +284,7 @@ impl View {
         tree: &'a Part,
         dsn: &'a dsn::Dsn,
         carved: bool,
+        text: String,
     ) -> classify::Evidence<'a> {
         classify::Evidence {
             report_type: tree
@@ -297,7 +298,7 @@ impl View {
             headers: self.headers.clone(),
             subject: self.subject.clone().unwrap_or_default().to_lowercase(),
             from: self.from_text.clone(),
-            text: self.text.clone(),
+            text,
             dsn,
             carved,
         }
@@ -320,16 +321,39 @@ impl View {
         typed || (flagged || wording) && tree.flatten().iter().any(|p| p.ctype == "message/rfc822")
     }
 
-    /// The report text before the returned copy (lower case).
-    fn report_text(&self, original: Option<&Original>) -> String {
-        let cut = original
-            .filter(|o| o.carrier == "inline")
-            .and_then(|o| o.bytes.get(..o.bytes.len().min(64)))
+    /// The report text before an inline copy whose bytes are `copy` (all of it without).
+    fn text_before(&self, copy: Option<&[u8]>) -> String {
+        let cut = copy
+            .and_then(|c| c.get(..c.len().min(64)))
             .and_then(|start| {
                 self.raw_text
                     .find(normalise_eol(&String::from_utf8_lossy(start)).as_str())
             });
         self.raw_text[..cut.unwrap_or(self.raw_text.len())].to_string()
+    }
+
+    /// The report text before the returned original, when that was copied inline.
+    fn report_text(&self, original: Option<&Original>) -> String {
+        self.text_before(
+            original
+                .filter(|o| o.carrier == "inline")
+                .map(|o| &o.bytes[..]),
+        )
+    }
+
+    /// Classification evidence, with the report text cut before an inline copy so that
+    /// the returned message's own words do not count.
+    fn evidence_for<'a>(
+        &'a self,
+        tree: &'a Part,
+        dsn: &'a dsn::Dsn,
+        found: Option<&carve::Carved>,
+    ) -> classify::Evidence<'a> {
+        let copy = found
+            .filter(|c| c.carrier == "inline")
+            .map(|c| &c.bytes[..]);
+        let text = self.text_before(copy).to_lowercase();
+        self.evidence(tree, dsn, found.is_some(), text)
     }
 }
 
