@@ -120,6 +120,7 @@ fn corpus_figures() {
     let (mut class_n, mut class_ok) = (0, 0);
     let (mut ids_n, mut ids_ok) = (0, 0);
     let (mut body_n, mut body_ok) = (0, 0);
+    let (mut reports, mut with_recipients) = (0, 0);
     let mut misses = Vec::new();
     let mut seen = 0;
     for path in &files {
@@ -134,6 +135,10 @@ fn corpus_figures() {
         let t = truth.get(&name).cloned().unwrap_or_default();
         let got = kind_name(r.kind);
         check_range(&bytes, &r, &name);
+        if matches!(r.kind, Kind::Bounce | Kind::Delay) {
+            reports += 1;
+            with_recipients += usize::from(!r.recipients.is_empty());
+        }
         if t.has_original {
             want_carve += 1;
             if r.original.is_some() {

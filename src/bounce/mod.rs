@@ -422,7 +422,7 @@ fn prose_recipients(
         }
         return r;
     }
-    let exclude: Vec<String> = ["to", "from"]
+    let exclude: Vec<String> = ["to"]
         .iter()
         .filter_map(|h| tree.header.text(bytes, h))
         .flat_map(|v| {
@@ -432,7 +432,13 @@ fn prose_recipients(
         })
         .filter(|a| a.contains('@'))
         .collect();
-    mta::prose_recipients(&view.report_text(original), &exclude)
+    let text = view.report_text(original);
+    let lone = mta::prose_recipients(&text, &exclude);
+    if lone.is_empty() {
+        mta::mentioned_recipients(&text, &exclude)
+    } else {
+        lone
+    }
 }
 
 /// The `class.subject.detail` code at the start of a Status value (`5.1.1 (user
