@@ -216,6 +216,7 @@ fn corpus_figures() {
     );
     println!("kind by file class:   {class_ok}/{class_n} unlabelled sisimai files");
     println!("message-id agreement: {ids_ok}/{ids_n}");
+    println!("recipients found:     {with_recipients}/{reports} bounces and delays");
     println!(
         "body present agrees:  {body_ok}/{body_n} (headers_only <-> original_body_present false)"
     );
