@@ -564,3 +564,22 @@ recipients. The following address(es) failed:\n\n  user@bouncer.example\n\n\
     );
     assert_eq!(decode(m.as_bytes()).kind, Kind::Bounce);
 }
+
+#[test]
+fn mailing_list_rejection_is_a_bounce() {
+    let indented: String = ORIGINAL.lines().map(|l| format!("   {l}\n")).collect();
+    let m = format!(
+        "From: list-admin@lists.example\nTo: victim@victim-domain.net\nSubject: You are not a member (pills ML)\nX-MLServer: fml [fml 4.0]\n\n\
+You are not a member of this mailing list.\n\nOriginal mail as follows:\n\n{indented}"
+    );
+    let r = decode(m.as_bytes());
+    assert_eq!(r.kind, Kind::Bounce);
+    let o = r.original.unwrap();
+    assert_eq!(o.carrier, "inline-quoted");
+    assert_eq!(o.message_id.as_deref(), Some("<spam-1@bot.example>"));
+    assert!(
+        r.recipients
+            .iter()
+            .all(|x| x.final_recipient.as_deref() != Some("victim@victim-domain.net"))
+    );
+}

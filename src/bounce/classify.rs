@@ -383,6 +383,9 @@ pub fn kind(ev: &Evidence) -> Kind {
     if challenge(ev) {
         return Kind::Challenge;
     }
+    if list_rejection(ev) {
+        return Kind::Bounce;
+    }
     let score = bounce_score(ev);
     let lure = html_only_lure(ev);
     if score >= 4 && sender_signal(ev) && !lure {
@@ -481,6 +484,31 @@ fn bounce_score(ev: &Evidence) -> i32 {
     s += 2 * i32::from(any(&ev.text, BOUNCE_TEXT));
     s += 2 * i32::from(ev.carved);
     s
+}
+
+/// A mailing-list manager refusing a post (non-member, loop): mail returned by software
+/// for a message the sender supposedly wrote, hence backscatter like a bounce.
+fn list_rejection(ev: &Evidence) -> bool {
+    let manager = [
+        "x-mlserver",
+        "x-mailman-version",
+        "mailing-list",
+        "x-ml-name",
+        "x-ezmlm-version",
+        "x-listserver",
+    ]
+    .iter()
+    .any(|h| ev.header(h).is_some());
+    let words = [
+        "not a member",
+        "are not member",
+        "non-member",
+        "members only",
+        "loop alert",
+        "duplicated message-id",
+        "rejected",
+    ];
+    manager && (any(&ev.subject, &words) || any(&ev.text, &words[..6]))
 }
 
 /// HTML without any plain-text part, no copy, no DSN: how phishing dressed as a bounce

@@ -219,7 +219,7 @@ pub fn failed_recipients(value: &str) -> Vec<RecipientStatus> {
 /// explanation on the following lines.
 pub fn prose_recipients(text: &str, exclude: &[String]) -> Vec<RecipientStatus> {
     let mut out: Vec<RecipientStatus> = Vec::new();
-    let lines: Vec<&str> = text.lines().take(400).collect();
+    let lines: Vec<&str> = prose_lines(text).collect();
     for (i, line) in lines.iter().enumerate() {
         let Some(addr) = lone_address(line) else {
             continue;
@@ -292,7 +292,7 @@ const FAILURE_WORDS: &[&str] = &[
 /// address stands alone on a line. The rest of the line is the diagnostic.
 pub fn mentioned_recipients(text: &str, exclude: &[String]) -> Vec<RecipientStatus> {
     let mut out: Vec<RecipientStatus> = Vec::new();
-    for line in text.lines().take(400) {
+    for line in prose_lines(text) {
         let lower = line.to_ascii_lowercase();
         let head = lower
             .trim()
@@ -358,7 +358,31 @@ const SENDER_LABELS: &[&str] = &[
     "return-path",
     "reply-to",
     "envelope-from",
+    "delivered-to",
+    "x-original-to",
+    "message-id",
+    "in-reply-to",
+    "references",
+    "errors-to",
 ];
+
+/// Header names that open a copied message: report prose ends where one starts a line
+/// (also when the copy is quoted or indented).
+const COPY_START: &[&str] = &[
+    "received:",
+    "return-path:",
+    "message-id:",
+    "delivered-to:",
+    "dkim-signature:",
+];
+
+/// The report prose: the lines before a copied message starts.
+fn prose_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().take(400).take_while(|l| {
+        let t = l.trim_start_matches(['>', ' ', '\t']).to_ascii_lowercase();
+        !COPY_START.iter().any(|h| t.starts_with(h))
+    })
+}
 
 fn is_label(s: &str) -> bool {
     LABELS.contains(&s.to_ascii_lowercase().as_str())
