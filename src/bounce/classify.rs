@@ -515,7 +515,7 @@ fn list_rejection(ev: &Evidence) -> bool {
 /// looks ("undelivered messages pending"), not how mail systems write reports.
 fn html_only_lure(ev: &Evidence) -> bool {
     let html = ev.part_types.contains(&"text/html");
-    let plain = ev.part_types.iter().any(|t| *t == "text/plain");
+    let plain = ev.part_types.contains(&"text/plain");
     html && !plain
         && !ev.carved
         && ev.dsn.recipients.is_empty()

@@ -302,7 +302,6 @@ pub fn mentioned_recipients(text: &str, exclude: &[String]) -> Vec<RecipientStat
             continue;
         }
         let starts_with_addr = line
-            .trim_start()
             .split_whitespace()
             .next()
             .is_some_and(|w| lone_address(w).is_some());
