@@ -56,7 +56,11 @@ pub fn carve(buf: &[u8], tree: &Part, inline_ok: bool) -> Option<Carved> {
         .or_else(eml)
         .or_else(|| {
             embedded(HEADER_TYPES).map(|c| Carved {
-                carrier: "text/rfc822-headers".into(),
+                carrier: if c.carrier == "message/global-headers" {
+                    c.carrier
+                } else {
+                    "text/rfc822-headers".into()
+                },
                 ..c
             })
         })

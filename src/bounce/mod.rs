@@ -41,9 +41,13 @@ pub enum Kind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Completeness {
+    /// Headers and body.
     Full,
+    /// Headers only (no body after the header block).
     HeadersOnly,
+    /// Body cut short: a multipart without its closing delimiter, or the report says so.
     Partial,
+    /// Rebuilt from pieces. Not produced by this stage yet.
     Reconstructed,
 }
 
@@ -61,10 +65,16 @@ pub struct Original {
     pub sha256: String,
     /// As written, angle brackets kept.
     pub message_id: Option<String>,
+    /// M's `From` address (addr-spec; the raw value when it does not parse).
     pub from: Option<String>,
+    /// M's `Subject`, RFC 2047 decoded.
     pub subject: Option<String>,
+    /// M's `Date`, as written.
     pub date: Option<String>,
-    /// How M was carried: `message/rfc822`, `text/rfc822-headers`, `inline`, ...
+    /// How M was carried: `message/rfc822`, `message/global`, `attachment` (a `.eml` file
+    /// attached under another type), `text/rfc822-headers`, `message/global-headers`,
+    /// `inline` (copied into report text) or `inline-quoted` (copied with a `> ` or
+    /// indent prefix, which is removed: then `range` is `None`).
     pub carrier: String,
     /// How many reports deep M was found (1 = directly inside this bounce).
     pub depth: u32,
