@@ -132,7 +132,11 @@ fn inline_part(buf: &[u8], p: &Part) -> Option<Carved> {
         });
     };
     let b = &found.block;
-    let end = if b.blank { content.len() } else { b.end };
+    let end = if b.blank {
+        b.start + end_marker(&content[b.start..])
+    } else {
+        b.end
+    };
     let msg = &content[b.start..end];
     let block = headers::parse_block(msg, 0, msg.len());
     let range = verbatim.then(|| (p.body.start + b.start, p.body.start + end));
@@ -143,6 +147,27 @@ fn inline_part(buf: &[u8], p: &Part) -> Option<Carved> {
         completeness,
         carrier: "inline".into(),
     })
+}
+
+/// Lines at the end of an inline copy searched for a closing marker.
+const END_REACH: usize = 6;
+
+/// Where an inline copy ends: before a closing marker line near the end of the text
+/// (`------ End of the original message ------`, `--- End of forwarded message ---`),
+/// with the line break before it; else at the end of the text.
+fn end_marker(msg: &[u8]) -> usize {
+    let lines: Vec<headers::Line> = headers::lines(msg, 0..msg.len()).collect();
+    let from = lines.len().saturating_sub(END_REACH);
+    let marker = lines[from..].iter().find(|l| {
+        let t = String::from_utf8_lossy(&msg[l.start..l.end])
+            .trim()
+            .to_ascii_lowercase();
+        let dashed = t.starts_with("--") || t.starts_with("==") || t.starts_with("**");
+        dashed
+            && t.contains("end of")
+            && (t.contains("message") || t.contains("original") || t.contains("copy"))
+    });
+    marker.map_or(msg.len(), |l| l.start)
 }
 
 /// The part's body, transfer-decoded; `true` when no decoding was needed.
@@ -199,4 +224,17 @@ fn completeness_of(msg: &[u8], block: &headers::Block, said_truncated: bool) -> 
         return Completeness::Partial;
     }
     Completeness::Full
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closing_marker_ends_an_inline_copy() {
+        let m = b"Subject: s\n\nbody\n\n------ End of the original message ------\nfooter\n";
+        assert_eq!(&m[..end_marker(m)], b"Subject: s\n\nbody\n\n");
+        let sig = b"Subject: s\n\n-- \nsig\n";
+        assert_eq!(end_marker(sig), sig.len());
+    }
 }
