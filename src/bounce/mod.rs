@@ -117,8 +117,10 @@ pub struct BounceReport {
 pub const MAX_REPORT_DEPTH: u32 = 8;
 /// Report text examined for classification, in bytes.
 const TEXT_LIMIT: usize = 64 * 1024;
+/// Header fields looked at for classification (real reports have far fewer).
+const FIELD_LIMIT: usize = 512;
 /// Bytes of one header value looked at for classification.
-const VALUE_LIMIT: usize = 8 * 1024;
+const VALUE_LIMIT: usize = 4 * 1024;
 /// Header bytes handed to `mail-parser` for decoded values.
 const HEADER_LIMIT: usize = 256 * 1024;
 
@@ -247,6 +249,7 @@ impl View {
         let headers: Vec<(String, String)> = block
             .fields
             .iter()
+            .take(FIELD_LIMIT)
             .map(|f| {
                 let value = &bytes[f.value.start..f.value.end.min(f.value.start + VALUE_LIMIT)];
                 (
