@@ -284,11 +284,7 @@ const AUTO_TEXT: &[&str] = &[
     "je suis absent",
     "estoy fuera",
     "sono assente",
-    "thank you for your email",
-    "thank you for your message",
-    "thank you for contacting",
     "this is an automatic reply",
-    "this is an automated",
     "automatic reply",
     "auto-reply",
 ];
