@@ -290,7 +290,18 @@ fn spam_is_not_a_bounce() {
 
 /// Golden expectations for the traps named in the corpus README and a few formats:
 /// (file, kind, carrier, completeness, depth, verbatim range, first failed recipient).
-const GOLDEN: &[(&str, &str, &str, &str, u32, bool, Option<&str>)] = &[
+/// (file, kind, carrier, completeness, depth, verbatim range, first failed recipient).
+type Golden = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    u32,
+    bool,
+    Option<&'static str>,
+);
+
+const GOLDEN: &[Golden] = &[
     (
         "bounces/lhost-sendmail-38.eml",
         "bounce",
