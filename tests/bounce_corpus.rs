@@ -288,8 +288,7 @@ fn spam_is_not_a_bounce() {
     );
 }
 
-/// Golden expectations for the traps named in the corpus README and a few formats:
-/// (file, kind, carrier, completeness, depth, verbatim range, first failed recipient).
+/// Golden expectations for the traps named in the corpus README and a few formats.
 /// (file, kind, carrier, completeness, depth, verbatim range, first failed recipient).
 type Golden = (
     &'static str,
