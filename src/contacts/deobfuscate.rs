@@ -38,7 +38,7 @@ static DISGUISE: LazyLock<Regex> = LazyLock::new(|| {
         |(?P<scheme>\b(?:hxxp|hxtp|htxp|hxxxp|h\*\*p|h\.\.p|http)(?P<s>s?)(?:\[:\]|\(:\)|\[\s*:\s*\]|:)(?://|\[/\]\[/\]|\\\\))
         |(?P<email>\b(?P<local>[a-z0-9][a-z0-9._+-]{{0,63}}){at}(?P<domain>{label}(?:{dot}{label}){{1,6}})\b)
         |(?P<host>\b{label}(?:{dot}{label}){{1,6}}\b)
-        |(?P<word>[\p{{L}}\p{{N}}]+)"
+        |(?P<word>[\p{{L}}\p{{N}}]*(?:[a-z][\p{{L}}\p{{N}}]*[\p{{Cyrillic}}\p{{Greek}}]|[\p{{Cyrillic}}\p{{Greek}}][\p{{L}}\p{{N}}]*[a-z])[\p{{L}}\p{{N}}]*)"
     );
     Regex::new(&pattern).expect("disguise regex")
 });
@@ -63,7 +63,12 @@ pub fn deobfuscate(text: &str) -> Option<Clear> {
     let mut out = String::new();
     let mut subs = Vec::new();
     let mut last = 0;
-    for caps in DISGUISE.captures_iter(text) {
+    // The DFA finds candidates fast; captures are computed only for those.
+    for found in DISGUISE.find_iter(text) {
+        if plain_token(found.as_str()) {
+            continue;
+        }
+        let Some(caps) = DISGUISE.captures_at(text, found.start()) else { continue };
         let m = caps.get(0).expect("match");
         let Some((replacement, rule)) = rewrite(&caps) else {
             continue;
@@ -79,6 +84,12 @@ pub fn deobfuscate(text: &str) -> Option<Clear> {
     }
     out.push_str(&text[last..]);
     Some(Clear { text: out, subs })
+}
+
+/// A dotted ASCII token without any disguise (`www.example.com`, `1.2.3`): nothing to do.
+fn plain_token(token: &str) -> bool {
+    token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        && !token.to_ascii_lowercase().contains("dot")
 }
 
 fn rewrite(caps: &Captures<'_>) -> Option<(String, &'static str)> {

@@ -9,7 +9,7 @@
 //! advertised (our own domains, forged senders, schema URLs, image CDNs) and gives each
 //! link its role. Everything is linear in the size of M and bounded by the caps below.
 
-mod decode;
+pub mod decode;
 mod deobfuscate;
 mod emails;
 mod filter;
@@ -144,29 +144,91 @@ pub fn extract(message: &[u8], ctx: &ContactContext) -> Vec<Contact> {
 /// Lists the contacts advertised in already decoded text parts (see [`decode`]).
 pub fn extract_from_parts(parts: &[TextPart], ctx: &ContactContext) -> Vec<Contact> {
     let region = phones::region_for(parts, ctx);
+    let mut memo = phones::Memo::default();
     let mut found = Vec::new();
     for part in parts {
         urls::from_links(part, &mut found);
-        scan_text(part.index, &part.text, &region, &mut found);
-        if let Some(clear) = deobfuscate::deobfuscate(&part.text) {
-            let mut extra = Vec::new();
-            scan_text(part.index, &clear.text, &region, &mut extra);
-            found.extend(extra.into_iter().filter_map(|c| clear.restore(c, &part.text)));
-        }
-        if found.len() > MAX_CONTACTS * 20 {
-            break;
+        for (start, chunk) in chunks(&part.text) {
+            let first = found.len();
+            scan_chunk(part.index, chunk, &region, &mut memo, &mut found);
+            for c in &mut found[first..] {
+                c.where_.offset += start;
+            }
+            if found.len() > COMPACT_AT {
+                found = dedupe(found);
+            }
         }
     }
     let kept = filter::apply(found, ctx);
     dedupe(kept)
 }
 
+/// Found contacts are merged whenever this many have piled up, so memory stays bounded.
+const COMPACT_AT: usize = 4 * MAX_CONTACTS;
+/// Text is scanned in chunks of about this many bytes, cut at line ends.
+const CHUNK: usize = 64 * 1024;
+
+/// Splits text at line ends (else at spaces, else anywhere) into chunks of about
+/// [`CHUNK`] bytes, with their offsets. Contacts never span lines, so none is cut.
+fn chunks(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        if start >= text.len() {
+            return None;
+        }
+        let mut end = (start + CHUNK).min(text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        if end < text.len() {
+            let window = &text[start..end];
+            let cut = window.rfind('\n').or_else(|| window.rfind(' ')).filter(|&i| i > CHUNK / 2);
+            if let Some(i) = cut {
+                end = start + i + 1;
+            }
+        }
+        let chunk = (start, &text[start..end]);
+        start = end;
+        Some(chunk)
+    })
+}
+
+/// Both passes over one chunk: as written, then de-obfuscated (keeping only what the
+/// disguise hid, and dropping the fragments the first pass saw of it).
+fn scan_chunk(part: usize, text: &str, region: &str, memo: &mut phones::Memo, found: &mut Vec<Contact>) {
+    let first = found.len();
+    scan_text(part, text, region, memo, found);
+    if let Some(clear) = deobfuscate::deobfuscate(text) {
+        let mut extra = Vec::new();
+        scan_text(part, &clear.text, region, memo, &mut extra);
+        let restored: Vec<Contact> = extra.into_iter().filter_map(|c| clear.restore(c, text)).collect();
+        drop_fragments(found, first, &restored);
+        found.extend(restored);
+    }
+}
+
+/// Removes what the first pass found inside a disguised contact (`example.ru/x` of
+/// `hxxp://evil[.]example.ru/x`, `evil.ru` of `boss[at]evil.ru`): fragments, not contacts.
+fn drop_fragments(found: &mut Vec<Contact>, first: usize, restored: &[Contact]) {
+    let mut spans: Vec<(usize, usize)> = restored.iter().map(|c| (c.where_.offset, c.where_.offset + c.raw.len())).collect();
+    spans.sort_unstable();
+    // Largest end among the spans starting at or before each one.
+    let reach: Vec<usize> = spans.iter().scan(0, |m, &(_, e)| { *m = (*m).max(e); Some(*m) }).collect();
+    let inside = |c: &Contact| {
+        let (s, e) = (c.where_.offset, c.where_.offset + c.raw.len());
+        let n = spans.partition_point(|&(rs, _)| rs <= s);
+        n > 0 && reach[n - 1] >= e
+    };
+    let tail = found.split_off(first);
+    found.extend(tail.into_iter().filter(|c| !inside(c)));
+}
+
 /// Runs every text extractor over one text (the visible text or its de-obfuscated form).
 /// Every contact's `raw` is the slice of `text` at `where_.offset`.
-fn scan_text(part: usize, text: &str, region: &str, out: &mut Vec<Contact>) {
+fn scan_text(part: usize, text: &str, region: &str, memo: &mut phones::Memo, out: &mut Vec<Contact>) {
     let spans = urls::from_text(part, text, out);
     emails::from_text(part, text, &spans, out);
-    phones::from_text(part, text, &spans, region, out);
+    phones::from_text(part, text, &spans, region, memo, out);
     messengers::from_text(part, text, region, out);
 }
 

@@ -9,6 +9,7 @@
 //! is E.164 and `country` its region. National numbers use the region from context,
 //! the message's country-code TLDs or its script, then `US`.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use phonenumber::country::Id;
@@ -63,7 +64,7 @@ static DATE_OR_TIME: LazyLock<Regex> = LazyLock::new(|| {
 const CONTEXT_CHARS: usize = 48;
 
 /// Phone numbers in text (not inside one of `url_spans`).
-pub fn from_text(part: usize, text: &str, url_spans: &[(usize, usize)], region: &str, out: &mut Vec<Contact>) {
+pub fn from_text(part: usize, text: &str, url_spans: &[(usize, usize)], region: &str, memo: &mut Memo, out: &mut Vec<Contact>) {
     for m in CANDIDATE.find_iter(text) {
         if url_spans.iter().any(|&(s, e)| s <= m.start() && m.start() < e) {
             continue;
@@ -80,7 +81,7 @@ pub fn from_text(part: usize, text: &str, url_spans: &[(usize, usize)], region: 
         if !phone_word && !international {
             continue;
         }
-        let Some((e164, country)) = parse(raw, region) else { continue };
+        let Some((e164, country)) = memo.parse(raw, region) else { continue };
         let at = Where::new(part, start, "text");
         let spaced = spaced_digits(raw);
         let contact = Contact::new("phone", e164.clone(), raw, at.clone(), if phone_word { "phone-context" } else { "international-format" })
@@ -119,7 +120,12 @@ fn price_after(rest: &str) -> bool {
 /// Up to `CONTEXT_CHARS` characters before `start`, on this line or, if the line has
 /// nothing before the number, the line before.
 fn context_before(text: &str, start: usize) -> String {
-    let head = &text[..start];
+    // Look back a bounded number of bytes so a long line stays linear.
+    let mut from = start.saturating_sub(CONTEXT_CHARS * 8);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let head = &text[from..start];
     let line_start = head.rfind('\n').map_or(0, |i| i + 1);
     let window_start = if head[line_start..].trim().is_empty() {
         head[..line_start.saturating_sub(1)].rfind('\n').map_or(0, |i| i + 1)
@@ -159,6 +165,29 @@ fn classify_context(context: &str) -> (bool, Option<&'static str>) {
 fn spaced_digits(raw: &str) -> bool {
     let groups: Vec<&str> = raw.split([' ', '\u{A0}']).filter(|g| !g.is_empty()).collect();
     groups.len() >= 7 && groups.iter().filter(|g| g.len() == 1).count() * 10 >= groups.len() * 7
+}
+
+/// Parsed numbers of one message: spam repeats its numbers, and parsing is the costly part.
+#[derive(Default)]
+pub struct Memo {
+    parsed: HashMap<(String, String), Option<(String, String)>>,
+}
+
+const MEMO_CAP: usize = 4096;
+
+impl Memo {
+    fn parse(&mut self, raw: &str, region: &str) -> Option<(String, String)> {
+        let key: String = raw.chars().filter(|c| c.is_ascii_digit() || *c == '+' || *c == '＋').collect();
+        if let Some(hit) = self.parsed.get(&(key.clone(), region.to_string())) {
+            return hit.clone();
+        }
+        if self.parsed.len() >= MEMO_CAP {
+            self.parsed.clear();
+        }
+        let value = parse(raw, region);
+        self.parsed.insert((key, region.to_string()), value.clone());
+        value
+    }
 }
 
 /// E.164 value and region of a written number, if it is a valid number.
@@ -255,7 +284,7 @@ mod tests {
 
     fn phones(text: &str, region: &str) -> Vec<String> {
         let mut out = Vec::new();
-        from_text(0, text, &[], region, &mut out);
+        from_text(0, text, &[], region, &mut Memo::default(), &mut out);
         out.into_iter().map(|c| format!("{}:{}", c.kind, c.value)).collect()
     }
 
@@ -289,7 +318,7 @@ mod tests {
     #[test]
     fn spaced_digits_are_obfuscation() {
         let mut out = Vec::new();
-        from_text(0, "call 4 1 5 8 6 7 5 3 0 9 now", &[], "US", &mut out);
+        from_text(0, "call 4 1 5 8 6 7 5 3 0 9 now", &[], "US", &mut Memo::default(), &mut out);
         assert_eq!(out[0].value, "+14158675309");
         assert!(out[0].obfuscated);
     }

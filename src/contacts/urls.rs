@@ -99,7 +99,7 @@ pub fn from_text(part: usize, text: &str, out: &mut Vec<Contact>) -> Vec<(usize,
             spans.push((m.start(), m.end()));
             continue;
         }
-        let raw = trim_trailing(m.as_str());
+        let raw = trim_trailing(cap_len(m.as_str()));
         if text[m.start() + raw.len()..].starts_with('@') {
             // The local part of an e-mail address (`info.shop@example.com`).
             continue;
