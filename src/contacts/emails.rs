@@ -20,7 +20,7 @@ static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
 /// Addresses in text, except those inside one of `url_spans`.
 pub fn from_text(part: usize, text: &str, url_spans: &[(usize, usize)], out: &mut Vec<Contact>) {
     for m in EMAIL.find_iter(text) {
-        let inside_url = url_spans.iter().any(|&(s, e)| s <= m.start() && m.start() < e);
+        let inside_url = super::urls::in_spans(url_spans, m.start());
         // `phishing@pot@hotmail.com`: a broken address, not two.
         let glued = text[..m.start()].ends_with(['@', '.']);
         if inside_url || glued {

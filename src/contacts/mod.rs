@@ -259,3 +259,70 @@ fn merge(seen: &mut Contact, other: Contact) {
         seen.count = count;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(body: &str) -> Vec<u8> {
+        format!("From: a@b.example\r\nTo: victim@victim-domain.net\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}").into_bytes()
+    }
+
+    #[test]
+    fn dedupes_with_counts_and_sorts() {
+        let m = msg("Buy at https://pills.example.ru/a now.\nAgain https://pills.example.ru/a\nMail sales@pills.example.ru or victim@victim-domain.net\n");
+        let found = extract(&m, &ContactContext::default());
+        let keys: Vec<(&str, &str, u32)> = found.iter().map(|c| (c.kind.as_str(), c.value.as_str(), c.count)).collect();
+        assert_eq!(
+            keys,
+            [("domain", "pills.example.ru", 2), ("email", "sales@pills.example.ru", 1), ("url", "https://pills.example.ru/a", 2)]
+        );
+        assert_eq!(found[0].registrable_domain.as_deref(), Some("example.ru"));
+        assert_eq!(found[2].where_, Where::new(0, 7, "text"));
+    }
+
+    #[test]
+    fn serializes_where_and_fields() {
+        let found = extract(&msg("Tel: +44 20 7946 0958"), &ContactContext::default());
+        let json = serde_json::to_value(&found[0]).expect("json");
+        assert_eq!(json["kind"], "phone");
+        assert_eq!(json["value"], "+442079460958");
+        assert_eq!(json["country"], "GB");
+        assert_eq!(json["where"]["part"], 0);
+        assert_eq!(json["role"], "advertised");
+    }
+
+    #[test]
+    fn context_leaves_out_own_forged_and_received() {
+        let ctx = ContactContext {
+            own_domains: vec!["victim-domain.net".into()],
+            forged_addresses: vec!["joe@forged.example.ru".into()],
+            received_hosts: vec!["mx1.relay.example.ru".into()],
+            region_hint: Some("de".into()),
+        };
+        let m = msg("www.victim-domain.net joe@forged.example.ru mx1.relay.example.ru Telefon: 030 1234567\n");
+        let found: Vec<String> = extract(&m, &ctx).into_iter().map(|c| format!("{}:{}", c.kind, c.value)).collect();
+        assert_eq!(found, ["phone:+49301234567"]);
+    }
+
+    #[test]
+    fn obfuscated_contact_keeps_raw_as_written() {
+        let found = extract(&msg("write to boss [at] evil-shop [dot] ru please"), &ContactContext::default());
+        let c = found.iter().find(|c| c.kind == "email").expect("email");
+        assert_eq!(c.value, "boss@evil-shop.ru");
+        assert_eq!(c.raw, "boss [at] evil-shop [dot] ru");
+        assert!(c.obfuscated);
+        assert_eq!(c.how, "text-email+bracket-at+bracket-dot");
+        assert_eq!(c.where_.offset, 9);
+    }
+
+    #[test]
+    fn hostile_input_is_bounded() {
+        let long = format!("http://x.example.ru/{}", "a".repeat(100_000));
+        let found = extract(&msg(&long), &ContactContext::default());
+        assert!(found.iter().all(|c| c.value.len() <= MAX_URL_LEN + 16));
+        let many: String = (0..3000).map(|i| format!("https://h{i}.example.ru/\n")).collect();
+        assert!(extract(&msg(&many), &ContactContext::default()).len() <= MAX_CONTACTS);
+        assert!(extract(b"\xff\xfe\x00garbage", &ContactContext::default()).is_empty());
+    }
+}

@@ -66,7 +66,7 @@ const CONTEXT_CHARS: usize = 48;
 /// Phone numbers in text (not inside one of `url_spans`).
 pub fn from_text(part: usize, text: &str, url_spans: &[(usize, usize)], region: &str, memo: &mut Memo, out: &mut Vec<Contact>) {
     for m in CANDIDATE.find_iter(text) {
-        if url_spans.iter().any(|&(s, e)| s <= m.start() && m.start() < e) {
+        if super::urls::in_spans(url_spans, m.start()) {
             continue;
         }
         let raw = trim_raw(m.as_str());

@@ -126,6 +126,12 @@ fn names_a_sender(before: &str) -> bool {
     tail.ends_with(" from") || tail.ends_with(" by") || tail == "from" || tail == "by"
 }
 
+/// `pos` lies inside one of `spans` (sorted by start, not overlapping).
+pub fn in_spans(spans: &[(usize, usize)], pos: usize) -> bool {
+    let n = spans.partition_point(|&(s, _)| s <= pos);
+    n > 0 && pos < spans[n - 1].1
+}
+
 /// Cuts punctuation that ends the sentence rather than the URL; keeps balanced `)`.
 fn trim_trailing(raw: &str) -> &str {
     let mut s = raw;
