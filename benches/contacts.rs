@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use blowback::contacts::{extract, ContactContext};
+use blowback::contacts::{ContactContext, extract};
 
 const PARAGRAPH: &str = "Dear friend, visit https://shop.evil-pharma.ru/deal?id=7&x=1 or www.cheap-meds.top today!\n\
 Call +1 415 867 5309 or WhatsApp: +44 7911 123456, e-mail sales@evil-pharma.ru, Skype: boss.evil77.\n\
@@ -24,7 +24,12 @@ fn time(label: &str, m: &[u8]) -> Duration {
     let found = extract(m, &ctx);
     let took = start.elapsed();
     let mb = m.len() as f64 / 1_048_576.0;
-    println!("{label:<28} {mb:>7.2} MB {:>9.3} s {:>8.2} MB/s  {} contacts", took.as_secs_f64(), mb / took.as_secs_f64(), found.len());
+    println!(
+        "{label:<28} {mb:>7.2} MB {:>9.3} s {:>8.2} MB/s  {} contacts",
+        took.as_secs_f64(),
+        mb / took.as_secs_f64(),
+        found.len()
+    );
     took
 }
 
@@ -34,7 +39,13 @@ fn main() {
         let body = PARAGRAPH.repeat(target / PARAGRAPH.len() + 1);
         time(&format!("spam body {mb} MB"), &message(&body[..target]));
     }
-    for (name, unit) in [("digits", "0123456789"), ("dots", "."), ("a. labels", "a."), ("at signs", "a@"), ("plus digits", "+1 415 ")] {
+    for (name, unit) in [
+        ("digits", "0123456789"),
+        ("dots", "."),
+        ("a. labels", "a."),
+        ("at signs", "a@"),
+        ("plus digits", "+1 415 "),
+    ] {
         for kb in [256, 512, 1024] {
             let line = unit.repeat(kb * 1024 / unit.len());
             time(&format!("1 line of {name} {kb} KB"), &message(&line));

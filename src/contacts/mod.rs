@@ -20,7 +20,7 @@ mod urls;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-pub use decode::{decode, decode_message, Link, LinkTag, TextPart};
+pub use decode::{Link, LinkTag, TextPart, decode, decode_message};
 
 /// At most this many distinct contacts are returned per message.
 pub const MAX_CONTACTS: usize = 500;
@@ -126,7 +126,11 @@ impl Contact {
 
 impl Where {
     pub(crate) fn new(part: usize, offset: usize, field: &str) -> Self {
-        Where { part, offset, field: field.to_string() }
+        Where {
+            part,
+            offset,
+            field: field.to_string(),
+        }
     }
 }
 
@@ -182,7 +186,10 @@ fn chunks(text: &str) -> impl Iterator<Item = (usize, &str)> {
         }
         if end < text.len() {
             let window = &text[start..end];
-            let cut = window.rfind('\n').or_else(|| window.rfind(' ')).filter(|&i| i > CHUNK / 2);
+            let cut = window
+                .rfind('\n')
+                .or_else(|| window.rfind(' '))
+                .filter(|&i| i > CHUNK / 2);
             if let Some(i) = cut {
                 end = start + i + 1;
             }
@@ -195,13 +202,22 @@ fn chunks(text: &str) -> impl Iterator<Item = (usize, &str)> {
 
 /// Both passes over one chunk: as written, then de-obfuscated (keeping only what the
 /// disguise hid, and dropping the fragments the first pass saw of it).
-fn scan_chunk(part: usize, text: &str, region: &str, memo: &mut phones::Memo, found: &mut Vec<Contact>) {
+fn scan_chunk(
+    part: usize,
+    text: &str,
+    region: &str,
+    memo: &mut phones::Memo,
+    found: &mut Vec<Contact>,
+) {
     let first = found.len();
     scan_text(part, text, region, memo, found);
     if let Some(clear) = deobfuscate::deobfuscate(text) {
         let mut extra = Vec::new();
         scan_text(part, &clear.text, region, memo, &mut extra);
-        let restored: Vec<Contact> = extra.into_iter().filter_map(|c| clear.restore(c, text)).collect();
+        let restored: Vec<Contact> = extra
+            .into_iter()
+            .filter_map(|c| clear.restore(c, text))
+            .collect();
         drop_fragments(found, first, &restored);
         found.extend(restored);
     }
@@ -210,10 +226,19 @@ fn scan_chunk(part: usize, text: &str, region: &str, memo: &mut phones::Memo, fo
 /// Removes what the first pass found inside a disguised contact (`example.ru/x` of
 /// `hxxp://evil[.]example.ru/x`, `evil.ru` of `boss[at]evil.ru`): fragments, not contacts.
 fn drop_fragments(found: &mut Vec<Contact>, first: usize, restored: &[Contact]) {
-    let mut spans: Vec<(usize, usize)> = restored.iter().map(|c| (c.where_.offset, c.where_.offset + c.raw.len())).collect();
+    let mut spans: Vec<(usize, usize)> = restored
+        .iter()
+        .map(|c| (c.where_.offset, c.where_.offset + c.raw.len()))
+        .collect();
     spans.sort_unstable();
     // Largest end among the spans starting at or before each one.
-    let reach: Vec<usize> = spans.iter().scan(0, |m, &(_, e)| { *m = (*m).max(e); Some(*m) }).collect();
+    let reach: Vec<usize> = spans
+        .iter()
+        .scan(0, |m, &(_, e)| {
+            *m = (*m).max(e);
+            Some(*m)
+        })
+        .collect();
     let inside = |c: &Contact| {
         let (s, e) = (c.where_.offset, c.where_.offset + c.raw.len());
         let n = spans.partition_point(|&(rs, _)| rs <= s);
@@ -225,7 +250,13 @@ fn drop_fragments(found: &mut Vec<Contact>, first: usize, restored: &[Contact]) 
 
 /// Runs every text extractor over one text (the visible text or its de-obfuscated form).
 /// Every contact's `raw` is the slice of `text` at `where_.offset`.
-fn scan_text(part: usize, text: &str, region: &str, memo: &mut phones::Memo, out: &mut Vec<Contact>) {
+fn scan_text(
+    part: usize,
+    text: &str,
+    region: &str,
+    memo: &mut phones::Memo,
+    out: &mut Vec<Contact>,
+) {
     let spans = urls::from_text(part, text, out);
     emails::from_text(part, text, &spans, out);
     phones::from_text(part, text, &spans, region, memo, out);
@@ -253,7 +284,8 @@ fn dedupe(found: Vec<Contact>) -> Vec<Contact> {
 fn merge(seen: &mut Contact, other: Contact) {
     seen.count = seen.count.saturating_add(other.count);
     let other_first = other.where_ < seen.where_;
-    if seen.obfuscated && !other.obfuscated || (seen.obfuscated == other.obfuscated && other_first) {
+    if seen.obfuscated && !other.obfuscated || (seen.obfuscated == other.obfuscated && other_first)
+    {
         let count = seen.count;
         *seen = other;
         seen.count = count;
@@ -270,12 +302,21 @@ mod tests {
 
     #[test]
     fn dedupes_with_counts_and_sorts() {
-        let m = msg("Buy at https://pills.example.ru/a now.\nAgain https://pills.example.ru/a\nMail sales@pills.example.ru or victim@victim-domain.net\n");
+        let m = msg(
+            "Buy at https://pills.example.ru/a now.\nAgain https://pills.example.ru/a\nMail sales@pills.example.ru or victim@victim-domain.net\n",
+        );
         let found = extract(&m, &ContactContext::default());
-        let keys: Vec<(&str, &str, u32)> = found.iter().map(|c| (c.kind.as_str(), c.value.as_str(), c.count)).collect();
+        let keys: Vec<(&str, &str, u32)> = found
+            .iter()
+            .map(|c| (c.kind.as_str(), c.value.as_str(), c.count))
+            .collect();
         assert_eq!(
             keys,
-            [("domain", "pills.example.ru", 2), ("email", "sales@pills.example.ru", 1), ("url", "https://pills.example.ru/a", 2)]
+            [
+                ("domain", "pills.example.ru", 2),
+                ("email", "sales@pills.example.ru", 1),
+                ("url", "https://pills.example.ru/a", 2)
+            ]
         );
         assert_eq!(found[0].registrable_domain.as_deref(), Some("example.ru"));
         assert_eq!(found[2].where_, Where::new(0, 7, "text"));
@@ -300,14 +341,22 @@ mod tests {
             received_hosts: vec!["mx1.relay.example.ru".into()],
             region_hint: Some("de".into()),
         };
-        let m = msg("www.victim-domain.net joe@forged.example.ru mx1.relay.example.ru Telefon: 030 1234567\n");
-        let found: Vec<String> = extract(&m, &ctx).into_iter().map(|c| format!("{}:{}", c.kind, c.value)).collect();
+        let m = msg(
+            "www.victim-domain.net joe@forged.example.ru mx1.relay.example.ru Telefon: 030 1234567\n",
+        );
+        let found: Vec<String> = extract(&m, &ctx)
+            .into_iter()
+            .map(|c| format!("{}:{}", c.kind, c.value))
+            .collect();
         assert_eq!(found, ["phone:+49301234567"]);
     }
 
     #[test]
     fn obfuscated_contact_keeps_raw_as_written() {
-        let found = extract(&msg("write to boss [at] evil-shop [dot] ru please"), &ContactContext::default());
+        let found = extract(
+            &msg("write to boss [at] evil-shop [dot] ru please"),
+            &ContactContext::default(),
+        );
         let c = found.iter().find(|c| c.kind == "email").expect("email");
         assert_eq!(c.value, "boss@evil-shop.ru");
         assert_eq!(c.raw, "boss [at] evil-shop [dot] ru");
@@ -321,7 +370,9 @@ mod tests {
         let long = format!("http://x.example.ru/{}", "a".repeat(100_000));
         let found = extract(&msg(&long), &ContactContext::default());
         assert!(found.iter().all(|c| c.value.len() <= MAX_URL_LEN + 16));
-        let many: String = (0..3000).map(|i| format!("https://h{i}.example.ru/\n")).collect();
+        let many: String = (0..3000)
+            .map(|i| format!("https://h{i}.example.ru/\n"))
+            .collect();
         assert!(extract(&msg(&many), &ContactContext::default()).len() <= MAX_CONTACTS);
         assert!(extract(b"\xff\xfe\x00garbage", &ContactContext::default()).is_empty());
     }
