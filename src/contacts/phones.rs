@@ -122,8 +122,6 @@ const OTHER_WORDS: &[&str] = &[
     "pin",
     "id",
     "code",
-    "no",
-    "nr",
     "ticket",
     "case",
     "batch",
@@ -177,6 +175,31 @@ const OTHER_WORDS: &[&str] = &[
     "код",
     "订单",
     "金额",
+];
+
+/// Words between a keyword and its number that say nothing themselves.
+const NEUTRAL_WORDS: &[&str] = &[
+    "no",
+    "nr",
+    "num",
+    "number",
+    "nº",
+    "n°",
+    "our",
+    "us",
+    "at",
+    "on",
+    "or",
+    "and",
+    "the",
+    "your",
+    "is",
+    "me",
+    "to",
+    "toll",
+    "free",
+    "номер",
+    "по",
 ];
 
 const MESSENGER_WORDS: &[(&str, &str)] = &[
@@ -338,6 +361,10 @@ fn classify_context(context: &str) -> (bool, Option<&'static str>) {
             .split('/')
             .flat_map(|p| [p, p.trim_end_matches('.')])
             .collect();
+        // "Phone No.", "Order Nr": the word before decides.
+        if pieces.iter().all(|p| NEUTRAL_WORDS.contains(p)) {
+            continue;
+        }
         if pieces.iter().any(|p| OTHER_WORDS.contains(p)) {
             return (false, None);
         }
@@ -528,12 +555,21 @@ mod tests {
             phones("Fax: 0044 20 7946 0958", "US"),
             ["phone:+442079460958"]
         );
+        assert_eq!(
+            phones("Phone No.: (415) 867-5309", "US"),
+            ["phone:+14158675309"]
+        );
+        assert_eq!(
+            phones("Call us toll free at 1-888-763-2497", "US"),
+            ["phone:+18887632497"]
+        );
     }
 
     #[test]
     fn near_misses() {
         for text in [
             "Order number: 1-888-763-2497",
+            "Order No. 1-888-763-2497",
             "Date: 2023-04-05 12:30",
             "MTCN: 843-221-9087",
             "Price 1 234 567.00 USD",

@@ -181,7 +181,10 @@ pub fn from_text(part: usize, text: &str, out: &mut Vec<Contact>) -> Vec<(usize,
         if scheme {
             spans.push((m.start(), m.start() + raw.len()));
             emit_url(raw, raw, at, "text-url", None, "", 0, out);
-        } else if names_a_sender(&text[..m.start()]) && !raw.contains('/') {
+        } else if !raw.contains('/')
+            && (names_a_sender(&text[..m.start()])
+                || company_name(&text[..m.start()], &text[m.start() + raw.len()..]))
+        {
             // "a message from Example.com", "sent by example.net": who sent it, not
             // something to visit.
             continue;
@@ -206,6 +209,24 @@ fn names_a_sender(before: &str) -> bool {
 pub fn in_spans(spans: &[(usize, usize)], pos: usize) -> bool {
     let n = spans.partition_point(|&(s, _)| s <= pos);
     n > 0 && pos < spans[n - 1].1
+}
+
+/// "© 2024 Example.com, Inc.", "Example.com LLC": a company's name, not a site to visit.
+fn company_name(before: &str, after: &str) -> bool {
+    let mut from = before.len().saturating_sub(24);
+    while !before.is_char_boundary(from) {
+        from += 1;
+    }
+    let before = before[from..].to_lowercase();
+    let after: String = after.chars().take(8).collect::<String>().to_lowercase();
+    let after = after.trim_start_matches([',', ' ']);
+    let suffixes = [
+        "inc", "llc", "ltd", "corp", "gmbh", "s.a.", "plc", "limited",
+    ];
+    before.contains('©')
+        || before.contains("copyright")
+        || before.contains("(c)")
+        || suffixes.iter().any(|s| after.starts_with(s))
 }
 
 /// Cuts punctuation that ends the sentence rather than the URL; keeps balanced `)`.
@@ -510,6 +531,16 @@ pub fn redirect_target(url: &str) -> Option<String> {
         if let Some(i) = lower.find(marker) {
             let tail = &url[path_start + i + marker.len() - 4..];
             let tail = tail.split("__;").next().unwrap_or(tail);
+            // An encoded target (`http:%2F%2Fhost%2Fpath`) ends where the wrapper's own
+            // path resumes with a literal `/` (Amazon SES `/L0/<target>/1/<id>`).
+            let encoded = tail
+                .get(..12)
+                .is_some_and(|h| h.to_ascii_lowercase().contains(":%2f%2f"));
+            let tail = if encoded {
+                tail.split('/').next().unwrap_or(tail)
+            } else {
+                tail
+            };
             if let Some(t) = absolute_http(&percent_decode(tail)) {
                 return Some(t);
             }
@@ -618,6 +649,8 @@ mod tests {
             "Unusual sign.in activity",
             "contra a praia.de pagamento",
             "a message from Example.com",
+            "© 2024 Amazon.com, Inc. or its affiliates",
+            "Shop.com LLC",
         ] {
             assert!(hosts(text).is_empty(), "{text}: {:?}", hosts(text));
         }
@@ -657,6 +690,10 @@ mod tests {
             Some("https://t.example/a")
         );
         assert_eq!(redirect_target("https://shop.example/?q=shoes"), None);
+        assert_eq!(
+            redirect_target("http://x.r.eu-west-1.awstrack.me/L0/https:%2F%2Fwww.evil.example%2Fc%3Ft=1/1/0102-000000/abc=331").as_deref(),
+            Some("https://www.evil.example/c?t=1")
+        );
         let mut out = Vec::new();
         from_text(0, "https://bit.ly/3abc", &mut out);
         assert_eq!(out[0].role, "shortener");
