@@ -36,6 +36,9 @@ const FILE_EXTENSIONS: &[&str] = &[
     "bak", "gz", "tgz", "webp", "heic", "docm", "xlsm", "scr", "bat", "cmd", "vbs", "jar", "lnk",
 ];
 
+/// Script extensions that are also country-code TLDs.
+const SCRIPT_EXTENSIONS: &[&str] = &["pl", "py", "sh", "rb", "ps", "md", "rs", "cc"];
+
 /// Known URL shorteners: the target is not in the URL, so they are flagged.
 const SHORTENERS: &[&str] = &[
     "bit.ly",
@@ -297,6 +300,12 @@ fn plausible_bare_host(host: &str, has_path: bool) -> bool {
     }
     let tld_lower = tld.to_lowercase();
     if FILE_EXTENSIONS.contains(&tld_lower.as_str()) {
+        return false;
+    }
+    // Script names whose extension is also a country's TLD (`stats.pl`, `setup.py`)
+    // count as domains only when written like one (`www.` or a path).
+    let www = host.to_ascii_lowercase().starts_with("www.");
+    if SCRIPT_EXTENSIONS.contains(&tld_lower.as_str()) && !www && !has_path {
         return false;
     }
     // Either all lower case (example.com), all upper case (EXAMPLE.NET) or a
@@ -623,6 +632,7 @@ mod tests {
         );
         assert_eq!(hosts("(http://a.example.org/x_(y))."), ["a.example.org"]);
         assert_eq!(hosts("join t.me/somechannel now"), ["t.me"]);
+        assert_eq!(hosts("see www.onet.pl"), ["www.onet.pl"]);
         assert_eq!(
             hosts("billets surwww.oncf-voyages.ma"),
             ["www.oncf-voyages.ma"]
@@ -651,6 +661,7 @@ mod tests {
             "a message from Example.com",
             "© 2024 Amazon.com, Inc. or its affiliates",
             "Shop.com LLC",
+            "run ses-get-stats.pl or setup.py",
         ] {
             assert!(hosts(text).is_empty(), "{text}: {:?}", hosts(text));
         }
