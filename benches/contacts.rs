@@ -1,5 +1,5 @@
-//! Linear-time check of the contacts stage: a body of 6.25, 12.5 and 25 MB of spam-like
-//! text, and 256 KB / 512 KB / 1 MB single lines of digits, dots, `a.` labels and `@`s.
+//! Linear-time check of the contacts stage: plain-text and HTML bodies of 6.25, 12.5 and
+//! 25 MB of spam-like text, and 256 KB / 512 KB / 1 MB single lines of digits, dots, `a.` labels and `@`s.
 //! Prints MB/s per size: in linear time the rate stays flat as the input doubles.
 //! Run with `cargo bench --bench contacts`.
 
@@ -12,8 +12,16 @@ Call +1 415 867 5309 or WhatsApp: +44 7911 123456, e-mail sales@evil-pharma.ru, 
 Order #4060-6106 dated 2023-04-05, price $1,234.56. hxxp://evil[.]example.ru/x and boss[at]evil dot ru.\n\
 Unsubscribe: https://evil-pharma.ru/unsubscribe?u=123 <- version 1.2.3, invoice.pdf, e.g. i.e.\n";
 
+const HTML_PARAGRAPH: &str = "<p style=\"color:#ff0000\">Dear friend, <a href=\"https://shop.evil-pharma.ru/deal?id=7&amp;x=1\">visit</a> \
+<img src=\"https://img.evil-pharma.ru/x.png\" alt=\"WhatsApp\"> Call <b>+1 415 867 5309</b> or \
+<a href=\"mailto:sales@evil-pharma.ru\">mail us</a>.<br>Order #4060-6106, $1,234.56</p>\n";
+
 fn message(body: &str) -> Vec<u8> {
-    let mut m = b"From: a@b.example\r\nTo: victim@victim-domain.net\r\nSubject: x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n".to_vec();
+    with_type(body, "text/plain")
+}
+
+fn with_type(body: &str, content_type: &str) -> Vec<u8> {
+    let mut m = format!("From: a@b.example\r\nTo: victim@victim-domain.net\r\nSubject: x\r\nContent-Type: {content_type}; charset=utf-8\r\n\r\n").into_bytes();
     m.extend_from_slice(body.as_bytes());
     m
 }
@@ -38,6 +46,14 @@ fn main() {
         let target = (mb * 1_048_576.0) as usize;
         let body = PARAGRAPH.repeat(target / PARAGRAPH.len() + 1);
         time(&format!("spam body {mb} MB"), &message(&body[..target]));
+    }
+    for mb in [6.25_f64, 12.5, 25.0] {
+        let target = (mb * 1_048_576.0) as usize;
+        let body = HTML_PARAGRAPH.repeat(target / HTML_PARAGRAPH.len() + 1);
+        time(
+            &format!("html body {mb} MB"),
+            &with_type(&body[..target], "text/html"),
+        );
     }
     for (name, unit) in [
         ("digits", "0123456789"),
