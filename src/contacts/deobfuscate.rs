@@ -31,16 +31,22 @@ static DISGUISE: LazyLock<Regex> = LazyLock::new(|| {
     let at = r"(?:\s*\[\s*(?:at|@)\s*\]\s*|\s*\(\s*(?:at|@)\s*\)\s*|\s*\{\s*(?:at|@)\s*\}\s*|\s*<at>\s*|\s+at\s+|\s+@\s+|\s*\[\s*@\s*\]\s*|＠)";
     let dot = r"(?:\s*\[\s*(?:\.|dot|d0t)\s*\]\s*|\s*\(\s*(?:\.|dot)\s*\)\s*|\s*\{\s*(?:\.|dot)\s*\}\s*|\s*<dot>\s*|\s+dot\s+|[\x20\t]+\.[\x20\t]+|\.)";
     let label = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?";
+    // ASCII word boundaries: a Unicode `\b` would push the lazy DFA off non-ASCII text.
     let pattern = format!(
         r"(?xi)
         (?P<zw>[\u{{200B}}-\u{{200D}}\u{{2060}}-\u{{2064}}\u{{FEFF}}\u{{00AD}}]+)
         |(?P<fw>[\u{{FF01}}-\u{{FF5E}}\u{{3002}}\u{{FF61}}]+)
-        |(?P<scheme>\b(?:hxxp|hxtp|htxp|hxxxp|h\*\*p|h\.\.p|http)(?P<s>s?)(?:\[:\]|\(:\)|\[\s*:\s*\]|:)(?://|\[/\]\[/\]|\\\\))
-        |(?P<email>\b(?P<local>[a-z0-9][a-z0-9._+-]{{0,63}}){at}(?P<domain>{label}(?:{dot}{label}){{1,6}})\b)
-        |(?P<host>\b{label}(?:{dot}{label}){{1,6}}\b)
-        |(?P<word>[\p{{L}}\p{{N}}]*(?:[a-z][\p{{L}}\p{{N}}]*[\p{{Cyrillic}}\p{{Greek}}]|[\p{{Cyrillic}}\p{{Greek}}][\p{{L}}\p{{N}}]*[a-z])[\p{{L}}\p{{N}}]*)"
+        |(?P<scheme>(?-u:\b)(?:hxxp|hxtp|htxp|hxxxp|h\*\*p|h\.\.p|http)(?P<s>s?)(?:\[:\]|\(:\)|\[\s*:\s*\]|:)(?://|\[/\]\[/\]|\\\\))
+        |(?P<email>(?-u:\b)(?P<local>[a-z0-9][a-z0-9._+-]*){at}(?P<domain>{label}(?:{dot}{label})+)(?-u:\b))
+        |(?P<host>(?-u:\b){label}(?:{dot}{label})+(?-u:\b))"
     );
     Regex::new(&pattern).expect("disguise regex")
+});
+
+/// A word mixing ASCII letters with Cyrillic or Greek letters (`pаypal`).
+static LOOKALIKE_WORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)[\p{L}\p{N}]*(?:[a-z][\p{L}\p{N}]*[\p{Cyrillic}\p{Greek}]|[\p{Cyrillic}\p{Greek}][\p{L}\p{N}]*[a-z])[\p{L}\p{N}]*")
+        .expect("lookalike regex")
 });
 
 /// Splits a domain written with disguised dots into its labels.
@@ -120,9 +126,7 @@ const AT_STOPWORDS: &[&str] = &[
 
 /// Rewrites the disguised contacts in `text`; `None` when nothing was disguised.
 pub fn deobfuscate(text: &str) -> Option<Clear> {
-    let mut out = String::new();
-    let mut subs = Vec::new();
-    let mut last = 0;
+    let mut edits: Vec<(usize, usize, String, &'static str)> = Vec::new();
     // The DFA finds candidates fast; captures are computed only for those.
     for found in DISGUISE.find_iter(text) {
         if plain_token(found.as_str()) {
@@ -132,24 +136,50 @@ pub fn deobfuscate(text: &str) -> Option<Clear> {
             continue;
         };
         let m = caps.get(0).expect("match");
-        let Some((replacement, rule)) = rewrite(&caps) else {
+        if let Some((replacement, rule)) = rewrite(&caps) {
+            edits.push((m.start(), m.end(), replacement, rule));
+        }
+    }
+    if has_lookalike_script(text) {
+        for m in LOOKALIKE_WORD.find_iter(text) {
+            if let Some(word) = confusables_to_ascii(m.as_str()) {
+                edits.push((m.start(), m.end(), word, "confusable"));
+            }
+        }
+        edits.sort_by_key(|e| e.0);
+    }
+    apply_edits(text, edits)
+}
+
+/// Builds the clear text from non-overlapping edits (sorted by start; on overlap the
+/// earlier edit wins).
+fn apply_edits(text: &str, edits: Vec<(usize, usize, String, &'static str)>) -> Option<Clear> {
+    let mut out = String::new();
+    let mut subs = Vec::new();
+    let mut last = 0;
+    for (start, end, replacement, rule) in edits {
+        if start < last {
             continue;
-        };
-        out.push_str(&text[last..m.start()]);
+        }
+        out.push_str(&text[last..start]);
         let clear_start = out.len();
         out.push_str(&replacement);
         subs.push(Sub {
-            orig: (m.start(), m.end()),
+            orig: (start, end),
             clear: (clear_start, out.len()),
             rule,
         });
-        last = m.end();
+        last = end;
     }
     if subs.is_empty() {
         return None;
     }
     out.push_str(&text[last..]);
     Some(Clear { text: out, subs })
+}
+
+fn has_lookalike_script(text: &str) -> bool {
+    text.chars().any(|c| ('\u{370}'..='\u{4FF}').contains(&c))
 }
 
 /// A dotted ASCII token without any disguise (`www.example.com`, `1.2.3`): nothing to do.
@@ -182,12 +212,14 @@ fn rewrite(caps: &Captures<'_>) -> Option<(String, &'static str)> {
     if let Some(m) = caps.name("host") {
         return rewrite_host(m.as_str());
     }
-    let word = caps.name("word")?.as_str();
-    confusables_to_ascii(word).map(|w| (w, "confusable"))
+    None
 }
 
 fn rewrite_email(caps: &Captures<'_>) -> Option<(String, &'static str)> {
     let local = caps.name("local")?.as_str();
+    if local.len() > 64 {
+        return None;
+    }
     let domain = caps.name("domain")?.as_str();
     let whole = caps.get(0)?.as_str();
     let at_written = &whole[local.len()..whole.len() - domain.len()];

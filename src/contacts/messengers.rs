@@ -19,7 +19,7 @@ use super::{Contact, Where};
 static LABELLED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?xi)
-        (?P<label>\b(?:skype|icq|telegram|telegramm|tg|wechat|weixin|qq|jabber|xmpp|signal)\b|微信|QQ号|Телеграм|Телеграмм|Скайп|Аська)
+        (?P<label>(?-u:\b)(?:skype|icq|telegram|telegramm|tg|wechat|weixin|qq|jabber|xmpp|signal)(?-u:\b)|微信|QQ号|Телеграм|Телеграмм|Скайп|Аська)
         \s*(?:id|name|number|uin|account|handle|号|\#)?\s*
         (?P<sep>[:：=]|-\s|\s)\s*
         (?P<handle>@?[\p{L}\p{N}][\p{L}\p{N}._\-]*(?:@[\p{L}\p{N}.\-]+|:[\p{L}\p{N}.\-]+)?)",

@@ -238,11 +238,8 @@ pub fn from_text(
             continue;
         }
         let raw = trim_raw(m.as_str());
-        let start = m.start()
-            + (m.as_str().len()
-                - m.as_str()
-                    .trim_start_matches(|c: char| c.is_whitespace())
-                    .len());
+        // `raw` is a subslice of `text`: its offset is exact, whatever was trimmed.
+        let start = raw.as_ptr() as usize - text.as_ptr() as usize;
         let end = start + raw.len();
         if glued(text, start, end) || DATE_OR_TIME.is_match(raw) || price_after(&text[end..]) {
             continue;

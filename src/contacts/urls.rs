@@ -20,8 +20,8 @@ use super::{Contact, MAX_URL_LEN, Where, emails, filter, messengers, phones};
 static URL_IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r#"(?xi)
-        (?P<scheme>\b(?:https?|ftp)://[^\s<>"'`\x{00A0}\x{3000}]+)
-        |(?P<bare>\b(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?\.)+[\p{L}][\p{L}\p{N}-]*[\p{L}\p{N}]
+        (?P<scheme>(?:https?|ftp)://[^\s<>"'`\x{00A0}\x{3000}]+)
+        |(?P<bare>(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?\.)+[\p{L}][\p{L}\p{N}-]*[\p{L}\p{N}]
             (?::\d{1,5})?(?:/[^\s<>"'`\x{00A0}\x{3000}]*)?)"#,
     )
     .expect("url regex")
@@ -166,10 +166,13 @@ pub fn from_text(part: usize, text: &str, out: &mut Vec<Contact>) -> Vec<(usize,
     let mut spans = Vec::new();
     for m in URL_IN_TEXT.find_iter(text) {
         let before = text[..m.start()].chars().next_back();
-        if matches!(
-            before,
-            Some('@' | '.' | '-' | '_' | '/' | '=' | '%' | '&' | '+')
-        ) {
+        let glued = before.is_some_and(|c| c.is_alphanumeric());
+        if glued
+            || matches!(
+                before,
+                Some('@' | '.' | '-' | '_' | '/' | '=' | '%' | '&' | '+')
+            )
+        {
             // Part of an e-mail address, a path or a longer token.
             spans.push((m.start(), m.end()));
             continue;
