@@ -76,7 +76,9 @@ pub struct ContactContext {
     pub own_domains: Vec<String>,
     /// Forged addresses (the bounce's recipients): left out of the e-mail contacts.
     pub forged_addresses: Vec<String>,
-    /// Host names and IP literals seen in M's Received lines: left out.
+    /// Host names and IP literals seen in M's Received lines: left out (exact match).
+    /// Pass the receiving side's hosts (the bouncer, our MX), not the untrusted hops below
+    /// the origin: a spammer's own domain often appears there and in the body alike.
     pub received_hosts: Vec<String>,
     /// ISO 3166 region used for national phone numbers (e.g. the origin IP's country).
     /// The default is none: the message's ccTLDs and language decide, then `US`.
