@@ -99,6 +99,7 @@ fn analyze(config: Config, args: AnalyzeArgs, quiet: bool) -> anyhow::Result<Exi
     let stdout = io::stdout().lock();
     let mut writer = RecordWriter::new(io::BufWriter::new(stdout), format);
     let mut count = 0u64;
+    let analyzer = std::sync::Arc::new(analyzer);
     let summary = analyzer.run(
         inputs,
         &mut writer,

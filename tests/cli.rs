@@ -3,6 +3,7 @@
 
 mod cli {
     pub mod analyze;
+    pub mod hostile;
     pub mod incremental;
     pub mod ingest;
     pub mod lookup;
