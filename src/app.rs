@@ -115,6 +115,7 @@ impl Analyzer {
         let bytes = &message.bytes;
         let report = bounce::decode(bytes);
         let arrival = arrival_time(bytes).unwrap_or(self.now);
+        let walk = received::walk(bytes, &report, &self.trust);
         let verdict = verdict::judge(
             bytes,
             &report,
@@ -123,8 +124,8 @@ impl Analyzer {
                 outbound_ids: &self.outbound_ids,
                 arrival_day: verdict::day_number(arrival),
             },
+            walk.origin.as_ref(),
         );
-        let walk = received::walk(bytes, &report, &self.trust);
         let contacts = contacts_of(
             bytes,
             &report,

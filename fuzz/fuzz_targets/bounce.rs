@@ -14,5 +14,5 @@ fuzz_target!(|data: &[u8]| {
     let config = blowback::config::Config::default();
     let ids = Default::default();
     let ctx = blowback::verdict::VerdictContext { config: &config, outbound_ids: &ids, arrival_day: 20_000 };
-    let _ = blowback::verdict::judge(data, &report, &ctx);
+    let _ = blowback::verdict::judge(data, &report, &ctx, None);
 });
