@@ -113,7 +113,15 @@ impl Analyzer {
             return Record::failed(message.source.clone(), Some(message.id.clone()), limit);
         }
         let bytes = &message.bytes;
-        let report = bounce::decode(bytes);
+        let limits = &self.config.limits;
+        let report = bounce::decode_with(
+            bytes,
+            &bounce::DecodeLimits {
+                mime_depth: limits.max_mime_depth,
+                mime_parts: limits.max_mime_parts,
+                report_depth: limits.max_carving_depth,
+            },
+        );
         let arrival = arrival_time(bytes).unwrap_or(self.now);
         let walk = received::walk(bytes, &report, &self.trust);
         let verdict = verdict::judge(
@@ -126,11 +134,12 @@ impl Analyzer {
             },
             walk.origin.as_ref(),
         );
-        let contacts = contacts_of(
+        let mut contacts = contacts_of(
             bytes,
             &report,
             &self.contact_context(&verdict.bounced_to, &report, &walk),
         );
+        cap_contacts(&mut contacts, limits);
         let hops = self
             .with_hops
             .then(|| serde_json::to_value(&walk).unwrap_or_default());
@@ -374,6 +383,22 @@ fn contacts_of(
         }
         (None, Kind::NotABounce) => contacts::extract(bytes, ctx),
         _ => Vec::new(),
+    }
+}
+
+/// Applies the configured contact limits (the stage's own caps are the most).
+fn cap_contacts(contacts: &mut Vec<contacts::Contact>, limits: &crate::config::Limits) {
+    contacts.truncate(limits.max_contacts);
+    for contact in contacts.iter_mut() {
+        for text in [&mut contact.value, &mut contact.raw] {
+            if text.len() > limits.max_url_bytes {
+                let mut cut = limits.max_url_bytes;
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                text.truncate(cut);
+            }
+        }
     }
 }
 

@@ -84,6 +84,17 @@ pub struct Limits {
     pub max_header_bytes: usize,
     /// Longest time one message may take to analyse, in seconds. The default is 30.
     pub max_seconds_per_message: f64,
+    /// Deepest multipart nesting split. The default is 24.
+    pub max_mime_depth: usize,
+    /// Most MIME parts split in one message. The default is 1024.
+    pub max_mime_parts: usize,
+    /// Most reports descended into to reach the original (bounce of a bounce). The
+    /// default is 8.
+    pub max_carving_depth: u32,
+    /// Most contacts kept per message. The default (and the most) is 500.
+    pub max_contacts: usize,
+    /// Longest URL kept, in bytes; longer ones are cut. The default (and the most) is 2048.
+    pub max_url_bytes: usize,
 }
 
 impl Default for Limits {
@@ -94,6 +105,11 @@ impl Default for Limits {
             max_header_fields: 2000,
             max_header_bytes: 1024 * 1024,
             max_seconds_per_message: 30.0,
+            max_mime_depth: crate::bounce::MAX_MIME_DEPTH,
+            max_mime_parts: 1024,
+            max_carving_depth: crate::bounce::MAX_REPORT_DEPTH,
+            max_contacts: crate::contacts::MAX_CONTACTS,
+            max_url_bytes: crate::contacts::MAX_URL_LEN,
         }
     }
 }

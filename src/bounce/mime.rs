@@ -60,10 +60,25 @@ impl Part {
     }
 }
 
-/// Parses `buf` as a message.
+/// Parses `buf` as a message, within the default bounds.
 pub fn parse(buf: &[u8]) -> Part {
-    let mut budget = MAX_PARTS;
+    parse_limited(buf, MAX_DEPTH, MAX_PARTS)
+}
+
+/// Parses `buf` as a message, nesting at most `max_depth` multiparts and splitting at
+/// most `max_parts` parts; what lies beyond stays an unsplit body.
+pub fn parse_limited(buf: &[u8], max_depth: usize, max_parts: usize) -> Part {
+    let mut budget = Budget {
+        parts_left: max_parts,
+        max_depth,
+    };
     parse_part(buf, 0..buf.len(), 0, "text/plain", &mut budget)
+}
+
+/// What splitting may still cost.
+struct Budget {
+    parts_left: usize,
+    max_depth: usize,
 }
 
 fn parse_part(
@@ -71,7 +86,7 @@ fn parse_part(
     range: Range<usize>,
     depth: usize,
     default: &str,
-    budget: &mut usize,
+    budget: &mut Budget,
 ) -> Part {
     let header = headers::parse_block(buf, range.start, range.end);
     let body = header.body.min(range.end)..range.end;
@@ -94,8 +109,8 @@ fn parse_part(
         truncated: false,
     };
     if part.ctype.starts_with("multipart/")
-        && depth < MAX_DEPTH
-        && *budget > 0
+        && depth < budget.max_depth
+        && budget.parts_left > 0
         && let Some(boundary) = part.param("boundary").map(|b| b.as_bytes().to_vec())
     {
         split(buf, &mut part, &boundary, depth, budget);
@@ -103,7 +118,7 @@ fn parse_part(
     part
 }
 
-fn split(buf: &[u8], part: &mut Part, boundary: &[u8], depth: usize, budget: &mut usize) {
+fn split(buf: &[u8], part: &mut Part, boundary: &[u8], depth: usize, budget: &mut Budget) {
     if boundary.is_empty() {
         return;
     }
@@ -121,10 +136,10 @@ fn split(buf: &[u8], part: &mut Part, boundary: &[u8], depth: usize, budget: &mu
     }
     part.truncated = !closed;
     for r in ranges {
-        if *budget == 0 {
+        if budget.parts_left == 0 {
             break;
         }
-        *budget -= 1;
+        budget.parts_left -= 1;
         part.children
             .push(parse_part(buf, r, depth + 1, child_default, budget));
     }

@@ -124,9 +124,36 @@ const VALUE_LIMIT: usize = 4 * 1024;
 /// Header bytes handed to `mail-parser` for decoded values.
 const HEADER_LIMIT: usize = 256 * 1024;
 
+/// Bounds on the work of decoding one message (config `[limits]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeLimits {
+    /// Deepest multipart nesting split. The default is 24.
+    pub mime_depth: usize,
+    /// Most MIME parts split. The default is 1024.
+    pub mime_parts: usize,
+    /// Most reports descended into (bounce of a bounce of ...). The default is 8.
+    pub report_depth: u32,
+}
+
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        DecodeLimits {
+            mime_depth: MAX_MIME_DEPTH,
+            mime_parts: mime::MAX_PARTS,
+            report_depth: MAX_REPORT_DEPTH,
+        }
+    }
+}
+
 /// Decodes one message. Total: any bytes give a report, never a panic.
 pub fn decode(bytes: &[u8]) -> BounceReport {
-    let tree = mime::parse(bytes);
+    decode_with(bytes, &DecodeLimits::default())
+}
+
+/// [`decode`] within the given bounds.
+pub fn decode_with(bytes: &[u8], limits: &DecodeLimits) -> BounceReport {
+    let tree = mime::parse_limited(bytes, limits.mime_depth, limits.mime_parts);
+    let descend = |carved| descend(carved, limits);
     let view = View::read(bytes, &tree);
     let dsn = read_dsn(bytes, &tree, &view.raw_text);
     let found = carve::carve(bytes, &tree, true);
@@ -179,11 +206,11 @@ pub fn decode(bytes: &[u8]) -> BounceReport {
 
 /// Follows bounces of bounces: while M is itself a delivery report carrying a copy,
 /// carve again inside it (at most `MAX_REPORT_DEPTH` levels).
-fn descend(first: carve::Carved) -> Original {
+fn descend(first: carve::Carved, limits: &DecodeLimits) -> Original {
     let mut cur = first;
     let mut depth = 1;
-    while depth < MAX_REPORT_DEPTH {
-        let tree = mime::parse(&cur.bytes);
+    while depth < limits.report_depth {
+        let tree = mime::parse_limited(&cur.bytes, limits.mime_depth, limits.mime_parts);
         let view = View::read(&cur.bytes, &tree);
         let dsn = read_dsn(&cur.bytes, &tree, &view.raw_text);
         let inner = carve::carve(&cur.bytes, &tree, true);

@@ -32,7 +32,19 @@ fn analyze_output_matches_reviewed_golden_files() {
     let mut mismatches = Vec::new();
     let mut tests_run = 0;
     for file in FILES {
-        let output = run_in(&corpus, &["analyze", "--ndjson", "--config", "../golden-config.toml", "--data-dir", "../../../data", file], None);
+        let output = run_in(
+            &corpus,
+            &[
+                "analyze",
+                "--ndjson",
+                "--config",
+                "../golden-config.toml",
+                "--data-dir",
+                "../../../data",
+                file,
+            ],
+            None,
+        );
         assert_eq!(output.status.code(), Some(0), "{file}: {}", stderr(&output));
         let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
         let pretty = serde_json::to_string_pretty(&value).unwrap() + "\n";
@@ -47,5 +59,8 @@ fn analyze_output_matches_reviewed_golden_files() {
         tests_run += 1;
     }
     assert_eq!(tests_run, FILES.len());
-    assert!(mismatches.is_empty(), "golden mismatches (see .failed files): {mismatches:?}");
+    assert!(
+        mismatches.is_empty(),
+        "golden mismatches (see .failed files): {mismatches:?}"
+    );
 }

@@ -142,3 +142,36 @@ fn dot_dot_names_stay_what_they_are() {
     );
     assert_eq!(records[0]["id"], records[1]["id"]);
 }
+
+#[test]
+fn configured_limits_are_applied_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("blowback.toml"),
+        "[limits]\nmax_header_fields = 3\nmax_contacts = 1\nmax_url_bytes = 30\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("many-headers.eml"),
+        b"A: 1\nB: 2\nC: 3\nD: 4\n\nbody\n",
+    )
+    .unwrap();
+    let spam = b"From: x@spam.example\nSubject: offer\n\nVisit https://shop-one.biz/a/very/long/path/that/goes/on and https://shop-two.biz/ or call +44 20 7946 0958\n";
+    fs::write(dir.path().join("spam.eml"), spam).unwrap();
+    let output = run_limited(
+        dir.path(),
+        &["analyze", "--ndjson", "many-headers.eml", "spam.eml"],
+    );
+    let records = ndjson(&output);
+    assert!(
+        records[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("limits.max_header_fields"),
+        "{}",
+        records[0]
+    );
+    let contacts = records[1]["contacts"].as_array().unwrap();
+    assert_eq!(contacts.len(), 1, "{contacts:?}");
+    assert!(contacts[0]["value"].as_str().unwrap().len() <= 30);
+}

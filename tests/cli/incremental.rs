@@ -77,3 +77,80 @@ fn moved_or_new_mail_is_handled_by_id_and_nothing_is_lost_or_doubled() {
     ids.dedup();
     assert_eq!(ids.len(), 3);
 }
+
+#[test]
+fn a_run_killed_midway_and_restarted_loses_and_doubles_nothing() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("Maildir/new")).unwrap();
+    fs::create_dir_all(dir.path().join("Maildir/cur")).unwrap();
+    let seed = fs::read(fixture("corpus/backscatter/bs-0002.eml")).unwrap();
+    let total = 200;
+    for i in 0..total {
+        let mut message = seed.clone();
+        message.extend(format!("\nvariation {i}\n").as_bytes());
+        fs::write(
+            dir.path()
+                .join(format!("Maildir/new/{}.M{i}.host", 1_700_000_000 + i)),
+            message,
+        )
+        .unwrap();
+    }
+    let mut child = super::util::bin()
+        .current_dir(dir.path())
+        .args([
+            "analyze", "--ndjson", "--quiet", "--db", "store.db", "Maildir",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        first.push(serde_json::from_str::<serde_json::Value>(&line.unwrap()).unwrap());
+        if first.len() == 100 {
+            child.kill().unwrap();
+            break;
+        }
+    }
+    let _ = child.wait();
+    assert!(first.len() < total, "the run was cut short");
+    let second = ndjson(&run_in(
+        dir.path(),
+        &[
+            "analyze", "--ndjson", "--quiet", "--db", "store.db", "Maildir",
+        ],
+        None,
+    ));
+    let mut ids: Vec<&str> = first
+        .iter()
+        .chain(&second)
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(
+        ids.len(),
+        total,
+        "every message analysed by one run or the other"
+    );
+    let store = blowback::store::Store::open(&dir.path().join("store.db")).unwrap();
+    assert_eq!(
+        store.count().unwrap(),
+        total as i64,
+        "each message stored exactly once"
+    );
+    let third = run_in(
+        dir.path(),
+        &["analyze", "--ndjson", "--db", "store.db", "Maildir"],
+        None,
+    );
+    assert!(ndjson(&third).is_empty());
+    assert!(
+        stderr(&third).contains(&format!("{total} already analysed")),
+        "{}",
+        stderr(&third)
+    );
+}
