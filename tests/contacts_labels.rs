@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use blowback::contacts::{Contact, ContactContext, extract};
+use blowback::contacts::{extract, Contact, ContactContext};
 use mail_parser::{MessageParser, MimeHeaders, PartType};
 use serde_json::Value;
 
@@ -67,13 +67,7 @@ fn ratio(a: usize, b: usize) -> f64 {
 }
 
 fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
+    v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect()).unwrap_or_default()
 }
 
 fn digits(s: &str) -> String {
@@ -93,11 +87,7 @@ fn norm_other(o: &str) -> String {
     let (service, id) = o.split_once(':').unwrap_or(("?", o));
     let service = service.to_lowercase();
     let id = id.trim().trim_start_matches('@');
-    let id = if matches!(service.as_str(), "whatsapp" | "viber" | "signal") {
-        digits(id)
-    } else {
-        id.to_lowercase()
-    };
+    let id = if matches!(service.as_str(), "whatsapp" | "viber" | "signal") { digits(id) } else { id.to_lowercase() };
     format!("{service}:{id}")
 }
 
@@ -106,18 +96,9 @@ fn norm_other(o: &str) -> String {
 fn carve(bytes: &[u8]) -> Option<Vec<u8>> {
     let mut m = carve_once(bytes)?;
     for _ in 0..4 {
-        let Some(msg) = MessageParser::default().parse(&m) else {
-            break;
-        };
-        let report = msg.content_type().is_some_and(|ct| {
-            ct.subtype()
-                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
-        });
-        let daemon = msg
-            .from()
-            .and_then(|f| f.first())
-            .and_then(|a| a.address())
-            .is_some_and(|a| a.to_ascii_lowercase().starts_with("mailer-daemon@"));
+        let Some(msg) = MessageParser::default().parse(&m) else { break };
+        let report = msg.content_type().is_some_and(|ct| ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report")));
+        let daemon = msg.from().and_then(|f| f.first()).and_then(|a| a.address()).is_some_and(|a| a.to_ascii_lowercase().starts_with("mailer-daemon@"));
         if !report && !daemon {
             break;
         }
@@ -182,9 +163,7 @@ fn load(labels: &str, dir: &str) -> Vec<Case> {
         let body_present = v["original_body_present"].as_bool().unwrap_or(true);
         let m = if v["kind"] == "spam" {
             // A filter report wrapping the spam: M is the wrapped original (README rule 1).
-            let outer_id = MessageParser::default()
-                .parse(&bytes)
-                .and_then(|m| m.message_id().map(|id| format!("<{id}>")));
+            let outer_id = MessageParser::default().parse(&bytes).and_then(|m| m.message_id().map(|id| format!("<{id}>")));
             let labelled_id = v["original_message_id"].as_str().map(str::to_string);
             match carve_once(&bytes) {
                 Some(inner) if outer_id != labelled_id => inner,
@@ -193,42 +172,22 @@ fn load(labels: &str, dir: &str) -> Vec<Case> {
         } else {
             match carve(&bytes) {
                 Some(m) => m,
-                None if body_present => v["notes"]
-                    .as_str()
-                    .and_then(spam_of)
-                    .map(|p| std::fs::read(p).expect("spam"))
-                    .unwrap_or_default(),
+                None if body_present => v["notes"].as_str().and_then(spam_of).map(|p| std::fs::read(p).expect("spam")).unwrap_or_default(),
                 None => Vec::new(),
             }
         };
         let urls = strings(&contacts["urls"]);
-        let mut hosts: BTreeSet<String> = strings(&contacts["url_hosts"])
-            .iter()
-            .map(|h| norm_host(h))
-            .collect();
+        let mut hosts: BTreeSet<String> = strings(&contacts["url_hosts"]).iter().map(|h| norm_host(h)).collect();
         if hosts.is_empty() && !urls.is_empty() {
-            hosts = urls
-                .iter()
-                .filter_map(|u| u.split("://").nth(1))
-                .map(|r| norm_host(r.split(['/', '?', '#']).next().unwrap_or("")))
-                .collect();
+            hosts = urls.iter().filter_map(|u| u.split("://").nth(1)).map(|r| norm_host(r.split(['/', '?', '#']).next().unwrap_or(""))).collect();
         }
         cases.push(Case {
             name: format!("{dir}{file}"),
             m,
             hosts,
-            emails: strings(&contacts["emails"])
-                .iter()
-                .map(|e| e.to_lowercase())
-                .collect(),
-            phones: strings(&contacts["phones"])
-                .iter()
-                .map(|p| digits(p))
-                .collect(),
-            other: strings(&contacts["other"])
-                .iter()
-                .map(|o| norm_other(o))
-                .collect(),
+            emails: strings(&contacts["emails"]).iter().map(|e| e.to_lowercase()).collect(),
+            phones: strings(&contacts["phones"]).iter().map(|p| digits(p)).collect(),
+            other: strings(&contacts["other"]).iter().map(|o| norm_other(o)).collect(),
         });
     }
     cases
@@ -241,93 +200,41 @@ fn phone_set(found: &[Contact], expected: &BTreeSet<String>) -> BTreeSet<String>
         .filter(|c| c.kind == "phone")
         .map(|c| {
             let d = digits(&c.value);
-            expected
-                .iter()
-                .find(|e| d == **e || (e.len() >= 7 && d.ends_with(e.trim_start_matches('0'))))
-                .cloned()
-                .unwrap_or(d)
+            expected.iter().find(|e| d == **e || (e.len() >= 7 && d.ends_with(e.trim_start_matches('0')))).cloned().unwrap_or(d)
         })
         .collect()
 }
 
-const MESSENGERS: &[&str] = &[
-    "icq", "skype", "telegram", "whatsapp", "viber", "wechat", "qq", "signal", "xmpp",
-];
+const MESSENGERS: &[&str] = &["icq", "skype", "telegram", "whatsapp", "viber", "wechat", "qq", "signal", "xmpp"];
 
 #[test]
 fn contacts_match_labels() {
     let mut cases = load("labels.jsonl", "");
     cases.extend(load("backscatter/labels.jsonl", "backscatter/"));
     assert!(!cases.is_empty());
-    let ctx = ContactContext {
-        own_domains: vec!["victim-domain.net".into()],
-        ..Default::default()
-    };
-    let (mut hosts, mut emails, mut phones, mut other) = (
-        Score::default(),
-        Score::default(),
-        Score::default(),
-        Score::default(),
-    );
+    let ctx = ContactContext { own_domains: vec!["victim-domain.net".into()], ..Default::default() };
+    let (mut hosts, mut emails, mut phones, mut other) = (Score::default(), Score::default(), Score::default(), Score::default());
     for case in &cases {
         let found = extract(&case.m, &ctx);
-        let got = |kind: &str| -> BTreeSet<String> {
-            found
-                .iter()
-                .filter(|c| c.kind == kind)
-                .map(|c| c.value.to_lowercase())
-                .collect()
-        };
+        let got = |kind: &str| -> BTreeSet<String> { found.iter().filter(|c| c.kind == kind).map(|c| c.value.to_lowercase()).collect() };
         hosts.add(&case.name, &case.hosts, &got("domain"));
         emails.add(&case.name, &case.emails, &got("email"));
         phones.add(&case.name, &case.phones, &phone_set(&found, &case.phones));
-        let msgs: BTreeSet<String> = found
-            .iter()
-            .filter(|c| MESSENGERS.contains(&c.kind.as_str()))
-            .map(|c| norm_other(&format!("{}:{}", c.kind, c.value)))
-            .collect();
+        let msgs: BTreeSet<String> = found.iter().filter(|c| MESSENGERS.contains(&c.kind.as_str())).map(|c| norm_other(&format!("{}:{}", c.kind, c.value))).collect();
         other.add(&case.name, &case.other, &msgs);
     }
     println!("{} labelled messages", cases.len());
-    println!(
-        "{:<10} {:>5} {:>5} {:>5} {:>9} {:>7}",
-        "kind", "tp", "fp", "fn", "precision", "recall"
-    );
-    for (name, s) in [
-        ("url_hosts", &hosts),
-        ("emails", &emails),
-        ("phones", &phones),
-        ("messenger", &other),
-    ] {
-        println!(
-            "{:<10} {:>5} {:>5} {:>5} {:>9.3} {:>7.3}",
-            name,
-            s.tp,
-            s.fp,
-            s.fn_,
-            s.precision(),
-            s.recall()
-        );
+    println!("{:<10} {:>5} {:>5} {:>5} {:>9} {:>7}", "kind", "tp", "fp", "fn", "precision", "recall");
+    for (name, s) in [("url_hosts", &hosts), ("emails", &emails), ("phones", &phones), ("messenger", &other)] {
+        println!("{:<10} {:>5} {:>5} {:>5} {:>9.3} {:>7.3}", name, s.tp, s.fp, s.fn_, s.precision(), s.recall());
     }
     for s in [&hosts, &emails, &phones, &other] {
         for m in &s.misses {
             println!("  {m}");
         }
     }
-    for (name, s) in [
-        ("url_hosts", &hosts),
-        ("emails", &emails),
-        ("phones", &phones),
-    ] {
-        assert!(
-            s.precision() >= BAR && s.recall() >= BAR,
-            "{name}: precision {:.3} recall {:.3}",
-            s.precision(),
-            s.recall()
-        );
+    for (name, s) in [("url_hosts", &hosts), ("emails", &emails), ("phones", &phones)] {
+        assert!(s.precision() >= BAR && s.recall() >= BAR, "{name}: precision {:.3} recall {:.3}", s.precision(), s.recall());
     }
-    assert_eq!(
-        other.fn_, 0,
-        "every labelled messenger handle must be found"
-    );
+    assert_eq!(other.fn_, 0, "every labelled messenger handle must be found");
 }

@@ -50,72 +50,12 @@ static DOT_SEP: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Words that are followed by a plain " at " in prose, never an address's local part.
 const AT_STOPWORDS: &[&str] = &[
-    "us",
-    "me",
-    "you",
-    "him",
-    "her",
-    "them",
-    "it",
-    "we",
-    "i",
-    "look",
-    "looking",
-    "arrive",
-    "arrived",
-    "stay",
-    "available",
-    "located",
-    "based",
-    "here",
-    "there",
-    "online",
-    "home",
-    "work",
-    "out",
-    "up",
-    "now",
-    "only",
-    "all",
-    "just",
-    "click",
-    "visit",
-    "contact",
-    "reach",
-    "email",
-    "mail",
-    "write",
-    "call",
-    "find",
-    "found",
-    "see",
-    "shop",
-    "buy",
-    "order",
-    "sign",
-    "signed",
-    "log",
-    "login",
-    "is",
-    "are",
-    "was",
-    "be",
-    "and",
-    "or",
-    "the",
-    "a",
-    "an",
-    "of",
-    "to",
-    "off",
-    "save",
-    "starting",
-    "starts",
-    "price",
-    "priced",
-    "from",
-    "open",
-    "held",
+    "us", "me", "you", "him", "her", "them", "it", "we", "i", "look", "looking", "arrive",
+    "arrived", "stay", "available", "located", "based", "here", "there", "online", "home",
+    "work", "out", "up", "now", "only", "all", "just", "click", "visit", "contact", "reach",
+    "email", "mail", "write", "call", "find", "found", "see", "shop", "buy", "order", "sign",
+    "signed", "log", "login", "is", "are", "was", "be", "and", "or", "the", "a", "an", "of",
+    "to", "off", "save", "starting", "starts", "price", "priced", "from", "open", "held",
 ];
 
 /// Rewrites the disguised contacts in `text`; `None` when nothing was disguised.
@@ -131,11 +71,7 @@ pub fn deobfuscate(text: &str) -> Option<Clear> {
         out.push_str(&text[last..m.start()]);
         let clear_start = out.len();
         out.push_str(&replacement);
-        subs.push(Sub {
-            orig: (m.start(), m.end()),
-            clear: (clear_start, out.len()),
-            rule,
-        });
+        subs.push(Sub { orig: (m.start(), m.end()), clear: (clear_start, out.len()), rule });
         last = m.end();
     }
     if subs.is_empty() {
@@ -150,10 +86,7 @@ fn rewrite(caps: &Captures<'_>) -> Option<(String, &'static str)> {
         return Some((String::new(), "zero-width"));
     }
     if let Some(m) = caps.name("fw") {
-        return Some((
-            m.as_str().chars().map(fullwidth_to_ascii).collect(),
-            "fullwidth",
-        ));
+        return Some((m.as_str().chars().map(fullwidth_to_ascii).collect(), "fullwidth"));
     }
     if let Some(m) = caps.name("scheme") {
         let written = m.as_str();
@@ -182,28 +115,13 @@ fn rewrite_email(caps: &Captures<'_>) -> Option<(String, &'static str)> {
         None => (domain.to_string(), None),
     };
     // "look at example.com" is prose: a bare " at " needs a disguised dot as well.
-    if plain_at
-        && (dot_rule.is_none() || AT_STOPWORDS.contains(&local.to_ascii_lowercase().as_str()))
-    {
-        return rewrite_host(domain)
-            .map(|(d, rule)| (format!("{}{}{}", local, at_written, d), rule));
+    if plain_at && (dot_rule.is_none() || AT_STOPWORDS.contains(&local.to_ascii_lowercase().as_str())) {
+        return rewrite_host(domain).map(|(d, rule)| (format!("{}{}{}", local, at_written, d), rule));
     }
     let at_rule = if plain_at { "at-word" } else { "bracket-at" };
     let rule = match dot_rule {
-        Some("dot-word") => {
-            if plain_at {
-                "at-dot-words"
-            } else {
-                "bracket-at+dot-word"
-            }
-        }
-        Some(_) => {
-            if plain_at {
-                "at-word+bracket-dot"
-            } else {
-                "bracket-at+bracket-dot"
-            }
-        }
+        Some("dot-word") => if plain_at { "at-dot-words" } else { "bracket-at+dot-word" },
+        Some(_) => if plain_at { "at-word+bracket-dot" } else { "bracket-at+bracket-dot" },
         None => at_rule,
     };
     Some((format!("{local}@{clear_domain}"), rule))
@@ -233,12 +151,7 @@ fn rewrite_host(host: &str) -> Option<(String, &'static str)> {
     let rule = rule?;
     // "the end dot com" style prose is rare; "word . Word" sentence ends are not: a
     // spaced dot must be followed by a lower-case or all-caps label.
-    if rule == "spaced-dot"
-        && out.split('.').any(|l| {
-            l.chars().next().is_some_and(|c| c.is_uppercase())
-                && l.chars().any(|c| c.is_lowercase())
-        })
-    {
+    if rule == "spaced-dot" && out.split('.').any(|l| l.chars().next().is_some_and(|c| c.is_uppercase()) && l.chars().any(|c| c.is_lowercase())) {
         return None;
     }
     Some((out, rule))
@@ -305,13 +218,7 @@ impl Clear {
     pub fn restore(&self, mut c: Contact, original: &str) -> Option<Contact> {
         let start = c.where_.offset;
         let end = start + c.raw.len();
-        let touched: Vec<&Sub> = self
-            .subs
-            .iter()
-            .skip(self.first_sub_ending_after(start))
-            .take_while(|s| s.clear.0 <= end)
-            .filter(|s| overlaps(s.clear, (start, end)))
-            .collect();
+        let touched: Vec<&Sub> = self.subs.iter().skip(self.first_sub_ending_after(start)).take_while(|s| s.clear.0 <= end).filter(|s| overlaps(s.clear, (start, end))).collect();
         if touched.is_empty() {
             return None;
         }
@@ -358,19 +265,14 @@ mod tests {
     use super::*;
 
     fn clear(s: &str) -> String {
-        deobfuscate(s)
-            .map(|c| c.text)
-            .unwrap_or_else(|| s.to_string())
+        deobfuscate(s).map(|c| c.text).unwrap_or_else(|| s.to_string())
     }
 
     #[test]
     fn rules() {
         assert_eq!(clear("hxxp://evil[.]example/x"), "http://evil.example/x");
         assert_eq!(clear("hxxps[:]//evil(.)example"), "https://evil.example");
-        assert_eq!(
-            clear("mail john at example dot com now"),
-            "mail john@example.com now"
-        );
+        assert_eq!(clear("mail john at example dot com now"), "mail john@example.com now");
         assert_eq!(clear("john[at]example[dot]com"), "john@example.com");
         assert_eq!(clear("john (at) example.com"), "john@example.com");
         assert_eq!(clear("visit example dot com"), "visit example.com");

@@ -20,7 +20,7 @@ mod urls;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-pub use decode::{Link, LinkTag, TextPart, decode, decode_message};
+pub use decode::{decode, decode_message, Link, LinkTag, TextPart};
 
 /// At most this many distinct contacts are returned per message.
 pub const MAX_CONTACTS: usize = 500;
@@ -126,11 +126,7 @@ impl Contact {
 
 impl Where {
     pub(crate) fn new(part: usize, offset: usize, field: &str) -> Self {
-        Where {
-            part,
-            offset,
-            field: field.to_string(),
-        }
+        Where { part, offset, field: field.to_string() }
     }
 }
 
@@ -155,11 +151,7 @@ pub fn extract_from_parts(parts: &[TextPart], ctx: &ContactContext) -> Vec<Conta
         if let Some(clear) = deobfuscate::deobfuscate(&part.text) {
             let mut extra = Vec::new();
             scan_text(part.index, &clear.text, &region, &mut extra);
-            found.extend(
-                extra
-                    .into_iter()
-                    .filter_map(|c| clear.restore(c, &part.text)),
-            );
+            found.extend(extra.into_iter().filter_map(|c| clear.restore(c, &part.text)));
         }
         if found.len() > MAX_CONTACTS * 20 {
             break;
@@ -199,8 +191,7 @@ fn dedupe(found: Vec<Contact>) -> Vec<Contact> {
 fn merge(seen: &mut Contact, other: Contact) {
     seen.count = seen.count.saturating_add(other.count);
     let other_first = other.where_ < seen.where_;
-    if seen.obfuscated && !other.obfuscated || (seen.obfuscated == other.obfuscated && other_first)
-    {
+    if seen.obfuscated && !other.obfuscated || (seen.obfuscated == other.obfuscated && other_first) {
         let count = seen.count;
         *seen = other;
         seen.count = count;
