@@ -54,13 +54,13 @@ pub fn header(name: &str, value: &str) -> String {
     out
 }
 
-/// RFC 2047 `=?UTF-8?B?...?=` words, each under 76 characters, split on character
+/// RFC 2047 `=?UTF-8?B?...?=` words of at most 39 octets (64 characters), split on character
 /// boundaries.
 pub fn encoded_words(text: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut chunk = String::new();
     for c in text.chars() {
-        if chunk.len() + c.len_utf8() > 45 {
+        if chunk.len() + c.len_utf8() > 39 {
             words.push(format!("=?UTF-8?B?{}?=", base64(chunk.as_bytes())));
             chunk.clear();
         }
