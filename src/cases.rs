@@ -137,20 +137,24 @@ pub struct CaseOptions<'a> {
 
 /// Groups records into cases, sorted by party kind, party key and time.
 pub fn build(records: &[Record], opts: &CaseOptions) -> Vec<Case> {
-    let mut by_party: BTreeMap<Party, Vec<(CaseMessage, Vec<String>, Vec<String>)>> =
-        BTreeMap::new();
+    // Keyed by kind and key; the party's details are taken from the smallest of its
+    // descriptions so the result does not depend on input order.
+    let mut by_party: BTreeMap<(PartyKind, String), (Party, Vec<Item>)> = BTreeMap::new();
     for record in records.iter().filter(|r| reportable(r)) {
         let message = case_message(record, opts.now);
         for (party, ips, contacts) in parties_of(record, opts) {
-            by_party
-                .entry(party)
-                .or_default()
-                .push((message.clone(), ips, contacts));
+            let entry = by_party
+                .entry((party.kind, party.key.clone()))
+                .or_insert_with(|| (party.clone(), Vec::new()));
+            if party < entry.0 {
+                entry.0 = party;
+            }
+            entry.1.push((message.clone(), ips, contacts));
         }
     }
     let window = i64::from(opts.window_days.max(1)) * 86_400;
     let mut cases = Vec::new();
-    for (party, mut items) in by_party {
+    for (party, mut items) in by_party.into_values() {
         items.sort();
         items.dedup_by(|a, b| a.0.id == b.0.id);
         let mut current: Vec<(CaseMessage, Vec<String>, Vec<String>)> = Vec::new();
@@ -168,6 +172,9 @@ pub fn build(records: &[Record], opts: &CaseOptions) -> Vec<Case> {
     }
     cases
 }
+
+/// One message with the addresses and contacts it gives a party.
+type Item = (CaseMessage, Vec<String>, Vec<String>);
 
 /// Own bounces and failed inputs are never reported.
 fn reportable(record: &Record) -> bool {
@@ -276,10 +283,7 @@ fn parties_of(record: &Record, opts: &CaseOptions) -> Vec<PartyFacts> {
             origin.geo.as_ref(),
             origin.network.as_ref(),
             opts,
-            format!(
-                "the spam entered the bouncing organisation from {} (confidence {}), which is in this network",
-                origin.found.ip, origin.found.confidence
-            ),
+            "the spam entered the bouncing organisation from an address in this network, as the bouncer's own Received line records".to_string(),
         );
         countries.extend(party.country.clone());
         out.push((party, vec![origin.found.ip.clone()], contacts.clone()));
@@ -293,10 +297,7 @@ fn parties_of(record: &Record, opts: &CaseOptions) -> Vec<PartyFacts> {
             bouncer.geo.as_ref(),
             bouncer.network.as_ref(),
             opts,
-            format!(
-                "{} accepted mail with a forged sender and then bounced it to the forged address instead of rejecting it during the SMTP session",
-                bouncer.ip
-            ),
+            "its mail server accepted spam with a forged sender and bounced it to the forged address instead of rejecting it during the SMTP session".to_string(),
         );
         out.push((party, vec![bouncer.ip.clone()], Vec::new()));
     }
@@ -305,12 +306,12 @@ fn parties_of(record: &Record, opts: &CaseOptions) -> Vec<PartyFacts> {
         let domain = psl::domain_str(domain).unwrap_or(domain).to_string();
         for host in &facts.hosting {
             if let Some(asn) = host.geo.asn {
-                let party = hosting_party(asn, &host.geo, &domain, opts);
+                let party = hosting_party(asn, &host.geo, opts);
                 countries.extend(party.country.clone());
                 out.push((party, vec![host.ip.clone()], vec![domain.clone()]));
             }
         }
-        if let Some(party) = registrar_party(facts, &domain, opts) {
+        if let Some(party) = registrar_party(facts, opts) {
             out.push((party, Vec::new(), vec![domain.clone()]));
         }
         countries.extend(facts.countries.iter().cloned());
@@ -390,7 +391,7 @@ fn network_party(
     }
 }
 
-fn hosting_party(asn: u32, geo: &GeoFacts, domain: &str, opts: &CaseOptions) -> Party {
+fn hosting_party(asn: u32, geo: &GeoFacts, opts: &CaseOptions) -> Party {
     let key = format!("AS{asn}");
     let address = opts.addresses.get(&key).cloned();
     Party {
@@ -407,15 +408,11 @@ fn hosting_party(asn: u32, geo: &GeoFacts, domain: &str, opts: &CaseOptions) -> 
         address,
         key: key.to_ascii_lowercase(),
         country: geo.country.clone(),
-        why: format!("the advertised domain {domain} resolves to an address in this network"),
+        why: "domains advertised in the spam resolve to addresses in this network".into(),
     }
 }
 
-fn registrar_party(
-    facts: &crate::annotate::ContactFacts,
-    domain: &str,
-    opts: &CaseOptions,
-) -> Option<Party> {
+fn registrar_party(facts: &crate::annotate::ContactFacts, opts: &CaseOptions) -> Option<Party> {
     let registrar = facts.registrar.clone();
     let abuse = facts.abuse.first();
     if registrar.is_none() && abuse.is_none() {
@@ -440,7 +437,7 @@ fn registrar_party(
         address,
         address_source,
         country: None,
-        why: format!("it is the registrar of the advertised domain {domain}"),
+        why: "it is the registrar of domains advertised in the spam".into(),
     })
 }
 
