@@ -487,17 +487,24 @@ pub struct SmtpMailer {
 }
 
 impl SmtpMailer {
-    /// Builds the transport from settings; the password is read from the environment
-    /// variable the settings name.
+    /// Builds the transport from settings; `password` comes from the environment
+    /// variable the settings name; `hello` is the EHLO name (the reporter's domain; an
+    /// address literal when none).
     pub fn new(
         settings: &SmtpSettings,
         password: Option<String>,
+        hello: Option<&str>,
     ) -> Result<SmtpMailer, DeliverError> {
         use lettre::transport::smtp::client::{Tls, TlsParameters};
         let usage = |e: lettre::transport::smtp::Error| DeliverError::Usage(format!("smtp: {e}"));
         let mut builder = lettre::SmtpTransport::builder_dangerous(settings.host.as_str())
             .port(settings.port)
             .timeout(Some(Duration::from_secs(60)));
+        if let Some(hello) = hello {
+            builder = builder.hello_name(lettre::transport::smtp::extension::ClientId::Domain(
+                hello.to_ascii_lowercase(),
+            ));
+        }
         builder = match settings.tls {
             TlsMode::None => builder.tls(Tls::None),
             TlsMode::Starttls => builder.tls(Tls::Required(

@@ -297,8 +297,14 @@ fn send(config: Config, args: SendArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let password = std::env::var(&settings.smtp.password_env).ok();
-    let mut mailer =
-        SmtpMailer::new(&settings.smtp, password).map_err(|err| UsageError(err.to_string()))?;
+    let hello = settings
+        .reporter_address
+        .as_deref()
+        .filter(|a| blowback::cases::is_plain_address(a))
+        .and_then(|a| a.rsplit_once('@'))
+        .map(|(_, domain)| domain);
+    let mut mailer = SmtpMailer::new(&settings.smtp, password, hello)
+        .map_err(|err| UsageError(err.to_string()))?;
     let opts = SendOptions {
         really: args.really,
         reporter: settings.reporter_address.as_deref(),
