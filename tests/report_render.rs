@@ -502,3 +502,36 @@ fn check_well_formed(bytes: &[u8], name: &str) {
         );
     }
 }
+
+#[test]
+fn templates_are_overridable_from_a_folder_and_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("en")).unwrap();
+    std::fs::write(
+        dir.path().join("en/source_network.hbs"),
+        "Hello {{party.name}}: {{count}} message(s).\n",
+    )
+    .unwrap();
+    let templates = Templates::load(Some(dir.path())).unwrap();
+    let data = serde_json::json!({"party": {"name": "Net {{x}}"}, "count": 3});
+    assert_eq!(
+        templates
+            .body("en", PartyKind::SourceNetwork, &data)
+            .unwrap(),
+        "Hello Net {{x}}: 3 message(s).\n"
+    );
+    // Files not overridden stay the shipped ones; an unknown language falls back to English.
+    assert!(
+        templates
+            .subject(
+                "xx",
+                &serde_json::json!({"kind": "bouncer", "ips": ["192.0.2.1"]})
+            )
+            .unwrap()
+            .contains("reject")
+    );
+    // Strict mode: a template naming a value that is not there is an error, not a blank.
+    std::fs::write(dir.path().join("en/bouncer.hbs"), "{{no_such_value}}\n").unwrap();
+    let templates = Templates::load(Some(dir.path())).unwrap();
+    assert!(templates.body("en", PartyKind::Bouncer, &data).is_err());
+}

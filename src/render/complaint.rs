@@ -79,7 +79,11 @@ pub fn render_case(
     let mut attachments = Vec::new();
     for (n, message) in samples.iter().enumerate() {
         let evidence = input.originals.get(&message.id).map(|e| Evidence {
-            bytes: arf::redact(&e.bytes, input.own_domains, &message.forged),
+            bytes: if settings.redact {
+                arf::redact(&e.bytes, input.own_domains, &message.forged)
+            } else {
+                e.bytes.clone()
+            },
             headers_only: e.headers_only,
         });
         if formats.contains(&Format::Arf)
@@ -419,7 +423,13 @@ fn rcpt_to(message: &CaseMessage, evidence: &Evidence) -> Vec<String> {
 }
 
 fn xarf_for(case: &Case, message: &CaseMessage, input: &RenderInput) -> XarfReport {
-    let redact = |a: &str| arf::redact_address(a, input.own_domains, &message.forged);
+    let redact = |a: &str| {
+        if input.settings.redact {
+            arf::redact_address(a, input.own_domains, &message.forged)
+        } else {
+            a.to_string()
+        }
+    };
     let smtp_from = message
         .forged
         .first()
