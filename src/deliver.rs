@@ -202,9 +202,18 @@ fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Writes every complaint and the two indexes.
+/// Writes every complaint and the two indexes, replacing an earlier run's.
 pub fn write_outbox(dir: &Path, complaints: &[Complaint]) -> Result<(), DeliverError> {
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    // Complaints an earlier run wrote here and this run does not: removed, so the
+    // outbox holds exactly what INDEX.json lists (only names that index gave).
+    if let Ok(previous) = read_index(dir) {
+        for old in previous {
+            if !complaints.iter().any(|c| c.file_name == old.file) {
+                let _ = std::fs::remove_file(dir.join(&old.file));
+            }
+        }
+    }
     let mut index = Vec::new();
     for complaint in complaints {
         let path = dir.join(&complaint.file_name);

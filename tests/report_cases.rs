@@ -315,3 +315,44 @@ fn outbox_file_names_come_from_hashes_and_sanitised_names_only() {
         assert!(name.ends_with(".eml") && !name.contains(".."), "{name}");
     }
 }
+
+#[test]
+fn a_second_report_into_the_same_outbox_replaces_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = dir.path().join("outbox");
+    let analyzer = analyzer();
+    let run = |names: &[&str]| {
+        let inputs: Vec<String> = names
+            .iter()
+            .map(|n| {
+                repo()
+                    .join("tests/fixtures/corpus/backscatter")
+                    .join(n)
+                    .display()
+                    .to_string()
+            })
+            .collect();
+        deliver::report(
+            &analyzer,
+            Inputs::new(&inputs, FormatChoice::Auto, &Default::default()),
+            &ReportOptions {
+                outbox: &outbox,
+                jurisdictions: None,
+                now: NOW,
+            },
+        )
+        .unwrap();
+        deliver::read_index(&outbox).unwrap()
+    };
+    run(&["bs-0010.eml", "bs-0042.eml"]);
+    let second = run(&["bs-0042.eml"]);
+    let mut on_disk: Vec<String> = std::fs::read_dir(&outbox)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".eml"))
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<String> = second.iter().map(|e| e.file.clone()).collect();
+    listed.sort();
+    assert_eq!(on_disk, listed);
+}
