@@ -30,6 +30,12 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Look up an IP, domain, URL, e-mail address, AS number or phone number.
     Lookup(LookupArgs),
+    /// Write complaints per responsible party to an outbox (nothing is sent).
+    Report(ReportArgs),
+    /// Show complaints that rest on third-party headers and record approval.
+    Review(ReviewArgs),
+    /// Send approved complaints over SMTP (a dry run unless --really).
+    Send(SendArgs),
 }
 
 /// Enrichment options shared by every command that enriches.
@@ -113,4 +119,45 @@ pub struct AnalyzeArgs {
 pub struct ExplainArgs {
     #[command(flatten)]
     pub input: InputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Outbox folder for the .eml files, INDEX.md and INDEX.json.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Resolve networks, abuse contacts and registrars over the network (RDAP, WHOIS,
+    /// DNS); without it only country and AS from the local databases are known.
+    #[arg(long)]
+    pub resolve: bool,
+    #[command(flatten)]
+    pub enrich: EnrichArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// The outbox written by `report`.
+    #[arg(value_name = "DIR")]
+    pub outbox: PathBuf,
+    /// Approve every complaint waiting for approval without asking.
+    #[arg(long, conflicts_with = "approve")]
+    pub approve_all: bool,
+    /// Approve these complaint files (names in the outbox).
+    #[arg(long, value_name = "FILE")]
+    pub approve: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// The outbox written by `report`.
+    #[arg(value_name = "DIR")]
+    pub outbox: PathBuf,
+    /// Really send; without it nothing is sent and each complaint is listed.
+    #[arg(long)]
+    pub really: bool,
+    /// SQLite store recording what was sent (default: report.db in the config).
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
 }

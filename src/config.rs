@@ -41,6 +41,9 @@ pub struct Config {
     pub limits: Limits,
     /// Where enrichment finds its databases, servers and cache.
     pub enrich: EnrichSettings,
+    /// Complaints: reporter identity, languages, formats, SMTP (`report`, `send`).
+    #[serde(default)]
+    pub report: crate::render::ReportSettings,
 }
 
 /// Enrichment settings; each can be overridden on the command line of `lookup`,

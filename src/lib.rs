@@ -9,14 +9,17 @@
 pub mod annotate;
 pub mod app;
 pub mod bounce;
+pub mod cases;
 pub mod cli;
 pub mod config;
 pub mod contacts;
+pub mod deliver;
 pub mod enrich;
 pub mod hash;
 pub mod ingest;
 pub mod lookup_table;
 pub mod output;
 pub mod received;
+pub mod render;
 pub mod store;
 pub mod verdict;

@@ -10,7 +10,10 @@ use clap::Parser;
 
 use blowback::annotate::Annotator;
 use blowback::app::{Analyzer, read_outbound_log};
-use blowback::cli::{AnalyzeArgs, Cli, Command, EnrichArgs, ExplainArgs, LookupArgs};
+use blowback::cli::{
+    AnalyzeArgs, Cli, Command, EnrichArgs, ExplainArgs, LookupArgs, ReportArgs, ReviewArgs,
+    SendArgs,
+};
 use blowback::config::{Config, EnrichOverrides};
 use blowback::enrich::Enricher;
 use blowback::ingest::{Inputs, Item, total_size};
@@ -58,6 +61,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Analyze(args) => analyze(config, args, cli.quiet),
         Command::Explain(args) => explain(config, args),
         Command::Lookup(args) => lookup(config, args),
+        Command::Report(args) => report(config, args, cli.quiet),
+        Command::Review(args) => review(args),
+        Command::Send(args) => send(config, args),
     }
 }
 
@@ -225,6 +231,98 @@ fn lookup(config: Config, args: LookupArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(if failed {
+        ExitCode::from(EXIT_SOME_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn report(config: Config, args: ReportArgs, quiet: bool) -> anyhow::Result<ExitCode> {
+    use blowback::deliver::{self, ReportOptions};
+    let enrich = config.enrich.resolve(&overrides(&args.enrich));
+    let jurisdictions =
+        blowback::enrich::Jurisdictions::load(&enrich.data_dir.join("jurisdictions.json")).ok();
+    let inputs = Inputs::new(&args.input.inputs, args.input.format, &config.limits);
+    let mut analyzer = analyzer(config, false)?;
+    analyzer.annotator = Some(if args.resolve {
+        Annotator::resolving(enrich).map_err(|err| UsageError(format!("enrichment: {err}")))?
+    } else {
+        Annotator::local(&enrich)
+    });
+    let opts = ReportOptions {
+        outbox: &args.out,
+        jurisdictions: jurisdictions.as_ref(),
+        now: unix_now(),
+    };
+    let summary = deliver::report(&analyzer, inputs, &opts)?;
+    if !quiet || !summary.failed.is_empty() {
+        summary.write(io::stderr().lock(), &args.out)?;
+    }
+    Ok(if summary.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_SOME_FAILED)
+    })
+}
+
+fn review(args: ReviewArgs) -> anyhow::Result<ExitCode> {
+    use blowback::deliver::{self, ReviewMode};
+    let mut stdin = io::stdin().lock();
+    let mode = if args.approve_all {
+        ReviewMode::All
+    } else if !args.approve.is_empty() {
+        ReviewMode::Files(&args.approve)
+    } else if io::stdin().is_terminal() {
+        ReviewMode::Ask(&mut stdin)
+    } else {
+        ReviewMode::List
+    };
+    let mut out = io::stdout().lock();
+    let summary = deliver::review(&args.outbox, mode, &mut out, unix_now())
+        .map_err(|err| UsageError(err.to_string()))?;
+    Ok(if summary.pending > 0 {
+        ExitCode::from(EXIT_SOME_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn send(config: Config, args: SendArgs) -> anyhow::Result<ExitCode> {
+    use blowback::deliver::{self, SendOptions, SmtpMailer};
+    let settings = &config.report;
+    let db = args.db.clone().or_else(|| settings.db.clone());
+    let store = match &db {
+        Some(path) => Some(Store::open(path).map_err(|err| UsageError(err.to_string()))?),
+        None => None,
+    };
+    let password = std::env::var(&settings.smtp.password_env).ok();
+    let hello = settings
+        .reporter_address
+        .as_deref()
+        .filter(|a| blowback::cases::is_plain_address(a))
+        .and_then(|a| a.rsplit_once('@'))
+        .map(|(_, domain)| domain);
+    let mut mailer = SmtpMailer::new(&settings.smtp, password, hello)
+        .map_err(|err| UsageError(err.to_string()))?;
+    let opts = SendOptions {
+        really: args.really,
+        reporter: settings.reporter_address.as_deref(),
+        rate_per_minute: settings.smtp.rate_per_minute,
+        now: unix_now(),
+    };
+    let mut out = io::stdout().lock();
+    let summary = match deliver::send(&args.outbox, store.as_ref(), &mut mailer, &opts, &mut out) {
+        Err(deliver::DeliverError::Usage(message)) => return Err(UsageError(message).into()),
+        other => other?,
+    };
+    Ok(if summary.refused + summary.failed > 0 {
         ExitCode::from(EXIT_SOME_FAILED)
     } else {
         ExitCode::SUCCESS

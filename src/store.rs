@@ -46,7 +46,26 @@ CREATE TABLE IF NOT EXISTS seen_files (
     modified_ns TEXT NOT NULL,
     id          TEXT NOT NULL REFERENCES analyses(id)
 );
+CREATE TABLE IF NOT EXISTS sent (
+    case_id     TEXT PRIMARY KEY,   -- the complaint's case id (stable across runs)
+    file        TEXT NOT NULL,      -- outbox file name
+    sha256      TEXT NOT NULL,      -- SHA-256 of the .eml bytes sent
+    recipient   TEXT NOT NULL,
+    sent_at     INTEGER NOT NULL,   -- Unix time
+    response    TEXT NOT NULL       -- the server's answer
+);
 ";
+
+/// One complaint delivered by `send`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub case_id: String,
+    pub file: String,
+    pub sha256: String,
+    pub recipient: String,
+    pub sent_at: i64,
+    pub response: String,
+}
 
 impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
@@ -108,6 +127,39 @@ impl Store {
             Ok(())
         })();
         result.and_then(|()| tx.commit()).map_err(|e| self.wrap(e))
+    }
+
+    /// The delivery of a case, if it was sent before.
+    pub fn sent(&self, case_id: &str) -> Result<Option<Sent>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT case_id, file, sha256, recipient, sent_at, response FROM sent WHERE case_id = ?1",
+                [case_id],
+                |row| {
+                    Ok(Sent {
+                        case_id: row.get(0)?,
+                        file: row.get(1)?,
+                        sha256: row.get(2)?,
+                        recipient: row.get(3)?,
+                        sent_at: row.get(4)?,
+                        response: row.get(5)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.wrap(e))
+    }
+
+    /// Records a delivery at once (committed before the next complaint is sent, so an
+    /// interrupted run resumes without sending anything twice).
+    pub fn record_sent(&self, sent: &Sent) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO sent (case_id, file, sha256, recipient, sent_at, response) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![sent.case_id, sent.file, sent.sha256, sent.recipient, sent.sent_at, sent.response],
+            )
+            .map(|_| ())
+            .map_err(|e| self.wrap(e))
     }
 
     /// How many messages the store holds.
