@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod contacts;
 pub mod enrich;
+pub mod evidence;
 pub mod hash;
 pub mod ingest;
 pub mod lookup_table;
