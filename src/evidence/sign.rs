@@ -99,13 +99,16 @@ pub fn signature_text(key: &SigningKey, message: &[u8]) -> String {
 /// Checks a signature file's text over `message` with `key`.
 pub fn check(key: &VerifyingKey, message: &[u8], signature_text: &str) -> Result<(), String> {
     let digits = signature_text
-        .trim()
         .strip_prefix(SIGNATURE_PREFIX)
-        .ok_or("not an ed25519-signature line")?;
-    let bytes: [u8; 64] = hex::decode(digits.trim())
+        .and_then(|rest| rest.strip_suffix('\n'))
+        .ok_or("not one ed25519-signature line")?;
+    let bytes: [u8; 64] = hex::decode(digits)
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or("the signature is not 64 bytes of hex")?;
+    if hex::encode(bytes) != digits {
+        return Err("the signature is not written in lower-case hex".into());
+    }
     key.verify(message, &Signature::from_bytes(&bytes))
         .map_err(|_| "the signature does not match (wrong key or changed file)".to_string())
 }

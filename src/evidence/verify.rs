@@ -252,12 +252,12 @@ fn signature_and_stamp(
         );
     }
     let digest: [u8; 32] = Sha256::digest(tagmanifest).into();
-    match files.get(names::TSQ).map(|q| timestamp::request_digest(q)) {
+    match files.get(names::TSQ) {
         None => problem(names::TSQ, "missing".into()),
-        Some(Some(d)) if d == digest => {}
+        Some(tsq) if *tsq == timestamp::request(&digest) => {}
         Some(_) => problem(
             names::TSQ,
-            format!("does not request a timestamp of {}", names::TAGMANIFEST),
+            format!("is not the timestamp request for {}", names::TAGMANIFEST),
         ),
     }
     let stamp = match files
