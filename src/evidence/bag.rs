@@ -303,7 +303,8 @@ fn exhibit_list(bag: &BagWriter, collected: &Collected) -> Vec<Exhibit> {
             format!("server, query and time of that {} answer", l.record.kind),
         );
     }
-    bag.payload
+    let mut rows: Vec<Exhibit> = bag
+        .payload
         .iter()
         .map(|(path, (sha, size))| Exhibit {
             what: what
@@ -317,7 +318,24 @@ fn exhibit_list(bag: &BagWriter, collected: &Collected) -> Vec<Exhibit> {
             sha256: sha.clone(),
             size: *size,
         })
-        .collect()
+        .collect();
+    rows.sort_by_key(|row| (exhibit_rank(&row.path, collected), row.path.clone()));
+    rows
+}
+
+/// Originals and what was carved from each, in exhibit order; then lookups, findings.
+fn exhibit_rank(path: &str, collected: &Collected) -> (usize, usize) {
+    let number = collected.messages.iter().find(|m| {
+        m.exhibit == path
+            || m.extracted
+                .as_ref()
+                .is_some_and(|x| x.path == path || x.sidecar == path)
+    });
+    match number {
+        Some(m) => (0, m.number),
+        None if path.starts_with("data/lookups/") => (1, 0),
+        None => (2, 0),
+    }
 }
 
 /// One `Label: value` line; control characters become spaces.

@@ -40,6 +40,8 @@ struct View<'a> {
     rows: Vec<Row>,
     table_loaded: bool,
     date_verified: String,
+    /// The date as each row repeats it.
+    row_date: String,
     eu_law: String,
     eu_model: String,
     eu_cross_border: String,
@@ -77,6 +79,9 @@ pub fn write<W: std::io::Write>(
             .unwrap_or_else(|| {
                 "not dated: data/jurisdictions.json records no verification date; each row's status says how far it was checked, and every fact must be re-checked before filing".into()
             }),
+        row_date: table
+            .and_then(|t| t.date_verified.clone())
+            .unwrap_or_else(|| "not recorded (see the note at the top)".into()),
         eu_law: fact("law"),
         eu_model: fact("model"),
         eu_cross_border: fact("cross_border"),

@@ -16,6 +16,8 @@ use crate::output::Record;
 pub struct Party {
     /// `source_network`, `bouncer_network`, `registrar`, `hosting_network`, `authority`.
     pub role: String,
+    /// The role in words (`Origin network`, …).
+    pub role_label: String,
     pub name: String,
     pub country: Option<String>,
     /// Abuse addresses (best first) or, for an authority, how to complain.
@@ -34,6 +36,14 @@ pub struct Involved {
     pub country: String,
     pub reasons: Vec<String>,
 }
+
+const LABELS: [&str; 5] = [
+    "Origin network",
+    "Bouncer network",
+    "Registrar",
+    "Hosting network",
+    "Authority",
+];
 
 const ROLES: [&str; 5] = [
     "source_network",
@@ -118,6 +128,7 @@ pub fn derive(records: &[&Record], jurisdictions: Option<&Jurisdictions>) -> Vec
     acc.into_iter()
         .map(|((role, name), a)| Party {
             role: ROLES[role].into(),
+            role_label: LABELS[role].into(),
             name,
             country: a.country,
             contacts: dedup(a.contacts),
