@@ -231,6 +231,8 @@ fn lookup(config: Config, args: LookupArgs) -> anyhow::Result<ExitCode> {
 
 fn evidence(config: Config, args: EvidenceArgs) -> anyhow::Result<ExitCode> {
     use blowback::evidence::{self, EvidenceError, PackOptions};
+    evidence::check_out_dir(&args.out, &args.input.inputs)
+        .map_err(|err| UsageError(err.to_string()))?;
     let options = PackOptions::resolve(&config.evidence, args.out, args.zip, args.case);
     let enrich = config.enrich.resolve(&overrides(&args.enrich));
     let key_path = config.evidence.signing_key.clone();

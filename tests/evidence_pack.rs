@@ -409,3 +409,18 @@ fn without_times(log: &[u8]) -> Vec<serde_json::Value> {
         })
         .collect()
 }
+
+#[test]
+fn a_pack_inside_an_input_folder_is_refused() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.path("mail")).unwrap();
+    std::fs::copy(corpus("bs-0002.eml"), env.path("mail/1.eml")).unwrap();
+    let out = env.run(&["evidence", "mail", "--offline", "--out", "mail/pack"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("inside the input folder"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(files(&env.path("mail")), vec!["1.eml"]);
+}

@@ -211,3 +211,40 @@ pub fn run(
         generated_key: generated.then_some(key_path),
     })
 }
+
+/// Refuses a pack folder inside an input folder: the walk over the inputs would meet
+/// the pack's own files.
+pub fn check_out_dir(out: &std::path::Path, inputs: &[String]) -> Result<(), EvidenceError> {
+    let out = resolved(out);
+    for input in inputs.iter().filter(|i| std::path::Path::new(i).is_dir()) {
+        let dir = resolved(std::path::Path::new(input));
+        if out.starts_with(&dir) {
+            return Err(EvidenceError::Usage(format!(
+                "the pack folder {} is inside the input folder {input}; put it elsewhere",
+                out.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The absolute path with the existing part's links resolved.
+fn resolved(path: &std::path::Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return absolute,
+        }
+    }
+    let mut out = existing
+        .canonicalize()
+        .unwrap_or_else(|_| existing.to_path_buf());
+    out.extend(rest.iter().rev());
+    out
+}

@@ -266,7 +266,6 @@ fn contact_facts_text(facts: &crate::annotate::ContactFacts) -> String {
 
 fn message_row(m: &super::collect::MessageFinding) -> MessageRow {
     let r = &m.record;
-    let json = |v: &dyn erased::Name| v.name();
     MessageRow {
         number: m.number,
         exhibit: m.exhibit.clone(),
@@ -275,9 +274,9 @@ fn message_row(m: &super::collect::MessageFinding) -> MessageRow {
         date: m.date.clone().unwrap_or_else(|| "no date".into()),
         kind: r
             .kind
-            .map(|k| json(&k))
+            .map(|k| serde_name(&k))
             .unwrap_or_else(|| "unreadable".into()),
-        verdict: json(&r.verdict),
+        verdict: serde_name(&r.verdict),
         subject: r
             .original
             .as_ref()
@@ -305,16 +304,9 @@ fn message_row(m: &super::collect::MessageFinding) -> MessageRow {
 }
 
 /// The serde name of an enum value (`backscatter`, `not_a_bounce`).
-mod erased {
-    pub trait Name {
-        fn name(&self) -> String;
-    }
-    impl<T: serde::Serialize> Name for T {
-        fn name(&self) -> String {
-            serde_json::to_value(self)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default()
-        }
-    }
+fn serde_name(value: &impl Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
 }
