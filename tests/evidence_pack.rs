@@ -424,3 +424,22 @@ fn a_pack_inside_an_input_folder_is_refused() {
     );
     assert_eq!(files(&env.path("mail")), vec!["1.eml"]);
 }
+
+/// A real exchange with an OpenSSL TSA (tests/fixtures/evidence/tsa/README.md).
+#[test]
+fn requests_match_openssl_and_a_real_response_is_checked() {
+    use blowback::evidence::timestamp;
+    use sha2::Digest;
+    let dir = repo().join("tests/fixtures/evidence/tsa");
+    let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
+    let digest: [u8; 32] = sha2::Sha256::digest(read("tm.txt")).into();
+    assert_eq!(
+        timestamp::request(&digest),
+        read("req.tsq"),
+        "same DER as openssl ts -query"
+    );
+    let stamp = timestamp::check_response(&read("resp.tsr"), &digest).unwrap();
+    assert!(stamp.gen_time.starts_with("2026"), "{stamp:?}");
+    let other: [u8; 32] = sha2::Sha256::digest(b"another manifest").into();
+    assert!(timestamp::check_response(&read("resp.tsr"), &other).is_err());
+}
