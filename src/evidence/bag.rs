@@ -319,23 +319,28 @@ fn exhibit_list(bag: &BagWriter, collected: &Collected) -> Vec<Exhibit> {
             size: *size,
         })
         .collect();
-    rows.sort_by_key(|row| (exhibit_rank(&row.path, collected), row.path.clone()));
+    let ranks = exhibit_ranks(collected);
+    let rank = |path: &str| match ranks.get(path) {
+        Some(rank) => *rank,
+        None if path.starts_with("data/lookups/") => (1, 0, 0),
+        None => (2, 0, 0),
+    };
+    rows.sort_by(|a, b| (rank(&a.path), &a.path).cmp(&(rank(&b.path), &b.path)));
     rows
 }
 
-/// Originals and what was carved from each, in exhibit order; then lookups, findings.
-fn exhibit_rank(path: &str, collected: &Collected) -> (usize, usize) {
-    let number = collected.messages.iter().find(|m| {
-        m.exhibit == path
-            || m.extracted
-                .as_ref()
-                .is_some_and(|x| x.path == path || x.sidecar == path)
-    });
-    match number {
-        Some(m) => (0, m.number),
-        None if path.starts_with("data/lookups/") => (1, 0),
-        None => (2, 0),
+/// Sort keys: originals, each followed by what was carved from it, in exhibit order;
+/// then the lookups and the findings.
+fn exhibit_ranks(collected: &Collected) -> BTreeMap<&str, (usize, usize, usize)> {
+    let mut ranks = BTreeMap::new();
+    for m in collected.messages.iter().rev() {
+        ranks.insert(m.exhibit.as_str(), (0, m.number, 0));
+        if let Some(x) = &m.extracted {
+            ranks.insert(x.path.as_str(), (0, m.number, 1));
+            ranks.insert(x.sidecar.as_str(), (0, m.number, 2));
+        }
     }
+    ranks
 }
 
 /// One `Label: value` line; control characters become spaces.
