@@ -178,7 +178,11 @@ fn view<'a>(input: &'a Input) -> View<'a> {
             contacts: contacts.len(),
             lookups: input.collected.lookups.len(),
             parties: input.parties.len(),
-            countries: countries.len(),
+            countries: records
+                .iter()
+                .filter_map(|r| r.origin.as_ref()?.geo.as_ref()?.country.clone())
+                .collect::<std::collections::BTreeSet<_>>()
+                .len(),
         },
         chart: chart::timeline(&times),
         countries,
