@@ -114,10 +114,26 @@ impl PackOptions {
             organisation: settings.organisation.clone(),
             contact: settings.contact.clone(),
             host: host_name(),
-            command_line: std::env::args().collect::<Vec<_>>().join(" "),
+            command_line: std::env::args_os()
+                .map(|a| shell_quote(&a.to_string_lossy()))
+                .collect::<Vec<_>>()
+                .join(" "),
             tool: format!("blowback {}", env!("CARGO_PKG_VERSION")),
             now,
         }
+    }
+}
+
+/// An argument as a POSIX shell would need it written.
+fn shell_quote(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b));
+    if plain {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
     }
 }
 
@@ -247,4 +263,18 @@ fn resolved(path: &std::path::Path) -> PathBuf {
         .unwrap_or_else(|_| existing.to_path_buf());
     out.extend(rest.iter().rev());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn command_lines_are_written_as_a_shell_would_read_them() {
+        assert_eq!(super::shell_quote("--case"), "--case");
+        assert_eq!(
+            super::shell_quote("Victim v. Spammer"),
+            "'Victim v. Spammer'"
+        );
+        assert_eq!(super::shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(super::shell_quote(""), "''");
+    }
 }
