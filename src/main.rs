@@ -288,8 +288,9 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             .map_err(|err| UsageError(format!("{}: {err}", tsr.display())))?;
         println!("timestamp    {time} added");
     }
-    let files = verify::load(&args.pack)?;
-    let verdict = verify::check(&files, expected.as_ref());
+    let (files, unreadable) = verify::load(&args.pack)?;
+    let mut verdict = verify::check(&files, expected.as_ref());
+    verdict.problems.splice(0..0, unreadable);
     for problem in &verdict.problems {
         println!("PROBLEM  {problem}");
     }

@@ -443,3 +443,23 @@ fn requests_match_openssl_and_a_real_response_is_checked() {
     let other: [u8; 32] = sha2::Sha256::digest(b"another manifest").into();
     assert!(timestamp::check_response(&read("resp.tsr"), &other).is_err());
 }
+
+#[test]
+fn a_damaged_zip_entry_is_named() {
+    let env = Env::new();
+    env.pack(&[corpus("bs-0002.eml")], "pack", &["--offline", "--zip"]);
+    let mut zip = std::fs::read(env.path("pack.zip")).unwrap();
+    let name = b"pack/data/findings.json";
+    let at = zip.windows(name.len()).position(|w| w == name).unwrap() + name.len() + 40;
+    zip[at] ^= 0x01;
+    std::fs::write(env.path("damaged.zip"), zip).unwrap();
+    let out = env.run(&["verify", "damaged.zip"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out)
+            .lines()
+            .any(|l| l.starts_with("PROBLEM") && l.contains("data/findings.json")),
+        "{}",
+        text(&out)
+    );
+}

@@ -44,15 +44,16 @@ impl Verdict {
 /// A bag's files: relative path → bytes.
 pub type Files = BTreeMap<String, Vec<u8>>;
 
-/// Reads a bag from a directory or a zip (whose single top folder is stripped).
-pub fn load(path: &Path) -> Result<Files, EvidenceError> {
+/// Reads a bag from a directory or a zip (whose single top folder is stripped), with the
+/// zip entries that could not be read (damaged data, wrong CRC).
+pub fn load(path: &Path) -> Result<(Files, Vec<Problem>), EvidenceError> {
     if path.is_dir() {
         let mut files = Files::new();
         for rel in super::bag::list_files(path)? {
             let full = path.join(&rel);
             files.insert(rel, std::fs::read(&full).map_err(EvidenceError::io(&full))?);
         }
-        return Ok(files);
+        return Ok((files, Vec::new()));
     }
     let zerr = |e: zip::result::ZipError| EvidenceError::Zip {
         path: path.display().to_string(),
@@ -61,6 +62,7 @@ pub fn load(path: &Path) -> Result<Files, EvidenceError> {
     let file = std::fs::File::open(path).map_err(EvidenceError::io(path))?;
     let mut archive = zip::ZipArchive::new(file).map_err(zerr)?;
     let mut files = Files::new();
+    let mut broken = Vec::new();
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i).map_err(zerr)?;
         if entry.is_dir() {
@@ -72,12 +74,16 @@ pub fn load(path: &Path) -> Result<Files, EvidenceError> {
             .map(|(_, r)| r.to_string())
             .unwrap_or(name);
         let mut bytes = Vec::new();
-        entry
-            .read_to_end(&mut bytes)
-            .map_err(EvidenceError::io(path))?;
+        if let Err(err) = entry.read_to_end(&mut bytes) {
+            // Keep what could be read: the manifests then name the file as changed.
+            broken.push(Problem {
+                file: rel.clone(),
+                what: format!("cannot be read from the zip: {err}"),
+            });
+        }
         files.insert(rel, bytes);
     }
-    Ok(files)
+    Ok((files, broken))
 }
 
 /// Checks a loaded bag. `expected` is the public key the checker trusts, if any.
