@@ -5,6 +5,8 @@
 use std::collections::HashSet;
 use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
 
 use rayon::prelude::*;
 
@@ -73,10 +75,47 @@ impl Analyzer {
         }
     }
 
+    /// Analyses one message on a thread of its own and gives up waiting after
+    /// `limits.max_seconds_per_message`: the message is then recorded as failed with the
+    /// limit's name and the run goes on. (Every stage is bounded and linear, so this is
+    /// a backstop against a bug, not a scheduler; a thread given up on finishes alone.)
+    pub fn analyze_within_budget(self: &Arc<Self>, message: RawMessage) -> Record {
+        let budget = Duration::from_secs_f64(self.config.limits.max_seconds_per_message.max(0.001));
+        let (source, id) = (message.source.clone(), message.id.clone());
+        let (sender, receiver) = mpsc::channel();
+        let analyzer = Arc::clone(self);
+        let spawned = std::thread::Builder::new()
+            .name("blowback-analyze".into())
+            .spawn(move || {
+                let _ = sender.send(analyzer.analyze(&message));
+            });
+        if spawned.is_err() {
+            return Record::failed(
+                source,
+                Some(id),
+                "cannot start an analysis thread (out of resources)".into(),
+            );
+        }
+        receiver.recv_timeout(budget).unwrap_or_else(|_| {
+            Record::failed(
+                source,
+                Some(id),
+                format!(
+                    "analysis took longer than limits.max_seconds_per_message ({} s); skipped",
+                    self.config.limits.max_seconds_per_message
+                ),
+            )
+        })
+    }
+
     fn analyze_unguarded(&self, message: &RawMessage) -> Record {
+        if let Err(limit) = admit(&message.bytes, &self.config.limits) {
+            return Record::failed(message.source.clone(), Some(message.id.clone()), limit);
+        }
         let bytes = &message.bytes;
         let report = bounce::decode(bytes);
         let arrival = arrival_time(bytes).unwrap_or(self.now);
+        let walk = received::walk(bytes, &report, &self.trust);
         let verdict = verdict::judge(
             bytes,
             &report,
@@ -85,8 +124,8 @@ impl Analyzer {
                 outbound_ids: &self.outbound_ids,
                 arrival_day: verdict::day_number(arrival),
             },
+            walk.origin.as_ref(),
         );
-        let walk = received::walk(bytes, &report, &self.trust);
         let contacts = contacts_of(
             bytes,
             &report,
@@ -169,7 +208,7 @@ impl Analyzer {
     /// With a store, messages analysed by an earlier run are skipped (and their stored
     /// records written when `replay_known`), and new results are remembered.
     pub fn run<W: Write>(
-        &self,
+        self: &Arc<Self>,
         inputs: impl Iterator<Item = Item>,
         writer: &mut RecordWriter<W>,
         mut store: Option<&mut Store>,
@@ -189,7 +228,9 @@ impl Analyzer {
             let outcomes: Vec<Outcome> = pending
                 .into_par_iter()
                 .map(|pending| match pending {
-                    Pending::Analyse(message) => Outcome::Analysed(self.analyze(&message)),
+                    Pending::Analyse(message) => {
+                        Outcome::Analysed(self.analyze_within_budget(message))
+                    }
                     Pending::Done(outcome) => outcome,
                 })
                 .collect();
@@ -286,6 +327,38 @@ pub enum RunError {
     Output(std::io::Error),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+}
+
+/// Checks a message against the header limits before any stage parses it, so a hostile
+/// header block is refused by name instead of costing time.
+fn admit(bytes: &[u8], limits: &crate::config::Limits) -> Result<(), String> {
+    let mut fields = 0usize;
+    let mut field_len = 0usize;
+    for line in bytes.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            break;
+        }
+        if line[0] == b' ' || line[0] == b'\t' {
+            field_len += line.len();
+        } else {
+            fields += 1;
+            field_len = line.len();
+        }
+        if fields > limits.max_header_fields {
+            return Err(format!(
+                "more than limits.max_header_fields ({}) header fields",
+                limits.max_header_fields
+            ));
+        }
+        if field_len > limits.max_header_bytes {
+            return Err(format!(
+                "a header field longer than limits.max_header_bytes ({} bytes)",
+                limits.max_header_bytes
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Contacts come from M's body: the carved original, or the message itself when it is

@@ -81,6 +81,12 @@ pub struct Limits {
     pub max_message_bytes: u64,
     /// Deepest directory tree walked below an input directory. The default is 32.
     pub max_dir_depth: usize,
+    /// Most header fields in a message's header block. The default is 2000.
+    pub max_header_fields: usize,
+    /// Longest header field (with its folded lines), in bytes. The default is 1 MiB.
+    pub max_header_bytes: usize,
+    /// Longest time one message may take to analyse, in seconds. The default is 30.
+    pub max_seconds_per_message: f64,
 }
 
 impl Default for Limits {
@@ -88,6 +94,9 @@ impl Default for Limits {
         Limits {
             max_message_bytes: 64 * 1024 * 1024,
             max_dir_depth: 32,
+            max_header_fields: 2000,
+            max_header_bytes: 1024 * 1024,
+            max_seconds_per_message: 30.0,
         }
     }
 }

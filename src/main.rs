@@ -93,7 +93,12 @@ fn analyze(config: Config, args: AnalyzeArgs, quiet: bool) -> anyhow::Result<Exi
     if let Some(store) = &store {
         inputs = inputs.with_known_files(store.known_files()?);
     }
-    let enrich = config.enrich.resolve(&overrides(&args.enrich));
+    // One SQLite file holds both the case store and the lookup cache when --db is given.
+    let mut enrich_overrides = overrides(&args.enrich);
+    if enrich_overrides.cache.is_none() && config.enrich.cache.is_none() {
+        enrich_overrides.cache = args.db.clone();
+    }
+    let enrich = config.enrich.resolve(&enrich_overrides);
     let mut analyzer = analyzer(config, args.hops)?;
     analyzer.annotator = Some(if args.resolve {
         Annotator::resolving(enrich).map_err(|err| UsageError(format!("enrichment: {err}")))?
@@ -103,6 +108,7 @@ fn analyze(config: Config, args: AnalyzeArgs, quiet: bool) -> anyhow::Result<Exi
     let stdout = io::stdout().lock();
     let mut writer = RecordWriter::new(io::BufWriter::new(stdout), format);
     let mut count = 0u64;
+    let analyzer = std::sync::Arc::new(analyzer);
     let summary = analyzer.run(
         inputs,
         &mut writer,

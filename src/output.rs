@@ -239,7 +239,22 @@ const TABLE_HEADER: [&str; 7] = [
 const TABLE_WIDTHS: [usize; 7] = [34, 14, 12, 12, 26, 6, 30];
 
 fn table_cells(record: &Record) -> [String; 7] {
-    let contacts: Vec<&str> = record.contacts.iter().map(|c| c.value.as_str()).collect();
+    // The table names what the spam advertises: domains, addresses, phones and handles
+    // (full URLs, tracking and unsubscribe links are in the JSON).
+    let advertised: Vec<String> = record
+        .contacts
+        .iter()
+        .filter(|c| c.role == "advertised" && c.kind != "url")
+        .map(|c| match c.kind.as_str() {
+            "domain" | "email" | "phone" => c.value.clone(),
+            kind => format!("{kind}:{}", c.value),
+        })
+        .collect();
+    let contacts = match advertised.len() {
+        0 => String::from("-"),
+        1..=3 => advertised.join(" "),
+        n => format!("{} +{} more", advertised[..3].join(" "), n - 3),
+    };
     let origin = match (&record.origin, &record.error) {
         (_, Some(error)) => format!("error: {error}"),
         (Some(origin), None) => origin.found.ip.clone(),
@@ -259,18 +274,19 @@ fn table_cells(record: &Record) -> [String; 7] {
             .as_ref()
             .map(|o| o.found.confidence.clone())
             .unwrap_or_else(|| "-".into()),
-        if contacts.is_empty() {
-            "-".into()
-        } else {
-            contacts.join(" ")
-        },
+        contacts,
     ]
 }
 
 fn table_row(cells: [String; 7]) -> String {
     let mut line = String::new();
-    for (cell, width) in cells.iter().zip(TABLE_WIDTHS) {
-        let cell = fit(&printable(cell), width);
+    for (column, (cell, width)) in cells.iter().zip(TABLE_WIDTHS).enumerate() {
+        // The last column is not cut; a path keeps its end (the file name).
+        let cell = match column {
+            0 => fit(&printable(cell), width),
+            6 => printable(cell),
+            _ => printable(cell).chars().take(width).collect(),
+        };
         line.push_str(&format!("{cell:<width$} "));
     }
     line.trim_end().to_string()

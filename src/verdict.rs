@@ -16,6 +16,7 @@ use sha1::Sha1;
 
 use crate::bounce::{BounceReport, Kind};
 use crate::config::Config;
+use crate::received::Origin;
 
 /// The decision on one message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -49,8 +50,14 @@ enum Signal {
     Neutral(String),
 }
 
-/// Judges one decoded message. `outer` is the whole message as read.
-pub fn judge(outer: &[u8], bounce: &BounceReport, ctx: &VerdictContext) -> Verdict {
+/// Judges one decoded message. `outer` is the whole message as read; `origin` is where
+/// the trust walk found the returned original entered the bouncer, if it did.
+pub fn judge(
+    outer: &[u8],
+    bounce: &BounceReport,
+    ctx: &VerdictContext,
+    origin: Option<&Origin>,
+) -> Verdict {
     let addresses = addressed_to(outer, bounce, ctx.config);
     if matches!(bounce.kind, Kind::NotABounce | Kind::FeedbackReport) {
         let what = if bounce.kind == Kind::NotABounce {
@@ -70,6 +77,12 @@ pub fn judge(outer: &[u8], bounce: &BounceReport, ctx: &VerdictContext) -> Verdi
     }
     if let Some(original) = &bounce.original {
         signals.extend(original_signals(&original.bytes, ctx));
+        let has_own_signal = signals
+            .iter()
+            .any(|s| matches!(s, Signal::Ours(_) | Signal::Forged(_)));
+        if !has_own_signal {
+            signals.extend(origin_signal(&original.bytes, origin, ctx.config));
+        }
     }
     decide(signals, addresses, ctx.config)
 }
@@ -345,6 +358,48 @@ fn original_signals(original: &[u8], ctx: &VerdictContext) -> Vec<Signal> {
     signals
 }
 
+/// Without relays, BATV or a log configured: a returned original that claims a sender at
+/// our domain but entered the bouncer from a host that is not ours (by its recorded
+/// reverse name and our MX names) did not come from us.
+fn origin_signal(original: &[u8], origin: Option<&Origin>, config: &Config) -> Option<Signal> {
+    let origin = origin?;
+    if config.own_domains.is_empty() {
+        return None;
+    }
+    let claimed = header_addresses(original, &["From", "Return-Path", "Sender"])
+        .into_iter()
+        .find(|address| {
+            address
+                .rsplit_once('@')
+                .is_some_and(|(_, d)| config.is_own_domain(d))
+        })?;
+    let names: Vec<&str> = origin
+        .rdns
+        .iter()
+        .chain(&origin.helo)
+        .map(String::as_str)
+        .collect();
+    let ours = origin.rdns.as_deref().is_some_and(|rdns| {
+        config.is_own_domain(rdns) || config.own_mx.iter().any(|mx| mx.eq_ignore_ascii_case(rdns))
+    });
+    if ours {
+        return Some(Signal::Ours(format!(
+            "the returned original entered the bouncer from our own host {} [{}]",
+            names.join(" / "),
+            origin.ip
+        )));
+    }
+    let host = origin
+        .rdns
+        .as_deref()
+        .map(|r| format!("{r} "))
+        .unwrap_or_default();
+    Some(Signal::Forged(format!(
+        "the returned original claims the sender {claimed} but the bouncer received it from {host}[{}], not a host of ours, with no DKIM signature of ours",
+        origin.ip
+    )))
+}
+
 fn received_peers(parsed: &mail_parser::Message) -> Vec<std::net::IpAddr> {
     parsed
         .headers()
@@ -414,6 +469,7 @@ mod tests {
                 outbound_ids: ids,
                 arrival_day: 20_000,
             },
+            None,
         )
     }
 
@@ -549,5 +605,56 @@ mod tests {
             "{:?}",
             verdict.reasons
         );
+    }
+
+    fn origin(rdns: &str) -> Origin {
+        Origin {
+            ip: "198.51.100.9".into(),
+            hop: 0,
+            helo: Some("pc".into()),
+            rdns: Some(rdns.into()),
+            method: "trust_transfer".into(),
+            confidence: "high".into(),
+            reason: String::new(),
+            documentation: true,
+        }
+    }
+
+    #[test]
+    fn origin_outside_our_hosts_means_forged_sender() {
+        let config = config("");
+        let original = b"From: joe@victim.example\nMessage-ID: <x@bot>\n\nhi";
+        let report = bounce(Kind::Bounce, Some(original));
+        let ctx = VerdictContext {
+            config: &config,
+            outbound_ids: &HashSet::new(),
+            arrival_day: 20_000,
+        };
+        let forged = judge(
+            b"To: joe@victim.example\n\n",
+            &report,
+            &ctx,
+            Some(&origin("dsl-9.isp.example")),
+        );
+        assert_eq!(
+            forged.verdict,
+            VerdictKind::Backscatter,
+            "{:?}",
+            forged.reasons
+        );
+        assert!(
+            forged.reasons[0].contains("dsl-9.isp.example"),
+            "{:?}",
+            forged.reasons
+        );
+        let ours = judge(
+            b"To: joe@victim.example\n\n",
+            &report,
+            &ctx,
+            Some(&origin("out1.victim.example")),
+        );
+        assert_eq!(ours.verdict, VerdictKind::OwnBounce, "{:?}", ours.reasons);
+        let unknown = judge(b"To: joe@victim.example\n\n", &report, &ctx, None);
+        assert_eq!(unknown.verdict, VerdictKind::Unknown);
     }
 }

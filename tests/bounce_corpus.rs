@@ -120,6 +120,7 @@ fn corpus_figures() {
     let (mut class_n, mut class_ok) = (0, 0);
     let (mut ids_n, mut ids_ok) = (0, 0);
     let (mut body_n, mut body_ok) = (0, 0);
+    let (mut reports, mut with_recipients) = (0, 0);
     let mut misses = Vec::new();
     let mut seen = 0;
     for path in &files {
@@ -134,6 +135,10 @@ fn corpus_figures() {
         let t = truth.get(&name).cloned().unwrap_or_default();
         let got = kind_name(r.kind);
         check_range(&bytes, &r, &name);
+        if matches!(r.kind, Kind::Bounce | Kind::Delay) {
+            reports += 1;
+            with_recipients += usize::from(!r.recipients.is_empty());
+        }
         if t.has_original {
             want_carve += 1;
             if r.original.is_some() {
@@ -211,6 +216,7 @@ fn corpus_figures() {
     );
     println!("kind by file class:   {class_ok}/{class_n} unlabelled sisimai files");
     println!("message-id agreement: {ids_ok}/{ids_n}");
+    println!("recipients found:     {with_recipients}/{reports} bounces and delays");
     println!(
         "body present agrees:  {body_ok}/{body_n} (headers_only <-> original_body_present false)"
     );
@@ -280,4 +286,195 @@ fn spam_is_not_a_bounce() {
         r.original.is_some(),
         "report_safe wrapper must give the wrapped original"
     );
+}
+
+/// Golden expectations for the traps named in the corpus README and a few formats.
+/// (file, kind, carrier, completeness, depth, verbatim range, first failed recipient).
+type Golden = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    u32,
+    bool,
+    Option<&'static str>,
+);
+
+const GOLDEN: &[Golden] = &[
+    (
+        "bounces/lhost-sendmail-38.eml",
+        "bounce",
+        "message/rfc822",
+        "full",
+        1,
+        true,
+        Some("kijitora@example.com"),
+    ),
+    (
+        "bounces/lhost-sendmail-58.eml",
+        "bounce",
+        "text/rfc822-headers",
+        "headers_only",
+        1,
+        true,
+        Some("info@example.jp"),
+    ),
+    (
+        "bounces/lhost-exchange2007-05.eml",
+        "bounce",
+        "message/rfc822",
+        "full",
+        1,
+        true,
+        Some("gwang1@student.mlcsyd.nsw.edu.au"),
+    ),
+    (
+        "bounces/rhost-spectrum-01.eml",
+        "bounce",
+        "message/rfc822",
+        "full",
+        1,
+        true,
+        Some("theusername@charter.net"),
+    ),
+    (
+        "bounces/lhost-qmail-01.cr.eml",
+        "bounce",
+        "inline",
+        "full",
+        1,
+        true,
+        Some("kijitora@example.ne.jp"),
+    ),
+    (
+        "bounces/lhost-exim-01.crlf.eml",
+        "bounce",
+        "inline",
+        "full",
+        1,
+        true,
+        Some("kijitora@example.ed.jp"),
+    ),
+    (
+        "bounces/lhost-gmail-01.eml",
+        "bounce",
+        "inline",
+        "full",
+        1,
+        true,
+        Some("userunknown@example.jp"),
+    ),
+    (
+        "bounces/lhost-gmail-03.eml",
+        "bounce",
+        "inline",
+        "full",
+        1,
+        false,
+        Some("kijitora@example.co.jp"),
+    ),
+    (
+        "bounces/rfc3464-04.eml",
+        "bounce",
+        "inline",
+        "full",
+        1,
+        true,
+        Some("kijitora@mailx-53.neko.example.edu"),
+    ),
+    (
+        "bounces/lhost-dragonfly-01.eml",
+        "bounce",
+        "inline",
+        "headers_only",
+        1,
+        true,
+        None,
+    ),
+    (
+        "bounces/lhost-fml-03.eml",
+        "bounce",
+        "inline-quoted",
+        "full",
+        1,
+        false,
+        None,
+    ),
+    (
+        "bounces/rhost-google-02.eml",
+        "bounce",
+        "message/rfc822",
+        "full",
+        1,
+        true,
+        Some("neko-nyaan@example.org"),
+    ),
+    (
+        "bounces/arf-17.eml",
+        "feedback_report",
+        "message/rfc822",
+        "full",
+        1,
+        true,
+        None,
+    ),
+    (
+        "bounces/rfc3464-07.eml",
+        "delay",
+        "text/rfc822-headers",
+        "headers_only",
+        1,
+        true,
+        Some("kijitora@example.net"),
+    ),
+    (
+        "backscatter/bs-0024.eml",
+        "bounce",
+        "inline",
+        "full",
+        2,
+        true,
+        Some("unhfxrb@victim-domain.net"),
+    ),
+    (
+        "backscatter/bs-0185.eml",
+        "bounce",
+        "text/rfc822-headers",
+        "headers_only",
+        2,
+        true,
+        None,
+    ),
+];
+
+#[test]
+fn golden_traps() {
+    for &(file, kind, carrier, completeness, depth, verbatim, recipient) in GOLDEN {
+        let r = bounce::decode(&fs::read(Path::new(CORPUS).join(file)).unwrap());
+        assert_eq!(kind_name(r.kind), kind, "{file}");
+        let o = r
+            .original
+            .as_ref()
+            .unwrap_or_else(|| panic!("{file}: no original"));
+        assert_eq!(o.carrier, carrier, "{file}");
+        assert_eq!(
+            serde_json::to_value(o.completeness).unwrap(),
+            completeness,
+            "{file}"
+        );
+        assert_eq!(o.depth, depth, "{file}");
+        assert_eq!(o.range.is_some(), verbatim, "{file}");
+        if recipient.is_some() {
+            assert_eq!(
+                r.recipients
+                    .first()
+                    .and_then(|x| x.final_recipient.as_deref()),
+                recipient,
+                "{file}"
+            );
+        }
+    }
+    let auto = bounce::decode(&fs::read(Path::new(CORPUS).join("bounces/rfc3834-01.eml")).unwrap());
+    assert_eq!(auto.kind, Kind::Autoreply);
+    assert!(auto.original.is_none());
 }

@@ -170,3 +170,56 @@ fn random_bytes_never_panic() {
         timed(&m);
     }
 }
+
+/// Truncations, byte flips and deleted spans of every corpus message (about 8,000
+/// variants): no panic, ranges always point at the carved bytes. Slow in debug builds.
+#[test]
+#[ignore = "slow (about 40 s in debug): cargo test --test bounce_hostile -- --ignored"]
+fn mutated_corpus_never_panics() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/corpus/");
+    let mut x: u64 = 88_172_645_463_325_252;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for dir in [
+        "bounces",
+        "backscatter",
+        "spam/phishing_pot",
+        "spam/spamassassin",
+    ] {
+        let mut files: Vec<_> = std::fs::read_dir(format!("{root}{dir}"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        files.sort();
+        for p in files {
+            let original = std::fs::read(&p).unwrap();
+            for k in 0..12 {
+                let mut m = original.clone();
+                match k % 3 {
+                    0 => m.truncate(next() as usize % (m.len() + 1)),
+                    1 => {
+                        for _ in 0..20 {
+                            let v = next();
+                            if let Some(b) = m.get_mut(v as usize % original.len().max(1)) {
+                                *b = (v >> 32) as u8;
+                            }
+                        }
+                    }
+                    _ => {
+                        let (i, j) = (
+                            next() as usize % (m.len() + 1),
+                            next() as usize % (m.len() + 1),
+                        );
+                        m.drain(i.min(j)..i.max(j));
+                    }
+                }
+                timed(&m);
+            }
+        }
+    }
+}

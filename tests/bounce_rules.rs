@@ -549,3 +549,37 @@ fn eml_attachment_is_a_message_carrier() {
     assert_eq!(o.message_id.as_deref(), Some("<spam-1@bot.example>"));
     assert_verbatim(m.as_bytes(), &r);
 }
+
+#[test]
+fn words_inside_the_returned_copy_do_not_change_the_kind() {
+    let spam = ORIGINAL.replace(
+        "Buy now at http://pills.example/",
+        "Your parcel is delayed. We will retry delivery tomorrow.",
+    );
+    let m = format!(
+        "From: Mail Delivery System <Mailer-Daemon@mx.bouncer.example>\nSubject: Mail delivery failed: returning message to sender\n\n\
+This message was created automatically by mail delivery software.\n\nA message that you sent could not be delivered to one or more of its\n\
+recipients. The following address(es) failed:\n\n  user@bouncer.example\n\n\
+------ This is a copy of the message, including all the headers. ------\n\n{spam}"
+    );
+    assert_eq!(decode(m.as_bytes()).kind, Kind::Bounce);
+}
+
+#[test]
+fn mailing_list_rejection_is_a_bounce() {
+    let indented: String = ORIGINAL.lines().map(|l| format!("   {l}\n")).collect();
+    let m = format!(
+        "From: list-admin@lists.example\nTo: victim@victim-domain.net\nSubject: You are not a member (pills ML)\nX-MLServer: fml [fml 4.0]\n\n\
+You are not a member of this mailing list.\n\nOriginal mail as follows:\n\n{indented}"
+    );
+    let r = decode(m.as_bytes());
+    assert_eq!(r.kind, Kind::Bounce);
+    let o = r.original.unwrap();
+    assert_eq!(o.carrier, "inline-quoted");
+    assert_eq!(o.message_id.as_deref(), Some("<spam-1@bot.example>"));
+    assert!(
+        r.recipients
+            .iter()
+            .all(|x| x.final_recipient.as_deref() != Some("victim@victim-domain.net"))
+    );
+}

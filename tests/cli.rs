@@ -3,6 +3,8 @@
 
 mod cli {
     pub mod analyze;
+    pub mod golden;
+    pub mod hostile;
     pub mod incremental;
     pub mod ingest;
     pub mod lookup;

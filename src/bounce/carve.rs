@@ -56,7 +56,11 @@ pub fn carve(buf: &[u8], tree: &Part, inline_ok: bool) -> Option<Carved> {
         .or_else(eml)
         .or_else(|| {
             embedded(HEADER_TYPES).map(|c| Carved {
-                carrier: "text/rfc822-headers".into(),
+                carrier: if c.carrier == "message/global-headers" {
+                    c.carrier
+                } else {
+                    "text/rfc822-headers".into()
+                },
                 ..c
             })
         })
@@ -128,7 +132,11 @@ fn inline_part(buf: &[u8], p: &Part) -> Option<Carved> {
         });
     };
     let b = &found.block;
-    let end = if b.blank { content.len() } else { b.end };
+    let end = if b.blank {
+        b.start + end_marker(&content[b.start..])
+    } else {
+        b.end
+    };
     let msg = &content[b.start..end];
     let block = headers::parse_block(msg, 0, msg.len());
     let range = verbatim.then(|| (p.body.start + b.start, p.body.start + end));
@@ -139,6 +147,27 @@ fn inline_part(buf: &[u8], p: &Part) -> Option<Carved> {
         completeness,
         carrier: "inline".into(),
     })
+}
+
+/// Lines at the end of an inline copy searched for a closing marker.
+const END_REACH: usize = 6;
+
+/// Where an inline copy ends: before a closing marker line near the end of the text
+/// (`------ End of the original message ------`, `--- End of forwarded message ---`),
+/// with the line break before it; else at the end of the text.
+fn end_marker(msg: &[u8]) -> usize {
+    let lines: Vec<headers::Line> = headers::lines(msg, 0..msg.len()).collect();
+    let from = lines.len().saturating_sub(END_REACH);
+    let marker = lines[from..].iter().find(|l| {
+        let t = String::from_utf8_lossy(&msg[l.start..l.end])
+            .trim()
+            .to_ascii_lowercase();
+        let dashed = t.starts_with("--") || t.starts_with("==") || t.starts_with("**");
+        dashed
+            && t.contains("end of")
+            && (t.contains("message") || t.contains("original") || t.contains("copy"))
+    });
+    marker.map_or(msg.len(), |l| l.start)
 }
 
 /// The part's body, transfer-decoded; `true` when no decoding was needed.
@@ -165,6 +194,24 @@ fn leading_blank(content: &[u8]) -> usize {
     pos
 }
 
+/// A bracketed note on the copy's last line saying the rest was left out
+/// (`[remainder of message body omitted; too large]`).
+fn cut_note(msg: &[u8]) -> bool {
+    let tail = &msg[msg.len().saturating_sub(200)..];
+    let last = String::from_utf8_lossy(tail);
+    let line = last
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    line.starts_with('[')
+        && ["omitted", "truncated", "removed", "too large"]
+            .iter()
+            .any(|w| line.contains(w))
+}
+
 fn completeness_of(msg: &[u8], block: &headers::Block, said_truncated: bool) -> Completeness {
     let has_body = block.blank
         && msg[block.body.min(msg.len())..]
@@ -173,8 +220,21 @@ fn completeness_of(msg: &[u8], block: &headers::Block, said_truncated: bool) -> 
     if !has_body {
         return Completeness::HeadersOnly;
     }
-    if said_truncated || mime::parse(msg).truncated {
+    if said_truncated || cut_note(msg) || mime::parse(msg).truncated {
         return Completeness::Partial;
     }
     Completeness::Full
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closing_marker_ends_an_inline_copy() {
+        let m = b"Subject: s\n\nbody\n\n------ End of the original message ------\nfooter\n";
+        assert_eq!(&m[..end_marker(m)], b"Subject: s\n\nbody\n\n");
+        let sig = b"Subject: s\n\n-- \nsig\n";
+        assert_eq!(end_marker(sig), sig.len());
+    }
 }

@@ -284,11 +284,7 @@ const AUTO_TEXT: &[&str] = &[
     "je suis absent",
     "estoy fuera",
     "sono assente",
-    "thank you for your email",
-    "thank you for your message",
-    "thank you for contacting",
     "this is an automatic reply",
-    "this is an automated",
     "automatic reply",
     "auto-reply",
 ];
@@ -382,6 +378,9 @@ pub fn kind(ev: &Evidence) -> Kind {
     }
     if challenge(ev) {
         return Kind::Challenge;
+    }
+    if list_rejection(ev) {
+        return Kind::Bounce;
     }
     let score = bounce_score(ev);
     let lure = html_only_lure(ev);
@@ -483,11 +482,36 @@ fn bounce_score(ev: &Evidence) -> i32 {
     s
 }
 
+/// A mailing-list manager refusing a post (non-member, loop): mail returned by software
+/// for a message the sender supposedly wrote, hence backscatter like a bounce.
+fn list_rejection(ev: &Evidence) -> bool {
+    let manager = [
+        "x-mlserver",
+        "x-mailman-version",
+        "mailing-list",
+        "x-ml-name",
+        "x-ezmlm-version",
+        "x-listserver",
+    ]
+    .iter()
+    .any(|h| ev.header(h).is_some());
+    let words = [
+        "not a member",
+        "are not member",
+        "non-member",
+        "members only",
+        "loop alert",
+        "duplicated message-id",
+        "rejected",
+    ];
+    manager && (any(&ev.subject, &words) || any(&ev.text, &words[..6]))
+}
+
 /// HTML without any plain-text part, no copy, no DSN: how phishing dressed as a bounce
 /// looks ("undelivered messages pending"), not how mail systems write reports.
 fn html_only_lure(ev: &Evidence) -> bool {
     let html = ev.part_types.contains(&"text/html");
-    let plain = ev.part_types.iter().any(|t| *t == "text/plain");
+    let plain = ev.part_types.contains(&"text/plain");
     html && !plain
         && !ev.carved
         && ev.dsn.recipients.is_empty()

@@ -136,6 +136,9 @@ fn tally(text: &[u8], block: &Block) -> Tally {
         let n = n.as_str();
         if STRONG.contains(&n) {
             t.strong += 1;
+        } else if n.starts_with("content-") {
+            // MIME part headers alone (a broken multipart read as text) are no copy.
+            t.other += 1;
         } else if BASIC.contains(&n) {
             t.basic += 1;
         } else if DSN.contains(&n) || n.starts_with("x-postfix") {
@@ -362,6 +365,12 @@ mod tests {
     #[test]
     fn report_fields_right_above_the_copy_are_left_out() {
         let t = b"Action: failed\nStatus: 5.1.1\nReceived: from a by b\nMessage-ID: <1@b>\nSubject: s\n\nbody\n";
+        assert_eq!(start_of(t).as_deref(), Some("Received: from a by b"));
+    }
+
+    #[test]
+    fn mime_part_headers_are_not_a_copy() {
+        let t = b"attached returned message.\n\n--b\nContent-Description: Undelivered Message\nContent-Type: message/rfc822\nContent-Transfer-Encoding: 7bit\n\nReceived: from a by b\nSubject: s\n\nx\n";
         assert_eq!(start_of(t).as_deref(), Some("Received: from a by b"));
     }
 

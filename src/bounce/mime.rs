@@ -112,7 +112,13 @@ fn split(buf: &[u8], part: &mut Part, boundary: &[u8], depth: usize, budget: &mu
     } else {
         "text/plain"
     };
-    let (ranges, closed) = delimit(buf, part.body.clone(), boundary);
+    let (mut ranges, mut closed) = delimit(buf, part.body.clone(), boundary);
+    if ranges.is_empty()
+        && !closed
+        && let Some(actual) = guess_boundary(buf, part.body.clone())
+    {
+        (ranges, closed) = delimit(buf, part.body.clone(), &actual);
+    }
     part.truncated = !closed;
     for r in ranges {
         if *budget == 0 {
@@ -164,6 +170,29 @@ pub fn delimit(buf: &[u8], range: Range<usize>, boundary: &[u8]) -> (Vec<Range<u
         ranges.push(s..range.end);
     }
     (ranges, false)
+}
+
+/// Lines scanned for a delimiter when the declared boundary never occurs.
+const GUESS_LINES: usize = 200;
+
+/// The boundary actually used when the declared one never occurs (broken or rewritten
+/// mail): the first `--token` line of the body whose token opens another line later.
+fn guess_boundary(buf: &[u8], range: Range<usize>) -> Option<Vec<u8>> {
+    let first = headers::lines(buf, range.clone())
+        .take(GUESS_LINES)
+        .find_map(|l| {
+            let t = &buf[l.start..l.end];
+            let token = t.strip_prefix(b"--")?.trim_ascii_end();
+            let ok = token.len() >= 4
+                && token.len() <= 200
+                && !token.starts_with(b"-")
+                && token.iter().all(|c| c.is_ascii_graphic());
+            ok.then(|| (token.to_vec(), l.next))
+        });
+    let (token, after) = first?;
+    let mut pat = b"\n--".to_vec();
+    pat.extend_from_slice(&token);
+    memchr::memmem::find(&buf[after.saturating_sub(1)..range.end], &pat).map(|_| token)
 }
 
 /// The line break right before a delimiter belongs to the delimiter.
@@ -315,6 +344,14 @@ mod tests {
         assert_eq!(&m[p.children[0].body.clone()], b"one");
         assert_eq!(&m[p.children[1].body.clone()], b"two");
         assert!(!p.truncated);
+    }
+
+    #[test]
+    fn undeclared_boundary_is_guessed() {
+        let m = b"Content-Type: multipart/mixed; boundary=\"declared\"\n\nintro\n--actual1\n\none\n--actual1\n\ntwo\n--actual1--\n";
+        let p = parse(m);
+        assert_eq!(p.children.len(), 2);
+        assert_eq!(&m[p.children[1].body.clone()], b"two");
     }
 
     #[test]

@@ -41,9 +41,13 @@ pub enum Kind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Completeness {
+    /// Headers and body.
     Full,
+    /// Headers only (no body after the header block).
     HeadersOnly,
+    /// Body cut short: a multipart without its closing delimiter, or the report says so.
     Partial,
+    /// Rebuilt from pieces. Not produced by this stage yet.
     Reconstructed,
 }
 
@@ -61,10 +65,16 @@ pub struct Original {
     pub sha256: String,
     /// As written, angle brackets kept.
     pub message_id: Option<String>,
+    /// M's `From` address (addr-spec; the raw value when it does not parse).
     pub from: Option<String>,
+    /// M's `Subject`, RFC 2047 decoded.
     pub subject: Option<String>,
+    /// M's `Date`, as written.
     pub date: Option<String>,
-    /// How M was carried: `message/rfc822`, `text/rfc822-headers`, `inline`, ...
+    /// How M was carried: `message/rfc822`, `message/global`, `attachment` (a `.eml` file
+    /// attached under another type), `text/rfc822-headers`, `message/global-headers`,
+    /// `inline` (copied into report text) or `inline-quoted` (copied with a `> ` or
+    /// indent prefix, which is removed: then `range` is `None`).
     pub carrier: String,
     /// How many reports deep M was found (1 = directly inside this bounce).
     pub depth: u32,
@@ -107,8 +117,10 @@ pub struct BounceReport {
 pub const MAX_REPORT_DEPTH: u32 = 8;
 /// Report text examined for classification, in bytes.
 const TEXT_LIMIT: usize = 64 * 1024;
+/// Header fields looked at for classification (real reports have far fewer).
+const FIELD_LIMIT: usize = 512;
 /// Bytes of one header value looked at for classification.
-const VALUE_LIMIT: usize = 8 * 1024;
+const VALUE_LIMIT: usize = 4 * 1024;
 /// Header bytes handed to `mail-parser` for decoded values.
 const HEADER_LIMIT: usize = 256 * 1024;
 
@@ -118,7 +130,7 @@ pub fn decode(bytes: &[u8]) -> BounceReport {
     let view = View::read(bytes, &tree);
     let dsn = read_dsn(bytes, &tree, &view.raw_text);
     let found = carve::carve(bytes, &tree, true);
-    let kind = classify::kind(&view.evidence(&tree, &dsn, found.is_some()));
+    let kind = classify::kind(&view.evidence_for(&tree, &dsn, found.as_ref()));
     let original = match kind {
         Kind::Bounce | Kind::Delay | Kind::FeedbackReport => found.map(descend),
         Kind::Autoreply | Kind::Challenge => carve::carve(bytes, &tree, false).map(descend),
@@ -175,7 +187,7 @@ fn descend(first: carve::Carved) -> Original {
         let view = View::read(&cur.bytes, &tree);
         let dsn = read_dsn(&cur.bytes, &tree, &view.raw_text);
         let inner = carve::carve(&cur.bytes, &tree, true);
-        let report = classify::is_report(&view.evidence(&tree, &dsn, inner.is_some()));
+        let report = classify::is_report(&view.evidence_for(&tree, &dsn, inner.as_ref()));
         let Some(mut inner) = inner.filter(|_| report) else {
             break;
         };
@@ -237,6 +249,7 @@ impl View {
         let headers: Vec<(String, String)> = block
             .fields
             .iter()
+            .take(FIELD_LIMIT)
             .map(|f| {
                 let value = &bytes[f.value.start..f.value.end.min(f.value.start + VALUE_LIMIT)];
                 (
@@ -284,6 +297,7 @@ impl View {
         tree: &'a Part,
         dsn: &'a dsn::Dsn,
         carved: bool,
+        text: String,
     ) -> classify::Evidence<'a> {
         classify::Evidence {
             report_type: tree
@@ -297,7 +311,7 @@ impl View {
             headers: self.headers.clone(),
             subject: self.subject.clone().unwrap_or_default().to_lowercase(),
             from: self.from_text.clone(),
-            text: self.text.clone(),
+            text,
             dsn,
             carved,
         }
@@ -320,16 +334,39 @@ impl View {
         typed || (flagged || wording) && tree.flatten().iter().any(|p| p.ctype == "message/rfc822")
     }
 
-    /// The report text before the returned copy (lower case).
-    fn report_text(&self, original: Option<&Original>) -> String {
-        let cut = original
-            .filter(|o| o.carrier == "inline")
-            .and_then(|o| o.bytes.get(..o.bytes.len().min(64)))
+    /// The report text before an inline copy whose bytes are `copy` (all of it without).
+    fn text_before(&self, copy: Option<&[u8]>) -> String {
+        let cut = copy
+            .and_then(|c| c.get(..c.len().min(64)))
             .and_then(|start| {
                 self.raw_text
                     .find(normalise_eol(&String::from_utf8_lossy(start)).as_str())
             });
         self.raw_text[..cut.unwrap_or(self.raw_text.len())].to_string()
+    }
+
+    /// The report text before the returned original, when that was copied inline.
+    fn report_text(&self, original: Option<&Original>) -> String {
+        self.text_before(
+            original
+                .filter(|o| o.carrier == "inline")
+                .map(|o| &o.bytes[..]),
+        )
+    }
+
+    /// Classification evidence, with the report text cut before an inline copy so that
+    /// the returned message's own words do not count.
+    fn evidence_for<'a>(
+        &'a self,
+        tree: &'a Part,
+        dsn: &'a dsn::Dsn,
+        found: Option<&carve::Carved>,
+    ) -> classify::Evidence<'a> {
+        let copy = found
+            .filter(|c| c.carrier == "inline")
+            .map(|c| &c.bytes[..]);
+        let text = self.text_before(copy).to_lowercase();
+        self.evidence(tree, dsn, found.is_some(), text)
     }
 }
 
@@ -398,7 +435,7 @@ fn prose_recipients(
         }
         return r;
     }
-    let exclude: Vec<String> = ["to", "from"]
+    let exclude: Vec<String> = ["to"]
         .iter()
         .filter_map(|h| tree.header.text(bytes, h))
         .flat_map(|v| {
@@ -408,7 +445,13 @@ fn prose_recipients(
         })
         .filter(|a| a.contains('@'))
         .collect();
-    mta::prose_recipients(&view.report_text(original), &exclude)
+    let text = view.report_text(original);
+    let lone = mta::prose_recipients(&text, &exclude);
+    if lone.is_empty() {
+        mta::mentioned_recipients(&text, &exclude)
+    } else {
+        lone
+    }
 }
 
 /// The `class.subject.detail` code at the start of a Status value (`5.1.1 (user

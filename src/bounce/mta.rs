@@ -219,7 +219,7 @@ pub fn failed_recipients(value: &str) -> Vec<RecipientStatus> {
 /// explanation on the following lines.
 pub fn prose_recipients(text: &str, exclude: &[String]) -> Vec<RecipientStatus> {
     let mut out: Vec<RecipientStatus> = Vec::new();
-    let lines: Vec<&str> = text.lines().take(400).collect();
+    let lines: Vec<&str> = prose_lines(text).collect();
     for (i, line) in lines.iter().enumerate() {
         let Some(addr) = lone_address(line) else {
             continue;
@@ -257,6 +257,84 @@ pub fn prose_recipients(text: &str, exclude: &[String]) -> Vec<RecipientStatus> 
     out
 }
 
+/// Words that make a line about an address a statement of failure.
+const FAILURE_WORDS: &[&str] = &[
+    "deliver",
+    "unknown",
+    "fail",
+    "reject",
+    "invalid",
+    "exceed",
+    "full",
+    "not found",
+    "not exist",
+    "no such",
+    "error",
+    "could not",
+    "unable",
+    "refused",
+    "denied",
+    "timed out",
+    "quota",
+    "550",
+    "554",
+    "553",
+    "552",
+    "551",
+    "5.1.",
+    "5.2.",
+    "5.7.",
+    "4.4.",
+];
+
+/// Recipients mentioned in lines that state a failure (`addr: 550 ...`, `Could not be
+/// delivered to: <addr>`, `User mailbox exceeds allowed size: addr`), used when no
+/// address stands alone on a line. The rest of the line is the diagnostic.
+pub fn mentioned_recipients(text: &str, exclude: &[String]) -> Vec<RecipientStatus> {
+    let mut out: Vec<RecipientStatus> = Vec::new();
+    for line in prose_lines(text) {
+        let lower = line.to_ascii_lowercase();
+        let head = lower
+            .trim()
+            .split_once(':')
+            .map(|(h, _)| h.trim().to_string());
+        if head.is_some_and(|h| SENDER_LABELS.contains(&h.as_str())) {
+            continue;
+        }
+        let starts_with_addr = line
+            .split_whitespace()
+            .next()
+            .is_some_and(|w| lone_address(w).is_some());
+        if !starts_with_addr && !FAILURE_WORDS.iter().any(|w| lower.contains(w)) {
+            continue;
+        }
+        for word in line.split_whitespace() {
+            let Some(addr) = lone_address(word) else {
+                continue;
+            };
+            let known = exclude
+                .iter()
+                .chain(out.iter().filter_map(|r| r.final_recipient.as_ref()))
+                .any(|e| e.eq_ignore_ascii_case(&addr));
+            if known {
+                continue;
+            }
+            let rest = line.replacen(word, "", 1);
+            let rest = rest.trim().trim_start_matches([':', '-', ' ']).trim();
+            let diagnostic = (!rest.is_empty()).then(|| rest.chars().take(300).collect());
+            out.push(RecipientStatus {
+                final_recipient: Some(addr),
+                diagnostic,
+                ..Default::default()
+            });
+            if out.len() >= 64 {
+                return out;
+            }
+        }
+    }
+    out
+}
+
 /// Field labels that introduce an address without saying anything about it.
 const LABELS: &[&str] = &[
     "rcpt to",
@@ -279,7 +357,31 @@ const SENDER_LABELS: &[&str] = &[
     "return-path",
     "reply-to",
     "envelope-from",
+    "delivered-to",
+    "x-original-to",
+    "message-id",
+    "in-reply-to",
+    "references",
+    "errors-to",
 ];
+
+/// Header names that open a copied message: report prose ends where one starts a line
+/// (also when the copy is quoted or indented).
+const COPY_START: &[&str] = &[
+    "received:",
+    "return-path:",
+    "message-id:",
+    "delivered-to:",
+    "dkim-signature:",
+];
+
+/// The report prose: the lines before a copied message starts.
+fn prose_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().take(400).take_while(|l| {
+        let t = l.trim_start_matches(['>', ' ', '\t']).to_ascii_lowercase();
+        !COPY_START.iter().any(|h| t.starts_with(h))
+    })
+}
 
 fn is_label(s: &str) -> bool {
     LABELS.contains(&s.to_ascii_lowercase().as_str())
@@ -293,7 +395,11 @@ fn lone_address(line: &str) -> Option<String> {
     if head.is_some_and(|h| SENDER_LABELS.contains(&h.as_str())) {
         return None;
     }
-    let l = line.trim().trim_end_matches([':', '.', ',']).trim();
+    let l = line
+        .trim()
+        .trim_start_matches(['*', '-', '+', '•', '>', '#'])
+        .trim();
+    let l = l.trim_end_matches([':', '.', ',']).trim();
     let l = l.rsplit_once(": ").map_or(l, |(head, tail)| {
         if head.contains('@') || head.split_whitespace().count() > 3 {
             l
@@ -304,7 +410,12 @@ fn lone_address(line: &str) -> Option<String> {
     let l = l
         .trim()
         .trim_matches(['<', '>', '"', '\'', '(', ')', '[', ']']);
-    let ok = l.len() <= 254
+    let daemon = l.split('@').next().is_some_and(|local| {
+        let local = local.to_ascii_lowercase();
+        local == "mailer-daemon" || local == "postmaster"
+    });
+    let ok = !daemon
+        && l.len() <= 254
         && l.matches('@').count() == 1
         && !l.contains(char::is_whitespace)
         && l.split_once('@')
@@ -337,6 +448,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn addresses_mentioned_in_failure_lines() {
+        let t = "Your mail sent on: Thu\n     Could not be delivered to: <a@x.example>\nfrom victim@v.example\nb@x.example: 550 5.1.1 User Unknown\n";
+        let r = mentioned_recipients(t, &[]);
+        let got: Vec<_> = r
+            .iter()
+            .map(|r| r.final_recipient.as_deref().unwrap())
+            .collect();
+        assert_eq!(got, vec!["a@x.example", "b@x.example"]);
+        assert_eq!(r[1].diagnostic.as_deref(), Some("550 5.1.1 User Unknown"));
+    }
+
+    #[test]
     fn families_from_markers() {
         assert_eq!(
             family("", "", "hi. this is the qmail-send program at x").as_deref(),
@@ -355,9 +478,9 @@ mod tests {
 
     #[test]
     fn prose_addresses_and_diagnostic() {
-        let t = "I'm afraid I wasn't able to deliver.\n\n<kijitora@example.ne.jp>:\nSorry, no mailbox here by that name.\n\nUnknown user: neko@example.org\n";
+        let t = "I'm afraid I wasn't able to deliver.\n\n<kijitora@example.ne.jp>:\nSorry, no mailbox here by that name.\n\nUnknown user: neko@example.org\n   * bullet@example.org\n-- dash@example.org\n";
         let r = prose_recipients(t, &[]);
-        assert_eq!(r.len(), 2);
+        assert_eq!(r.len(), 4);
         assert_eq!(
             r[0].final_recipient.as_deref(),
             Some("kijitora@example.ne.jp")

@@ -76,12 +76,25 @@ pub fn decode_message(message: &[u8]) -> (Vec<TextPart>, Vec<String>) {
 fn recipients(msg: &Message<'_>) -> Vec<String> {
     let mut out = Vec::new();
     for addr in [msg.to(), msg.cc()].into_iter().flatten() {
-        out.extend(addr.iter().filter_map(|a| a.address()).map(str::to_lowercase));
+        out.extend(
+            addr.iter()
+                .filter_map(|a| a.address())
+                .map(str::to_lowercase),
+        );
     }
-    for name in ["Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To"] {
+    for name in [
+        "Delivered-To",
+        "X-Original-To",
+        "Envelope-To",
+        "X-Envelope-To",
+    ] {
         for value in msg.header_values(name) {
             if let Some(text) = value.as_text() {
-                out.extend(text.split([',', ' ', '<', '>']).filter(|a| a.contains('@')).map(str::to_lowercase));
+                out.extend(
+                    text.split([',', ' ', '<', '>'])
+                        .filter(|a| a.contains('@'))
+                        .map(str::to_lowercase),
+                );
             }
         }
     }
@@ -98,7 +111,11 @@ fn text_parts(msg: &Message<'_>) -> Vec<TextPart> {
             PartType::Html(t) => (fix_undeclared_qp(part, raw, t), true),
             _ => continue,
         };
-        let mut text = if is_folded_format(part) { unfold(&text) } else { text };
+        let mut text = if is_folded_format(part) {
+            unfold(&text)
+        } else {
+            text
+        };
         truncate_at_char(&mut text, MAX_PART_TEXT);
         out.push(text_part(index, &text, html || looks_like_html(&text)));
     }
@@ -109,9 +126,19 @@ fn text_parts(msg: &Message<'_>) -> Vec<TextPart> {
 pub fn text_part(index: usize, text: &str, html: bool) -> TextPart {
     if html {
         let (text, links) = render_html(text);
-        TextPart { index, html: true, text, links }
+        TextPart {
+            index,
+            html: true,
+            text,
+            links,
+        }
     } else {
-        TextPart { index, html: false, text: text.to_string(), links: Vec::new() }
+        TextPart {
+            index,
+            html: false,
+            text: text.to_string(),
+            links: Vec::new(),
+        }
     }
 }
 
@@ -126,7 +153,10 @@ fn fix_undeclared_qp(part: &MessagePart<'_>, raw: &[u8], text: &str) -> String {
         return text.to_string();
     };
     let bytes = lenient_qp_decode(body);
-    let decoder = part.content_type().and_then(|ct| ct.attribute("charset")).and_then(|cs| charset_decoder(cs.as_bytes()));
+    let decoder = part
+        .content_type()
+        .and_then(|ct| ct.attribute("charset"))
+        .and_then(|cs| charset_decoder(cs.as_bytes()));
     match decoder {
         Some(decode) => decode(&bytes),
         None => String::from_utf8_lossy(&bytes).into_owned(),
@@ -146,7 +176,10 @@ pub fn lenient_qp_decode(body: &[u8]) -> Vec<u8> {
             continue;
         }
         let hex = |c: u8| (c as char).to_digit(16);
-        if let (Some(h), Some(l)) = (body.get(i + 1).and_then(|&c| hex(c)), body.get(i + 2).and_then(|&c| hex(c))) {
+        if let (Some(h), Some(l)) = (
+            body.get(i + 1).and_then(|&c| hex(c)),
+            body.get(i + 2).and_then(|&c| hex(c)),
+        ) {
             out.push((h * 16 + l) as u8);
             i += 3;
             continue;
@@ -176,19 +209,30 @@ fn looks_like_qp(text: &str) -> bool {
 
 /// iCalendar and vCard parts fold long lines (RFC 5545 3.1, RFC 6350 3.2).
 fn is_folded_format(part: &MessagePart<'_>) -> bool {
-    part.content_type().and_then(|ct| ct.subtype()).is_some_and(|s| {
-        let s = s.to_ascii_lowercase();
-        s == "calendar" || s == "vcard" || s == "x-vcard" || s == "directory"
-    })
+    part.content_type()
+        .and_then(|ct| ct.subtype())
+        .is_some_and(|s| {
+            let s = s.to_ascii_lowercase();
+            s == "calendar" || s == "vcard" || s == "x-vcard" || s == "directory"
+        })
 }
 
 fn unfold(text: &str) -> String {
-    text.replace("\r\n ", "").replace("\r\n\t", "").replace("\n ", "").replace("\n\t", "")
+    text.replace("\r\n ", "")
+        .replace("\r\n\t", "")
+        .replace("\n ", "")
+        .replace("\n\t", "")
 }
 
 fn looks_like_html(text: &str) -> bool {
-    let head: String = text.chars().take(4096).collect::<String>().to_ascii_lowercase();
-    head.contains("<html") || head.contains("<body") || (head.contains("<a ") && head.contains("href="))
+    let head: String = text
+        .chars()
+        .take(4096)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    head.contains("<html")
+        || head.contains("<body")
+        || (head.contains("<a ") && head.contains("href="))
 }
 
 fn truncate_at_char(text: &mut String, max: usize) {
@@ -296,7 +340,12 @@ impl HtmlState {
         }
         let index = self.links.len();
         let url = url.chars().filter(|c| !c.is_control()).collect();
-        self.links.push(Link { url, tag, anchor_text: String::new(), index });
+        self.links.push(Link {
+            url,
+            tag,
+            anchor_text: String::new(),
+            index,
+        });
         if is_anchor {
             self.open_anchor = Some(index);
         }
@@ -322,9 +371,33 @@ impl HtmlState {
 fn is_block(name: &str) -> bool {
     matches!(
         name,
-        "br" | "p" | "div" | "tr" | "li" | "ul" | "ol" | "table" | "h1" | "h2" | "h3" | "h4"
-            | "h5" | "h6" | "hr" | "blockquote" | "pre" | "center" | "section" | "article"
-            | "header" | "footer" | "title" | "dt" | "dd" | "tbody" | "thead" | "form"
+        "br" | "p"
+            | "div"
+            | "tr"
+            | "li"
+            | "ul"
+            | "ol"
+            | "table"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "hr"
+            | "blockquote"
+            | "pre"
+            | "center"
+            | "section"
+            | "article"
+            | "header"
+            | "footer"
+            | "title"
+            | "dt"
+            | "dd"
+            | "tbody"
+            | "thead"
+            | "form"
     )
 }
 
@@ -367,15 +440,21 @@ mod tests {
 
     #[test]
     fn charsets_and_undeclared_qp() {
-        let koi8 = b"Content-Type: text/plain; charset=koi8-r\r\n\r\n\xf4\xc5\xcc: +7 495 123-45-67\r\n";
+        let koi8 =
+            b"Content-Type: text/plain; charset=koi8-r\r\n\r\n\xf4\xc5\xcc: +7 495 123-45-67\r\n";
         assert!(decode(koi8)[0].text.starts_with("Тел: +7"));
         let cp1251 = b"Content-Type: text/plain; charset=windows-1251\r\n\r\n\xd2\xe5\xeb\xe5\xf4\xee\xed\r\n";
         assert!(decode(cp1251)[0].text.starts_with("Телефон"));
         let qp = b"Content-Type: text/plain\r\nContent-Transfer-Encoding: 7bit\r\n\r\nour Abuse Contr=\r\nol Center at http://a.example/?x=3D1 =\r\nnow\r\n";
-        assert!(decode(qp)[0].text.contains("Control Center at http://a.example/?x=1 now"));
+        assert!(
+            decode(qp)[0]
+                .text
+                .contains("Control Center at http://a.example/?x=1 now")
+        );
         let utf7 = b"Content-Type: text/plain; charset=utf-7\r\n\r\nHi +BCIENQQ7-\r\n";
         assert!(decode(utf7)[0].text.contains("Тел"));
-        let sjis = b"Content-Type: text/plain; charset=iso-2022-jp\r\n\r\n\x1b$B%a!<%k\x1b(B test\r\n";
+        let sjis =
+            b"Content-Type: text/plain; charset=iso-2022-jp\r\n\r\n\x1b$B%a!<%k\x1b(B test\r\n";
         assert!(decode(sjis)[0].text.contains("メール"));
     }
 }

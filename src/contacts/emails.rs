@@ -20,13 +20,15 @@ static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
 /// Addresses in text, except those inside one of `url_spans`.
 pub fn from_text(part: usize, text: &str, url_spans: &[(usize, usize)], out: &mut Vec<Contact>) {
     for m in EMAIL.find_iter(text) {
-        let inside_url = url_spans.iter().any(|&(s, e)| s <= m.start() && m.start() < e);
+        let inside_url = super::urls::in_spans(url_spans, m.start());
         // `phishing@pot@hotmail.com`: a broken address, not two.
         let glued = text[..m.start()].ends_with(['@', '.']);
         if inside_url || glued {
             continue;
         }
-        let raw = m.as_str().trim_start_matches(['\'', '=', '/', '{', '|', '}', '~', '-', '`']);
+        let raw = m
+            .as_str()
+            .trim_start_matches(['\'', '=', '/', '{', '|', '}', '~', '-', '`']);
         let offset = m.end() - raw.len();
         if let Some(c) = contact(raw, Where::new(part, offset, "text"), "text-email") {
             out.push(c);
@@ -70,12 +72,34 @@ mod tests {
 
     #[test]
     fn addresses() {
-        assert_eq!(emails("Write to FBIagent01@Mail.ee today.", &[]), ["fbiagent01@mail.ee"]);
-        assert_eq!(emails("<solutions@runsaa.com>", &[]), ["solutions@runsaa.com"]);
-        assert_eq!(emails("to phishing@pot and cid:image001.png@01D9A1B2.C3D4E5F0", &[]), Vec::<String>::new());
-        assert_eq!(emails("http://x.example/?email=a@b.com", &[(0, 32)]), Vec::<String>::new());
+        assert_eq!(
+            emails("Write to FBIagent01@Mail.ee today.", &[]),
+            ["fbiagent01@mail.ee"]
+        );
+        assert_eq!(
+            emails("<solutions@runsaa.com>", &[]),
+            ["solutions@runsaa.com"]
+        );
+        assert_eq!(
+            emails(
+                "to phishing@pot and cid:image001.png@01D9A1B2.C3D4E5F0",
+                &[]
+            ),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            emails("http://x.example/?email=a@b.com", &[(0, 32)]),
+            Vec::<String>::new()
+        );
         let mut out = Vec::new();
-        from_mailto("mailto:a@b.com,%20c@d.org?subject=hi", Where::new(0, 0, "href"), &mut out);
-        assert_eq!(out.iter().map(|c| c.value.as_str()).collect::<Vec<_>>(), ["a@b.com", "c@d.org"]);
+        from_mailto(
+            "mailto:a@b.com,%20c@d.org?subject=hi",
+            Where::new(0, 0, "href"),
+            &mut out,
+        );
+        assert_eq!(
+            out.iter().map(|c| c.value.as_str()).collect::<Vec<_>>(),
+            ["a@b.com", "c@d.org"]
+        );
     }
 }

@@ -10,59 +10,164 @@ use super::{Contact, ContactContext};
 
 /// Hosts (and their subdomains) of XML namespaces, schemas and DTDs.
 const SCHEMA_DOMAINS: &[&str] = &[
-    "w3.org", "schema.org", "purl.org", "xmlsoap.org", "openxmlformats.org", "xmlns.com",
-    "wapforum.org", "openmobilealliance.org", "schemas.microsoft.com", "ns.adobe.com",
-    "schemas.android.com", "ogp.me", "microsoft.com/office", "iptc.org", "xml.org",
+    "w3.org",
+    "schema.org",
+    "purl.org",
+    "xmlsoap.org",
+    "openxmlformats.org",
+    "xmlns.com",
+    "wapforum.org",
+    "openmobilealliance.org",
+    "schemas.microsoft.com",
+    "ns.adobe.com",
+    "schemas.android.com",
+    "ogp.me",
+    "microsoft.com/office",
+    "iptc.org",
+    "xml.org",
 ];
 
 /// Names reserved for documentation and tests (RFC 2606, RFC 6761): placeholders in
 /// anonymised mail, never a real advertiser.
-const RESERVED_DOMAINS: &[&str] = &["example.com", "example.net", "example.org", "example", "test", "invalid", "localhost"];
+const RESERVED_DOMAINS: &[&str] = &[
+    "example.com",
+    "example.net",
+    "example.org",
+    "example",
+    "test",
+    "invalid",
+    "localhost",
+];
 
 /// Image and static-content CDNs of big mail providers (proxied images, icons).
 const MAIL_CDN_DOMAINS: &[&str] = &[
-    "googleusercontent.com", "ggpht.com", "gstatic.com", "yimg.com", "imgsmail.ru",
-    "mail.ru/static", "outlook.office365.com/owa/prem", "res.cdn.office.net",
-    "statics.teams.cdn.office.net", "imagecache.mail.yahoo.com", "proxy.imgsmail.ru",
+    "googleusercontent.com",
+    "ggpht.com",
+    "gstatic.com",
+    "yimg.com",
+    "imgsmail.ru",
+    "mail.ru/static",
+    "outlook.office365.com/owa/prem",
+    "res.cdn.office.net",
+    "statics.teams.cdn.office.net",
+    "imagecache.mail.yahoo.com",
+    "proxy.imgsmail.ru",
 ];
 
 /// Link rewriters of the recipient's mail filter: the wrapper is not the spammer's.
 const RECIPIENT_REWRITERS: &[&str] = &[
-    "safelinks.protection.outlook.com", "urldefense.proofpoint.com", "urldefense.com",
-    "linkprotect.cudasvc.com", "protect-eu.mimecast.com", "protect-us.mimecast.com",
-    "protect2.fireeye.com", "secure-web.cisco.com", "clicktime.symantec.com",
+    "safelinks.protection.outlook.com",
+    "urldefense.proofpoint.com",
+    "urldefense.com",
+    "linkprotect.cudasvc.com",
+    "protect-eu.mimecast.com",
+    "protect-us.mimecast.com",
+    "protect2.fireeye.com",
+    "secure-web.cisco.com",
+    "clicktime.symantec.com",
 ];
 
 const UNSUBSCRIBE_WORDS: &[&str] = &[
-    "unsubscribe", "unsub", "optout", "opt-out", "opt_out", "opt out", "remove me", "removeme",
-    "/remove", "abmelden", "abbestellen", "désabonner", "desabonner", "désinscri", "desinscri",
-    "descadastr", "cancelar inscri", "darse de baja", "disiscri", "afmelden", "uitschrijven",
-    "отписаться", "отписк", "退订", "取消订阅", "配信停止", "preferences", "list-manage.com/unsubscribe",
+    "unsubscribe",
+    "unsub",
+    "optout",
+    "opt-out",
+    "opt_out",
+    "opt out",
+    "remove me",
+    "removeme",
+    "/remove",
+    "abmelden",
+    "abbestellen",
+    "désabonner",
+    "desabonner",
+    "désinscri",
+    "desinscri",
+    "descadastr",
+    "cancelar inscri",
+    "darse de baja",
+    "disiscri",
+    "afmelden",
+    "uitschrijven",
+    "отписаться",
+    "отписк",
+    "退订",
+    "取消订阅",
+    "配信停止",
+    "preferences",
+    "list-manage.com/unsubscribe",
 ];
 
 const TRACKING_PATHS: &[&str] = &[
-    "/track/", "/tracking/", "/ls/click", "/wf/click", "/wf/open", "/click?", "/click/",
-    "/open.php", "/o.php", "/pixel", "/beacon", "/trk/", "/t/click", "/e/c/", "/mpss/", "/ss/c/",
+    "/track/",
+    "/tracking/",
+    "/ls/click",
+    "/wf/click",
+    "/wf/open",
+    "/click?",
+    "/click/",
+    "/open.php",
+    "/o.php",
+    "/pixel",
+    "/beacon",
+    "/trk/",
+    "/t/click",
+    "/e/c/",
+    "/mpss/",
+    "/ss/c/",
 ];
 
 const TRACKING_HOST_LABELS: &[&str] = &[
-    "click", "clicks", "track", "tracking", "trk", "links", "link", "email", "e", "em", "t",
-    "r", "go", "clickserve", "ct", "mandrillapp", "sendgrid", "list-manage", "exct", "rs6",
-    "mjt", "view", "mailing",
+    "click",
+    "clicks",
+    "track",
+    "tracking",
+    "trk",
+    "links",
+    "link",
+    "email",
+    "e",
+    "em",
+    "t",
+    "r",
+    "go",
+    "clickserve",
+    "ct",
+    "mandrillapp",
+    "sendgrid",
+    "list-manage",
+    "exct",
+    "rs6",
+    "mjt",
+    "view",
+    "mailing",
 ];
 
 /// The role of a URL: `unsubscribe`, `tracking` or `advertised`.
 pub fn role_of(url: &str, host: &str, anchor: &str) -> &'static str {
     let lower = url.to_lowercase();
     let anchor = anchor.to_lowercase();
-    if UNSUBSCRIBE_WORDS.iter().any(|w| lower.contains(w) || anchor.contains(w)) {
+    if UNSUBSCRIBE_WORDS
+        .iter()
+        .any(|w| lower.contains(w) || anchor.contains(w))
+    {
         return "unsubscribe";
     }
     let first = host.split('.').next().unwrap_or("");
     let tracking_host = host.split('.').count() > 2 && TRACKING_HOST_LABELS.contains(&first);
-    let tracking_provider = ["sendgrid.net", "list-manage.com", "mandrillapp.com", "mjt.lu", "exct.net", "rs6.net", "mailchimp.com", "hubspotlinks.com", "mcsv.net"]
-        .iter()
-        .any(|d| in_domain(host, d));
+    let tracking_provider = [
+        "sendgrid.net",
+        "list-manage.com",
+        "mandrillapp.com",
+        "mjt.lu",
+        "exct.net",
+        "rs6.net",
+        "mailchimp.com",
+        "hubspotlinks.com",
+        "mcsv.net",
+    ]
+    .iter()
+    .any(|d| in_domain(host, d));
     if tracking_host || tracking_provider || TRACKING_PATHS.iter().any(|p| lower.contains(p)) {
         return "tracking";
     }
@@ -71,22 +176,44 @@ pub fn role_of(url: &str, host: &str, anchor: &str) -> &'static str {
 
 /// `host` is `domain` or a subdomain of it.
 pub fn in_domain(host: &str, domain: &str) -> bool {
-    host == domain || host.len() > domain.len() && host.ends_with(domain) && host.as_bytes()[host.len() - domain.len() - 1] == b'.'
+    host == domain
+        || host.len() > domain.len()
+            && host.ends_with(domain)
+            && host.as_bytes()[host.len() - domain.len() - 1] == b'.'
 }
 
 /// Drops what is not advertised.
 pub fn apply(found: Vec<Contact>, ctx: &ContactContext) -> Vec<Contact> {
-    let own: Vec<String> = ctx.own_domains.iter().map(|d| d.trim().trim_end_matches('.').to_lowercase()).collect();
-    let forged: Vec<String> = ctx.forged_addresses.iter().map(|a| a.trim().trim_matches(['<', '>']).to_lowercase()).collect();
-    let received: Vec<String> = ctx.received_hosts.iter().map(|h| h.trim().trim_matches(['[', ']']).to_lowercase()).collect();
-    found.into_iter().filter(|c| keep(c, &own, &forged, &received)).collect()
+    let own: Vec<String> = ctx
+        .own_domains
+        .iter()
+        .map(|d| d.trim().trim_end_matches('.').to_lowercase())
+        .collect();
+    let forged: Vec<String> = ctx
+        .forged_addresses
+        .iter()
+        .map(|a| a.trim().trim_matches(['<', '>']).to_lowercase())
+        .collect();
+    let received: Vec<String> = ctx
+        .received_hosts
+        .iter()
+        .map(|h| h.trim().trim_matches(['[', ']']).to_lowercase())
+        .collect();
+    found
+        .into_iter()
+        .filter(|c| keep(c, &own, &forged, &received))
+        .collect()
 }
 
 fn keep(c: &Contact, own: &[String], forged: &[String], received: &[String]) -> bool {
     match c.kind.as_str() {
         "email" => keep_email(&c.value, own, forged),
         "url" | "domain" => keep_host(host(c), &c.value, own, received),
-        "xmpp" => !own.iter().any(|d| c.value.rsplit_once('@').is_some_and(|(_, h)| in_domain(h, d))),
+        "xmpp" => !own.iter().any(|d| {
+            c.value
+                .rsplit_once('@')
+                .is_some_and(|(_, h)| in_domain(h, d))
+        }),
         _ => true,
     }
 }
@@ -95,17 +222,32 @@ fn host(c: &Contact) -> &str {
     if c.kind == "domain" {
         return &c.value;
     }
-    let rest = c.value.split_once("://").map_or(c.value.as_str(), |(_, r)| r);
+    let rest = c
+        .value
+        .split_once("://")
+        .map_or(c.value.as_str(), |(_, r)| r);
     let auth = rest.split(['/', '?', '#']).next().unwrap_or("");
     let h = auth.rsplit('@').next().unwrap_or(auth);
-    if h.starts_with('[') { h } else { h.split(':').next().unwrap_or(h) }
+    if h.starts_with('[') {
+        h
+    } else {
+        h.split(':').next().unwrap_or(h)
+    }
 }
 
 fn keep_email(value: &str, own: &[String], forged: &[String]) -> bool {
-    let Some((local, domain)) = value.rsplit_once('@') else { return false };
-    let robot = matches!(local, "mailer-daemon" | "postmaster" | "mailerdaemon" | "noreply-dmarc-support");
+    let Some((local, domain)) = value.rsplit_once('@') else {
+        return false;
+    };
+    let robot = matches!(
+        local,
+        "mailer-daemon" | "postmaster" | "mailerdaemon" | "noreply-dmarc-support"
+    );
     let reserved = RESERVED_DOMAINS.iter().any(|d| in_domain(domain, d));
-    !robot && !reserved && !forged.iter().any(|f| f == value) && !own.iter().any(|d| in_domain(domain, d))
+    !robot
+        && !reserved
+        && !forged.iter().any(|f| f == value)
+        && !own.iter().any(|d| in_domain(domain, d))
 }
 
 fn keep_host(host: &str, value: &str, own: &[String], received: &[String]) -> bool {
@@ -129,7 +271,13 @@ mod tests {
     use crate::contacts::Where;
 
     fn c(kind: &str, value: &str) -> Contact {
-        Contact::new(kind, value.to_string(), value, Where::new(0, 0, "text"), "test")
+        Contact::new(
+            kind,
+            value.to_string(),
+            value,
+            Where::new(0, 0, "text"),
+            "test",
+        )
     }
 
     #[test]
@@ -148,7 +296,10 @@ mod tests {
             c("url", "http://schemas.microsoft.com/office/2004/12/omml"),
             c("domain", "mx.bouncer.example"),
             c("domain", "ci3.googleusercontent.com"),
-            c("url", "https://eur01.safelinks.protection.outlook.com/?url=x"),
+            c(
+                "url",
+                "https://eur01.safelinks.protection.outlook.com/?url=x",
+            ),
             c("email", "sales@spam.example.ru"),
             c("domain", "www.example.com"),
             c("domain", "notvictim-domain.net"),
@@ -159,11 +310,38 @@ mod tests {
 
     #[test]
     fn roles() {
-        assert_eq!(role_of("https://x.example/unsubscribe?id=1", "x.example", ""), "unsubscribe");
-        assert_eq!(role_of("https://x.example/p?id=1", "x.example", "Click here to opt out"), "unsubscribe");
-        assert_eq!(role_of("https://click.mail.x.example/?qs=1", "click.mail.x.example", ""), "tracking");
-        assert_eq!(role_of("https://u123.ct.sendgrid.net/ls/click?upn=1", "u123.ct.sendgrid.net", ""), "tracking");
+        assert_eq!(
+            role_of("https://x.example/unsubscribe?id=1", "x.example", ""),
+            "unsubscribe"
+        );
+        assert_eq!(
+            role_of(
+                "https://x.example/p?id=1",
+                "x.example",
+                "Click here to opt out"
+            ),
+            "unsubscribe"
+        );
+        assert_eq!(
+            role_of(
+                "https://click.mail.x.example/?qs=1",
+                "click.mail.x.example",
+                ""
+            ),
+            "tracking"
+        );
+        assert_eq!(
+            role_of(
+                "https://u123.ct.sendgrid.net/ls/click?upn=1",
+                "u123.ct.sendgrid.net",
+                ""
+            ),
+            "tracking"
+        );
         assert_eq!(role_of("https://t.me/name", "t.me", ""), "advertised");
-        assert_eq!(role_of("https://shop.example.com/deal", "shop.example.com", "Buy"), "advertised");
+        assert_eq!(
+            role_of("https://shop.example.com/deal", "shop.example.com", "Buy"),
+            "advertised"
+        );
     }
 }

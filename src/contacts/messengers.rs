@@ -19,7 +19,7 @@ use super::{Contact, Where};
 static LABELLED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?xi)
-        (?P<label>\b(?:skype|icq|telegram|telegramm|tg|wechat|weixin|qq|jabber|xmpp|signal)\b|微信|QQ号|Телеграм|Телеграмм|Скайп|Аська)
+        (?P<label>(?-u:\b)(?:skype|icq|telegram|telegramm|tg|wechat|weixin|qq|jabber|xmpp|signal)(?-u:\b)|微信|QQ号|Телеграм|Телеграмм|Скайп|Аська)
         \s*(?:id|name|number|uin|account|handle|号|\#)?\s*
         (?P<sep>[:：=]|-\s|\s)\s*
         (?P<handle>@?[\p{L}\p{N}][\p{L}\p{N}._\-]*(?:@[\p{L}\p{N}.\-]+|:[\p{L}\p{N}.\-]+)?)",
@@ -30,14 +30,20 @@ static LABELLED: LazyLock<Regex> = LazyLock::new(|| {
 /// Handles from labelled text.
 pub fn from_text(part: usize, text: &str, _region: &str, out: &mut Vec<Contact>) {
     for caps in LABELLED.captures_iter(text) {
-        let (Some(label), Some(sep), Some(handle)) = (caps.name("label"), caps.name("sep"), caps.name("handle")) else { continue };
+        let (Some(label), Some(sep), Some(handle)) =
+            (caps.name("label"), caps.name("sep"), caps.name("handle"))
+        else {
+            continue;
+        };
         let kind = label_kind(label.as_str());
         let written = handle.as_str().trim_end_matches(['.', '-', '_']);
         if written.len() > 128 {
             continue;
         }
         let colon = sep.as_str().trim() != "";
-        let Some(value) = validate(kind, written, colon) else { continue };
+        let Some(value) = validate(kind, written, colon) else {
+            continue;
+        };
         let at = Where::new(part, handle.start(), "text");
         out.push(Contact::new(kind, value, written, at, "labelled-handle"));
     }
@@ -57,9 +63,38 @@ fn label_kind(label: &str) -> &'static str {
 
 /// Words that follow a messenger's name in prose and are never handles.
 const PROSE: &[&str] = &[
-    "is", "and", "or", "the", "for", "with", "call", "calls", "chat", "me", "us", "now", "app",
-    "account", "group", "channel", "link", "here", "https", "http", "www", "bot", "support",
-    "messenger", "message", "contact", "video", "meeting", "free", "download", "only", "via",
+    "is",
+    "and",
+    "or",
+    "the",
+    "for",
+    "with",
+    "call",
+    "calls",
+    "chat",
+    "me",
+    "us",
+    "now",
+    "app",
+    "account",
+    "group",
+    "channel",
+    "link",
+    "here",
+    "https",
+    "http",
+    "www",
+    "bot",
+    "support",
+    "messenger",
+    "message",
+    "contact",
+    "video",
+    "meeting",
+    "free",
+    "download",
+    "only",
+    "via",
 ];
 
 /// The normalised handle, or `None` when `written` is not a plausible handle for `kind`.
@@ -79,11 +114,27 @@ fn validate(kind: &str, written: &str, colon: bool) -> Option<String> {
         }
         "skype" => {
             let live = handle.starts_with("live:") && handle.len() > 6;
-            let name = handle.len() >= 6 && handle.len() <= 32 && handle.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && handle.chars().all(|c| c.is_ascii_alphanumeric() || ".,-_@".contains(c));
+            let name = handle.len() >= 6
+                && handle.len() <= 32
+                && handle
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic())
+                && handle
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".,-_@".contains(c));
             (colon && (live || name)).then(|| handle.to_lowercase())
         }
         "wechat" => {
-            let ok = colon && (handle.len() >= 6 && handle.len() <= 20) && handle.chars().next().is_some_and(|c| c.is_ascii_alphanumeric()) && handle.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c));
+            let ok = colon
+                && (handle.len() >= 6 && handle.len() <= 20)
+                && handle
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphanumeric())
+                && handle
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c));
             ok.then(|| handle.to_string())
         }
         "signal" => None, // Signal handles are phone numbers, found by `phones`.
@@ -95,7 +146,9 @@ fn validate(kind: &str, written: &str, colon: bool) -> Option<String> {
 }
 
 fn telegram_name(h: &str) -> bool {
-    (5..=32).contains(&h.len()) && h.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    (5..=32).contains(&h.len())
+        && h.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// The handle named by an http(s) URL (value normalised by `urls`).
@@ -109,15 +162,21 @@ pub fn from_url(url: &str, raw: &str, at: Where, out: &mut Vec<Contact>) {
         "t.me" | "telegram.me" | "telegram.dog" => telegram_path(path_only),
         "wa.me" => phone_handle("whatsapp", path_only),
         "api.whatsapp.com" | "web.whatsapp.com" => phone_handle("whatsapp", &param(query, "phone")),
-        "chat.whatsapp.com" => (!path_only.is_empty()).then(|| ("whatsapp", format!("group/{path_only}"), None)),
+        "chat.whatsapp.com" => {
+            (!path_only.is_empty()).then(|| ("whatsapp", format!("group/{path_only}"), None))
+        }
         "signal.me" => phone_handle("signal", url.rsplit('/').next().unwrap_or("")),
         "icq.im" | "icq.com" => {
-            let uin = path_only.trim_start_matches("people/").trim_end_matches('/');
-            (uin.chars().all(|c| c.is_ascii_digit()) && (5..=10).contains(&uin.len())).then(|| ("icq", uin.to_string(), None))
+            let uin = path_only
+                .trim_start_matches("people/")
+                .trim_end_matches('/');
+            (uin.chars().all(|c| c.is_ascii_digit()) && (5..=10).contains(&uin.len()))
+                .then(|| ("icq", uin.to_string(), None))
         }
         "wpa.qq.com" => {
             let uin = param(query, "uin");
-            (!uin.is_empty() && uin.chars().all(|c| c.is_ascii_digit())).then(|| ("qq", uin, None))
+            (!uin.is_empty() && uin.chars().all(|c| c.is_ascii_digit()))
+                .then_some(("qq", uin, None))
         }
         "invite.viber.com" | "viber.click" => phone_handle("viber", path_only),
         _ => None,
@@ -133,7 +192,9 @@ fn telegram_path(path: &str) -> Option<(&'static str, String, Option<String>)> {
     let value = match first {
         "joinchat" => format!("+{}", segs.next()?),
         "s" => segs.next()?.to_lowercase(),
-        "share" | "proxy" | "socks" | "addstickers" | "iv" | "setlanguage" | "addtheme" => return None,
+        "share" | "proxy" | "socks" | "addstickers" | "iv" | "setlanguage" | "addtheme" => {
+            return None;
+        }
         f if f.starts_with('+') && f.len() > 4 => f.to_string(),
         f if telegram_name(f) => f.to_lowercase(),
         _ => return None,
@@ -141,7 +202,10 @@ fn telegram_path(path: &str) -> Option<(&'static str, String, Option<String>)> {
     Some(("telegram", value, None))
 }
 
-fn phone_handle(kind: &'static str, number: &str) -> Option<(&'static str, String, Option<String>)> {
+fn phone_handle(
+    kind: &'static str,
+    number: &str,
+) -> Option<(&'static str, String, Option<String>)> {
     let digits: String = number.chars().filter(|c| c.is_ascii_digit()).collect();
     let (e164, country) = phones::parse(&format!("+{digits}"), "US")?;
     Some((kind, e164, Some(country)))
@@ -150,7 +214,11 @@ fn phone_handle(kind: &'static str, number: &str) -> Option<(&'static str, Strin
 fn param(query: &str, key: &str) -> String {
     query
         .split('&')
-        .find_map(|kv| kv.split_once('=').filter(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| percent_decode(v)))
+        .find_map(|kv| {
+            kv.split_once('=')
+                .filter(|(k, _)| k.eq_ignore_ascii_case(key))
+                .map(|(_, v)| percent_decode(v))
+        })
         .unwrap_or_default()
 }
 
@@ -163,7 +231,11 @@ pub fn from_uri(href: &str, at: Where, out: &mut Vec<Contact>) {
     let query = rest.split_once('?').map_or("", |(_, q)| q);
     let found = match scheme {
         "skype" => {
-            let name = rest_orig.split('?').next().unwrap_or("").trim_start_matches("//");
+            let name = rest_orig
+                .split('?')
+                .next()
+                .unwrap_or("")
+                .trim_start_matches("//");
             (!name.is_empty()).then(|| ("skype", name.to_lowercase(), None))
         }
         "viber" => phone_handle("viber", &param(query, "number")),
@@ -173,7 +245,11 @@ pub fn from_uri(href: &str, at: Where, out: &mut Vec<Contact>) {
             telegram_name(&d).then(|| ("telegram", d.to_lowercase(), None))
         }
         "xmpp" => {
-            let jid = rest.trim_start_matches("//").split('?').next().unwrap_or("");
+            let jid = rest
+                .trim_start_matches("//")
+                .split('?')
+                .next()
+                .unwrap_or("");
             jid.contains('@').then(|| ("xmpp", jid.to_string(), None))
         }
         "weixin" => {
@@ -182,7 +258,8 @@ pub fn from_uri(href: &str, at: Where, out: &mut Vec<Contact>) {
         }
         "tencent" => {
             let uin = param(query, "uin");
-            (!uin.is_empty() && uin.chars().all(|c| c.is_ascii_digit())).then(|| ("qq", uin, None))
+            (!uin.is_empty() && uin.chars().all(|c| c.is_ascii_digit()))
+                .then_some(("qq", uin, None))
         }
         _ => None,
     };
@@ -198,14 +275,18 @@ mod tests {
     fn text(t: &str) -> Vec<String> {
         let mut out = Vec::new();
         from_text(0, t, "US", &mut out);
-        out.into_iter().map(|c| format!("{}:{}", c.kind, c.value)).collect()
+        out.into_iter()
+            .map(|c| format!("{}:{}", c.kind, c.value))
+            .collect()
     }
 
     fn url(u: &str) -> Vec<String> {
         let mut out = Vec::new();
         from_url(u, u, Where::new(0, 0, "href"), &mut out);
         from_uri(u, Where::new(0, 0, "href"), &mut out);
-        out.into_iter().map(|c| format!("{}:{}", c.kind, c.value)).collect()
+        out.into_iter()
+            .map(|c| format!("{}:{}", c.kind, c.value))
+            .collect()
     }
 
     #[test]
@@ -216,12 +297,23 @@ mod tests {
         assert_eq!(text("write TG @cryptoboss now"), ["telegram:cryptoboss"]);
         assert_eq!(text("QQ：12345678"), ["qq:12345678"]);
         assert_eq!(text("WeChat ID: wxid_abc123"), ["wechat:wxid_abc123"]);
-        assert_eq!(text("Jabber: boss@jabber.example.org"), ["xmpp:boss@jabber.example.org"]);
+        assert_eq!(
+            text("Jabber: boss@jabber.example.org"),
+            ["xmpp:boss@jabber.example.org"]
+        );
     }
 
     #[test]
     fn words_are_not_handles() {
-        for t in ["we use Skype for meetings", "skypen wir morgen", "Skype is great", "Telegram channel", "download Telegram today", "the TG team", "qq plus"] {
+        for t in [
+            "we use Skype for meetings",
+            "skypen wir morgen",
+            "Skype is great",
+            "Telegram channel",
+            "download Telegram today",
+            "the TG team",
+            "qq plus",
+        ] {
             assert!(text(t).is_empty(), "{t}: {:?}", text(t));
         }
     }
@@ -231,13 +323,34 @@ mod tests {
         assert_eq!(url("https://t.me/lidofinance"), ["telegram:lidofinance"]);
         assert_eq!(url("https://t.me/+AbCdEf12345"), ["telegram:+AbCdEf12345"]);
         assert_eq!(url("https://t.me/joinchat/AbCdEf"), ["telegram:+AbCdEf"]);
-        assert_eq!(url("https://wa.me/380975055230"), ["whatsapp:+380975055230"]);
-        assert_eq!(url("https://api.whatsapp.com/send?phone=447911123456&text=hi"), ["whatsapp:+447911123456"]);
-        assert_eq!(url("skype:live:.cid.123abc?call"), ["skype:live:.cid.123abc"]);
-        assert_eq!(url("viber://chat?number=%2B380975055230"), ["viber:+380975055230"]);
-        assert_eq!(url("tg://resolve?domain=cryptoboss"), ["telegram:cryptoboss"]);
-        assert_eq!(url("xmpp:boss@jabber.example.org"), ["xmpp:boss@jabber.example.org"]);
-        assert_eq!(url("https://wpa.qq.com/msgrd?v=3&uin=12345678&site=qq"), ["qq:12345678"]);
+        assert_eq!(
+            url("https://wa.me/380975055230"),
+            ["whatsapp:+380975055230"]
+        );
+        assert_eq!(
+            url("https://api.whatsapp.com/send?phone=447911123456&text=hi"),
+            ["whatsapp:+447911123456"]
+        );
+        assert_eq!(
+            url("skype:live:.cid.123abc?call"),
+            ["skype:live:.cid.123abc"]
+        );
+        assert_eq!(
+            url("viber://chat?number=%2B380975055230"),
+            ["viber:+380975055230"]
+        );
+        assert_eq!(
+            url("tg://resolve?domain=cryptoboss"),
+            ["telegram:cryptoboss"]
+        );
+        assert_eq!(
+            url("xmpp:boss@jabber.example.org"),
+            ["xmpp:boss@jabber.example.org"]
+        );
+        assert_eq!(
+            url("https://wpa.qq.com/msgrd?v=3&uin=12345678&site=qq"),
+            ["qq:12345678"]
+        );
         assert_eq!(url("https://icq.im/123456789"), ["icq:123456789"]);
         assert_eq!(url("https://t.me/share/url?url=x"), Vec::<String>::new());
     }

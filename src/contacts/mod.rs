@@ -9,7 +9,7 @@
 //! advertised (our own domains, forged senders, schema URLs, image CDNs) and gives each
 //! link its role. Everything is linear in the size of M and bounded by the caps below.
 
-mod decode;
+pub mod decode;
 mod deobfuscate;
 mod emails;
 mod filter;
@@ -20,7 +20,7 @@ mod urls;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-pub use decode::{decode, decode_message, Link, LinkTag, TextPart};
+pub use decode::{Link, LinkTag, TextPart, decode, decode_message};
 
 /// At most this many distinct contacts are returned per message.
 pub const MAX_CONTACTS: usize = 500;
@@ -76,7 +76,9 @@ pub struct ContactContext {
     pub own_domains: Vec<String>,
     /// Forged addresses (the bounce's recipients): left out of the e-mail contacts.
     pub forged_addresses: Vec<String>,
-    /// Host names and IP literals seen in M's Received lines: left out.
+    /// Host names and IP literals seen in M's Received lines: left out (exact match).
+    /// Pass the receiving side's hosts (the bouncer, our MX), not the untrusted hops below
+    /// the origin: a spammer's own domain often appears there and in the body alike.
     pub received_hosts: Vec<String>,
     /// ISO 3166 region used for national phone numbers (e.g. the origin IP's country).
     /// The default is none: the message's ccTLDs and language decide, then `US`.
@@ -126,7 +128,11 @@ impl Contact {
 
 impl Where {
     pub(crate) fn new(part: usize, offset: usize, field: &str) -> Self {
-        Where { part, offset, field: field.to_string() }
+        Where {
+            part,
+            offset,
+            field: field.to_string(),
+        }
     }
 }
 
@@ -144,29 +150,118 @@ pub fn extract(message: &[u8], ctx: &ContactContext) -> Vec<Contact> {
 /// Lists the contacts advertised in already decoded text parts (see [`decode`]).
 pub fn extract_from_parts(parts: &[TextPart], ctx: &ContactContext) -> Vec<Contact> {
     let region = phones::region_for(parts, ctx);
+    let mut memo = phones::Memo::default();
     let mut found = Vec::new();
     for part in parts {
         urls::from_links(part, &mut found);
-        scan_text(part.index, &part.text, &region, &mut found);
-        if let Some(clear) = deobfuscate::deobfuscate(&part.text) {
-            let mut extra = Vec::new();
-            scan_text(part.index, &clear.text, &region, &mut extra);
-            found.extend(extra.into_iter().filter_map(|c| clear.restore(c, &part.text)));
-        }
-        if found.len() > MAX_CONTACTS * 20 {
-            break;
+        for (start, chunk) in chunks(&part.text) {
+            let first = found.len();
+            scan_chunk(part.index, chunk, &region, &mut memo, &mut found);
+            for c in &mut found[first..] {
+                c.where_.offset += start;
+            }
+            if found.len() > COMPACT_AT {
+                found = dedupe(found);
+            }
         }
     }
     let kept = filter::apply(found, ctx);
     dedupe(kept)
 }
 
+/// Found contacts are merged whenever this many have piled up, so memory stays bounded.
+const COMPACT_AT: usize = 4 * MAX_CONTACTS;
+/// Text is scanned in chunks of about this many bytes, cut at line ends.
+const CHUNK: usize = 64 * 1024;
+
+/// Splits text at line ends (else at spaces, else anywhere) into chunks of about
+/// [`CHUNK`] bytes, with their offsets. Contacts never span lines, so none is cut.
+fn chunks(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        if start >= text.len() {
+            return None;
+        }
+        let mut end = (start + CHUNK).min(text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        if end < text.len() {
+            let window = &text[start..end];
+            let cut = window
+                .rfind('\n')
+                .or_else(|| window.rfind(' '))
+                .filter(|&i| i > CHUNK / 2);
+            if let Some(i) = cut {
+                end = start + i + 1;
+            }
+        }
+        let chunk = (start, &text[start..end]);
+        start = end;
+        Some(chunk)
+    })
+}
+
+/// Both passes over one chunk: as written, then de-obfuscated (keeping only what the
+/// disguise hid, and dropping the fragments the first pass saw of it).
+fn scan_chunk(
+    part: usize,
+    text: &str,
+    region: &str,
+    memo: &mut phones::Memo,
+    found: &mut Vec<Contact>,
+) {
+    let first = found.len();
+    scan_text(part, text, region, memo, found);
+    if let Some(clear) = deobfuscate::deobfuscate(text) {
+        let mut extra = Vec::new();
+        scan_text(part, &clear.text, region, memo, &mut extra);
+        let restored: Vec<Contact> = extra
+            .into_iter()
+            .filter_map(|c| clear.restore(c, text))
+            .collect();
+        drop_fragments(found, first, &restored);
+        found.extend(restored);
+    }
+}
+
+/// Removes what the first pass found inside a disguised contact (`example.ru/x` of
+/// `hxxp://evil[.]example.ru/x`, `evil.ru` of `boss[at]evil.ru`): fragments, not contacts.
+fn drop_fragments(found: &mut Vec<Contact>, first: usize, restored: &[Contact]) {
+    let mut spans: Vec<(usize, usize)> = restored
+        .iter()
+        .map(|c| (c.where_.offset, c.where_.offset + c.raw.len()))
+        .collect();
+    spans.sort_unstable();
+    // Largest end among the spans starting at or before each one.
+    let reach: Vec<usize> = spans
+        .iter()
+        .scan(0, |m, &(_, e)| {
+            *m = (*m).max(e);
+            Some(*m)
+        })
+        .collect();
+    let inside = |c: &Contact| {
+        let (s, e) = (c.where_.offset, c.where_.offset + c.raw.len());
+        let n = spans.partition_point(|&(rs, _)| rs <= s);
+        n > 0 && reach[n - 1] >= e
+    };
+    let tail = found.split_off(first);
+    found.extend(tail.into_iter().filter(|c| !inside(c)));
+}
+
 /// Runs every text extractor over one text (the visible text or its de-obfuscated form).
 /// Every contact's `raw` is the slice of `text` at `where_.offset`.
-fn scan_text(part: usize, text: &str, region: &str, out: &mut Vec<Contact>) {
+fn scan_text(
+    part: usize,
+    text: &str,
+    region: &str,
+    memo: &mut phones::Memo,
+    out: &mut Vec<Contact>,
+) {
     let spans = urls::from_text(part, text, out);
     emails::from_text(part, text, &spans, out);
-    phones::from_text(part, text, &spans, region, out);
+    phones::from_text(part, text, &spans, region, memo, out);
     messengers::from_text(part, text, region, out);
 }
 
@@ -191,9 +286,96 @@ fn dedupe(found: Vec<Contact>) -> Vec<Contact> {
 fn merge(seen: &mut Contact, other: Contact) {
     seen.count = seen.count.saturating_add(other.count);
     let other_first = other.where_ < seen.where_;
-    if seen.obfuscated && !other.obfuscated || (seen.obfuscated == other.obfuscated && other_first) {
+    if seen.obfuscated && !other.obfuscated || (seen.obfuscated == other.obfuscated && other_first)
+    {
         let count = seen.count;
         *seen = other;
         seen.count = count;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(body: &str) -> Vec<u8> {
+        format!("From: a@b.example\r\nTo: victim@victim-domain.net\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}").into_bytes()
+    }
+
+    #[test]
+    fn dedupes_with_counts_and_sorts() {
+        let m = msg(
+            "Buy at https://pills.example.ru/a now.\nAgain https://pills.example.ru/a\nMail sales@pills.example.ru or victim@victim-domain.net\n",
+        );
+        let found = extract(&m, &ContactContext::default());
+        let keys: Vec<(&str, &str, u32)> = found
+            .iter()
+            .map(|c| (c.kind.as_str(), c.value.as_str(), c.count))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("domain", "pills.example.ru", 2),
+                ("email", "sales@pills.example.ru", 1),
+                ("url", "https://pills.example.ru/a", 2)
+            ]
+        );
+        assert_eq!(found[0].registrable_domain.as_deref(), Some("example.ru"));
+        assert_eq!(found[2].where_, Where::new(0, 7, "text"));
+    }
+
+    #[test]
+    fn serializes_where_and_fields() {
+        let found = extract(&msg("Tel: +44 20 7946 0958"), &ContactContext::default());
+        let json = serde_json::to_value(&found[0]).expect("json");
+        assert_eq!(json["kind"], "phone");
+        assert_eq!(json["value"], "+442079460958");
+        assert_eq!(json["country"], "GB");
+        assert_eq!(json["where"]["part"], 0);
+        assert_eq!(json["role"], "advertised");
+    }
+
+    #[test]
+    fn context_leaves_out_own_forged_and_received() {
+        let ctx = ContactContext {
+            own_domains: vec!["victim-domain.net".into()],
+            forged_addresses: vec!["joe@forged.example.ru".into()],
+            received_hosts: vec!["mx1.relay.example.ru".into()],
+            region_hint: Some("de".into()),
+        };
+        let m = msg(
+            "www.victim-domain.net joe@forged.example.ru mx1.relay.example.ru Telefon: 030 1234567\n",
+        );
+        let found: Vec<String> = extract(&m, &ctx)
+            .into_iter()
+            .map(|c| format!("{}:{}", c.kind, c.value))
+            .collect();
+        assert_eq!(found, ["phone:+49301234567"]);
+    }
+
+    #[test]
+    fn obfuscated_contact_keeps_raw_as_written() {
+        let found = extract(
+            &msg("write to boss [at] evil-shop [dot] ru please"),
+            &ContactContext::default(),
+        );
+        let c = found.iter().find(|c| c.kind == "email").expect("email");
+        assert_eq!(c.value, "boss@evil-shop.ru");
+        assert_eq!(c.raw, "boss [at] evil-shop [dot] ru");
+        assert!(c.obfuscated);
+        assert_eq!(c.how, "text-email+bracket-at+bracket-dot");
+        assert_eq!(c.where_.offset, 9);
+    }
+
+    #[test]
+    fn hostile_input_is_bounded() {
+        let long = format!("http://x.example.ru/{}", "a".repeat(100_000));
+        let found = extract(&msg(&long), &ContactContext::default());
+        assert!(found.iter().all(|c| c.value.len() <= MAX_URL_LEN + 16));
+        let many: String = (0..3000)
+            .map(|i| format!("https://h{i}.example.ru/\n"))
+            .collect();
+        assert!(extract(&msg(&many), &ContactContext::default()).len() <= MAX_CONTACTS);
+        assert!(extract(b"\xff\xfe\x00garbage", &ContactContext::default()).is_empty());
     }
 }

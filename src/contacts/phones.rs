@@ -9,10 +9,11 @@
 //! is E.164 and `country` its region. National numbers use the region from context,
 //! the message's country-code TLDs or its script, then `US`.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use phonenumber::country::Id;
 use phonenumber::Mode;
+use phonenumber::country::Id;
 use regex::Regex;
 
 use super::decode::TextPart;
@@ -20,39 +21,200 @@ use super::{Contact, ContactContext, Where};
 
 /// A run of digits and phone punctuation, optionally opened by `+`, `(+` or `00`.
 static CANDIDATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:\(\s*)?[+＋]?\s?\(?\d[\d \t().\-/\u{A0}\u{2010}-\u{2015}]{5,28}\d").expect("phone regex")
+    Regex::new(r"(?:\(\s*)?[+＋]?\s?\(?\d[\d \t().\-/\u{A0}\u{2010}-\u{2015}]{5,28}\d")
+        .expect("phone regex")
 });
 
 /// Keywords that present a phone number, lower case; `wa` etc. must be whole words.
 const PHONE_WORDS: &[&str] = &[
-    "tel", "tél", "tele", "telephone", "téléphone", "phone", "ph", "call", "calls", "calling",
-    "fax", "mobile", "mob", "cell", "cellphone", "whatsapp", "whats app", "whatsap", "viber",
-    "signal", "telegram", "hotline", "helpline", "sms", "text", "contact", "contacts", "ring",
-    "dial", "tlf", "telefon", "telefone", "teléfono", "telefono", "celular", "handy", "numéro",
-    "número", "numero", "telefax", "tel.", "t", "m", "f", "p", "тел", "телефон", "телефоны",
-    "моб", "мобильный", "факс", "звоните", "звонить", "позвоните", "вайбер", "ватсап",
-    "电话", "電話", "手机", "微信", "联系", "電話番号", "tfn", "toll", "free", "line", "direct",
+    "tel",
+    "tél",
+    "tele",
+    "telephone",
+    "téléphone",
+    "phone",
+    "ph",
+    "call",
+    "calls",
+    "calling",
+    "fax",
+    "mobile",
+    "mob",
+    "cell",
+    "cellphone",
+    "whatsapp",
+    "whats app",
+    "whatsap",
+    "viber",
+    "signal",
+    "telegram",
+    "hotline",
+    "helpline",
+    "sms",
+    "text",
+    "contact",
+    "contacts",
+    "ring",
+    "dial",
+    "tlf",
+    "telefon",
+    "telefone",
+    "teléfono",
+    "telefono",
+    "celular",
+    "handy",
+    "numéro",
+    "número",
+    "numero",
+    "telefax",
+    "tel.",
+    "t",
+    "m",
+    "f",
+    "p",
+    "тел",
+    "телефон",
+    "телефоны",
+    "моб",
+    "мобильный",
+    "факс",
+    "звоните",
+    "звонить",
+    "позвоните",
+    "вайбер",
+    "ватсап",
+    "电话",
+    "電話",
+    "手机",
+    "微信",
+    "联系",
+    "電話番号",
+    "tfn",
+    "toll",
+    "free",
+    "line",
+    "direct",
 ];
 
 /// Keywords that present some other number.
 const OTHER_WORDS: &[&str] = &[
-    "order", "ref", "reference", "tracking", "track", "invoice", "account", "acct", "a/c",
-    "routing", "swift", "iban", "bic", "mtcn", "control", "transaction", "txn", "serial",
-    "zip", "postal", "postcode", "pin", "id", "code", "no", "nr", "ticket", "case", "batch",
-    "amount", "sum", "total", "price", "usd", "eur", "gbp", "$", "€", "£", "¥", "₽", "date",
-    "dated", "sort", "ssn", "passport", "license", "licence", "policy", "claim", "file",
-    "parcel", "shipment", "awb", "consignment", "customer", "member", "client", "voucher",
-    "coupon", "password", "otp", "verification", "bank", "box", "p.o", "po", "suite", "ste",
-    "счет", "счёт", "заказ", "номер заказа", "инн", "огрн", "бик", "код", "订单", "金额",
+    "order",
+    "ref",
+    "reference",
+    "tracking",
+    "track",
+    "invoice",
+    "account",
+    "acct",
+    "a/c",
+    "routing",
+    "swift",
+    "iban",
+    "bic",
+    "mtcn",
+    "control",
+    "transaction",
+    "txn",
+    "serial",
+    "zip",
+    "postal",
+    "postcode",
+    "pin",
+    "id",
+    "code",
+    "ticket",
+    "case",
+    "batch",
+    "amount",
+    "sum",
+    "total",
+    "price",
+    "usd",
+    "eur",
+    "gbp",
+    "$",
+    "€",
+    "£",
+    "¥",
+    "₽",
+    "date",
+    "dated",
+    "sort",
+    "ssn",
+    "passport",
+    "license",
+    "licence",
+    "policy",
+    "claim",
+    "file",
+    "parcel",
+    "shipment",
+    "awb",
+    "consignment",
+    "customer",
+    "member",
+    "client",
+    "voucher",
+    "coupon",
+    "password",
+    "otp",
+    "verification",
+    "bank",
+    "box",
+    "p.o",
+    "po",
+    "suite",
+    "ste",
+    "счет",
+    "счёт",
+    "заказ",
+    "номер заказа",
+    "инн",
+    "огрн",
+    "бик",
+    "код",
+    "订单",
+    "金额",
+];
+
+/// Words between a keyword and its number that say nothing themselves.
+const NEUTRAL_WORDS: &[&str] = &[
+    "no",
+    "nr",
+    "num",
+    "number",
+    "nº",
+    "n°",
+    "our",
+    "us",
+    "at",
+    "on",
+    "or",
+    "and",
+    "the",
+    "your",
+    "is",
+    "me",
+    "to",
+    "toll",
+    "free",
+    "номер",
+    "по",
 ];
 
 const MESSENGER_WORDS: &[(&str, &str)] = &[
-    ("whatsapp", "whatsapp"), ("whats app", "whatsapp"), ("whatsap", "whatsapp"),
-    ("ватсап", "whatsapp"), ("viber", "viber"), ("вайбер", "viber"), ("signal", "signal"),
+    ("whatsapp", "whatsapp"),
+    ("whats app", "whatsapp"),
+    ("whatsap", "whatsapp"),
+    ("ватсап", "whatsapp"),
+    ("viber", "viber"),
+    ("вайбер", "viber"),
+    ("signal", "signal"),
 ];
 
 static WORD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[\p{L}][\p{L}.'/]*|[$€£¥₽]|[\u{4E00}-\u{9FFF}\u{3040}-\u{30FF}]+").expect("word regex")
+    Regex::new(r"[\p{L}][\p{L}.'/]*|[$€£¥₽]|[\u{4E00}-\u{9FFF}\u{3040}-\u{30FF}]+")
+        .expect("word regex")
 });
 
 static DATE_OR_TIME: LazyLock<Regex> = LazyLock::new(|| {
@@ -63,13 +225,21 @@ static DATE_OR_TIME: LazyLock<Regex> = LazyLock::new(|| {
 const CONTEXT_CHARS: usize = 48;
 
 /// Phone numbers in text (not inside one of `url_spans`).
-pub fn from_text(part: usize, text: &str, url_spans: &[(usize, usize)], region: &str, out: &mut Vec<Contact>) {
+pub fn from_text(
+    part: usize,
+    text: &str,
+    url_spans: &[(usize, usize)],
+    region: &str,
+    memo: &mut Memo,
+    out: &mut Vec<Contact>,
+) {
     for m in CANDIDATE.find_iter(text) {
-        if url_spans.iter().any(|&(s, e)| s <= m.start() && m.start() < e) {
+        if super::urls::in_spans(url_spans, m.start()) {
             continue;
         }
         let raw = trim_raw(m.as_str());
-        let start = m.start() + (m.as_str().len() - m.as_str().trim_start_matches(|c: char| c.is_whitespace()).len());
+        // `raw` is a subslice of `text`: its offset is exact, whatever was trimmed.
+        let start = raw.as_ptr() as usize - text.as_ptr() as usize;
         let end = start + raw.len();
         if glued(text, start, end) || DATE_OR_TIME.is_match(raw) || price_after(&text[end..]) {
             continue;
@@ -80,15 +250,29 @@ pub fn from_text(part: usize, text: &str, url_spans: &[(usize, usize)], region: 
         if !phone_word && !international {
             continue;
         }
-        let Some((e164, country)) = parse(raw, region) else { continue };
+        let Some((e164, country)) = memo.parse(raw, region) else {
+            continue;
+        };
         let at = Where::new(part, start, "text");
         let spaced = spaced_digits(raw);
-        let contact = Contact::new("phone", e164.clone(), raw, at.clone(), if phone_word { "phone-context" } else { "international-format" })
-            .with_country(Some(country.clone()))
-            .with_obfuscation(if spaced { "spaced-digits" } else { "" });
+        let contact = Contact::new(
+            "phone",
+            e164.clone(),
+            raw,
+            at.clone(),
+            if phone_word {
+                "phone-context"
+            } else {
+                "international-format"
+            },
+        )
+        .with_country(Some(country.clone()))
+        .with_obfuscation(if spaced { "spaced-digits" } else { "" });
         out.push(contact);
         if let Some(kind) = messenger {
-            out.push(Contact::new(kind, e164, raw, at, "messenger-context").with_country(Some(country)));
+            out.push(
+                Contact::new(kind, e164, raw, at, "messenger-context").with_country(Some(country)),
+            );
         }
     }
 }
@@ -96,7 +280,11 @@ pub fn from_text(part: usize, text: &str, url_spans: &[(usize, usize)], region: 
 /// Removes punctuation the candidate regex took that does not belong to the number.
 fn trim_raw(s: &str) -> &str {
     let s = s.trim();
-    let s = if s.starts_with('(') && !s[1..].contains(')') { &s[1..] } else { s };
+    let s = if s.starts_with('(') && !s[1..].contains(')') {
+        &s[1..]
+    } else {
+        s
+    };
     s.trim_start()
 }
 
@@ -105,24 +293,46 @@ fn glued(text: &str, start: usize, end: usize) -> bool {
     let before = text[..start].chars().next_back();
     let after = text[end..].chars().next();
     let after2 = text[end..].chars().nth(1);
-    let bad_before = before.is_some_and(|c| c.is_alphanumeric() || matches!(c, '#' | '_' | '=' | '/' | '.' | ',' | '$' | '€' | '£' | '-' | '&' | '%'));
+    let bad_before = before.is_some_and(|c| {
+        c.is_alphanumeric()
+            || matches!(
+                c,
+                '#' | '_' | '=' | '/' | '.' | ',' | '$' | '€' | '£' | '-' | '&' | '%'
+            )
+    });
     let bad_after = after.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '%')
         || (matches!(after, Some('.' | ',')) && after2.is_some_and(|c| c.is_ascii_digit()));
     bad_before || bad_after
 }
 
 fn price_after(rest: &str) -> bool {
-    let next: String = rest.chars().take(6).collect::<String>().trim_start().to_lowercase();
-    ["usd", "eur", "gbp", "$", "€", "£", "руб", "rub", "dollars", "euro"].iter().any(|c| next.starts_with(c))
+    let next: String = rest
+        .chars()
+        .take(6)
+        .collect::<String>()
+        .trim_start()
+        .to_lowercase();
+    [
+        "usd", "eur", "gbp", "$", "€", "£", "руб", "rub", "dollars", "euro",
+    ]
+    .iter()
+    .any(|c| next.starts_with(c))
 }
 
 /// Up to `CONTEXT_CHARS` characters before `start`, on this line or, if the line has
 /// nothing before the number, the line before.
 fn context_before(text: &str, start: usize) -> String {
-    let head = &text[..start];
+    // Look back a bounded number of bytes so a long line stays linear.
+    let mut from = start.saturating_sub(CONTEXT_CHARS * 8);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let head = &text[from..start];
     let line_start = head.rfind('\n').map_or(0, |i| i + 1);
     let window_start = if head[line_start..].trim().is_empty() {
-        head[..line_start.saturating_sub(1)].rfind('\n').map_or(0, |i| i + 1)
+        head[..line_start.saturating_sub(1)]
+            .rfind('\n')
+            .map_or(0, |i| i + 1)
     } else {
         line_start
     };
@@ -144,11 +354,21 @@ fn classify_context(context: &str) -> (bool, Option<&'static str>) {
         }
     }
     for w in words.iter().rev() {
-        let pieces: Vec<&str> = w.split('/').flat_map(|p| [p, p.trim_end_matches('.')]).collect();
+        let pieces: Vec<&str> = w
+            .split('/')
+            .flat_map(|p| [p, p.trim_end_matches('.')])
+            .collect();
+        // "Phone No.", "Order Nr": the word before decides.
+        if pieces.iter().all(|p| NEUTRAL_WORDS.contains(p)) {
+            continue;
+        }
         if pieces.iter().any(|p| OTHER_WORDS.contains(p)) {
             return (false, None);
         }
-        if pieces.iter().any(|p| PHONE_WORDS.contains(p)) || w.contains("тел") || w.contains("phone") {
+        if pieces.iter().any(|p| PHONE_WORDS.contains(p))
+            || w.contains("тел")
+            || w.contains("phone")
+        {
             return (true, messenger);
         }
     }
@@ -157,13 +377,46 @@ fn classify_context(context: &str) -> (bool, Option<&'static str>) {
 
 /// Digits written one by one with spaces (`8 0 0 5 5 5 ...`).
 fn spaced_digits(raw: &str) -> bool {
-    let groups: Vec<&str> = raw.split([' ', '\u{A0}']).filter(|g| !g.is_empty()).collect();
+    let groups: Vec<&str> = raw
+        .split([' ', '\u{A0}'])
+        .filter(|g| !g.is_empty())
+        .collect();
     groups.len() >= 7 && groups.iter().filter(|g| g.len() == 1).count() * 10 >= groups.len() * 7
+}
+
+/// Parsed numbers of one message: spam repeats its numbers, and parsing is the costly part.
+#[derive(Default)]
+pub struct Memo {
+    parsed: HashMap<(String, String), Option<(String, String)>>,
+}
+
+const MEMO_CAP: usize = 4096;
+
+impl Memo {
+    fn parse(&mut self, raw: &str, region: &str) -> Option<(String, String)> {
+        let key: String = raw
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '+' || *c == '＋')
+            .collect();
+        if let Some(hit) = self.parsed.get(&(key.clone(), region.to_string())) {
+            return hit.clone();
+        }
+        if self.parsed.len() >= MEMO_CAP {
+            self.parsed.clear();
+        }
+        let value = parse(raw, region);
+        self.parsed.insert((key, region.to_string()), value.clone());
+        value
+    }
 }
 
 /// E.164 value and region of a written number, if it is a valid number.
 pub fn parse(raw: &str, region: &str) -> Option<(String, String)> {
-    let digits: String = raw.chars().filter_map(|c| c.to_digit(10)).map(|d| char::from(b'0' + d as u8)).collect();
+    let digits: String = raw
+        .chars()
+        .filter_map(|c| c.to_digit(10))
+        .map(|d| char::from(b'0' + d as u8))
+        .collect();
     if !(7..=15).contains(&digits.len()) {
         return None;
     }
@@ -196,10 +449,10 @@ pub fn from_tel_link(href: &str, at: Where, out: &mut Vec<Contact>) {
 /// The region for national numbers: the context's hint, else the most frequent
 /// country-code TLD among the message's link hosts, else the script of its text, else `US`.
 pub fn region_for(parts: &[TextPart], ctx: &ContactContext) -> String {
-    if let Some(hint) = ctx.region_hint.as_deref().map(str::to_ascii_uppercase) {
-        if hint.parse::<Id>().is_ok() {
-            return hint;
-        }
+    if let Some(hint) = ctx.region_hint.as_deref().map(str::to_ascii_uppercase)
+        && hint.parse::<Id>().is_ok()
+    {
+        return hint;
     }
     let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
     for part in parts {
@@ -212,7 +465,10 @@ pub fn region_for(parts: &[TextPart], ctx: &ContactContext) -> String {
     if let Some((cc, _)) = counts.into_iter().max_by_key(|(_, n)| *n) {
         return cc;
     }
-    let sample: String = parts.iter().flat_map(|p| p.text.chars().take(4000)).collect();
+    let sample: String = parts
+        .iter()
+        .flat_map(|p| p.text.chars().take(4000))
+        .collect();
     script_region(&sample).unwrap_or("US").to_string()
 }
 
@@ -222,7 +478,12 @@ fn cctld_region(url: &str) -> Option<String> {
     let tld = host.rsplit('.').next()?.to_ascii_uppercase();
     let tld = if tld == "UK" { "GB".to_string() } else { tld };
     // Vanity ccTLDs say nothing about where the advertiser is.
-    if tld.len() != 2 || ["CO", "IO", "ME", "TV", "WS", "CC", "LY", "GL", "GD", "TO", "FM", "AI", "SH", "AC"].contains(&tld.as_str()) {
+    if tld.len() != 2
+        || [
+            "CO", "IO", "ME", "TV", "WS", "CC", "LY", "GL", "GD", "TO", "FM", "AI", "SH", "AC",
+        ]
+        .contains(&tld.as_str())
+    {
         return None;
     }
     tld.parse::<Id>().is_ok().then_some(tld)
@@ -255,31 +516,76 @@ mod tests {
 
     fn phones(text: &str, region: &str) -> Vec<String> {
         let mut out = Vec::new();
-        from_text(0, text, &[], region, &mut out);
-        out.into_iter().map(|c| format!("{}:{}", c.kind, c.value)).collect()
+        from_text(0, text, &[], region, &mut Memo::default(), &mut out);
+        out.into_iter()
+            .map(|c| format!("{}:{}", c.kind, c.value))
+            .collect()
     }
 
     #[test]
     fn phone_formats() {
-        assert_eq!(phones("or call 1-888-763-2497, or write", "US"), ["phone:+18887632497"]);
-        assert_eq!(phones("Tel:(+234)80-5600-5672 -----", "US"), ["phone:+2348056005672"]);
-        assert_eq!(phones("Phone/whatsapp Line: +380 97505 5230 URGENT", "US"), ["phone:+380975055230", "whatsapp:+380975055230"]);
-        assert_eq!(phones("电话: +86-755-36939432", "US"), ["phone:+8675536939432"]);
-        assert_eq!(phones("Телефон: 8 (495) 123-45-67", "RU"), ["phone:+74951234567"]);
-        assert_eq!(phones("Mobile\n+44 7911 123456", "US"), ["phone:+447911123456"]);
-        assert_eq!(phones("Fax: 0044 20 7946 0958", "US"), ["phone:+442079460958"]);
+        assert_eq!(
+            phones("or call 1-888-763-2497, or write", "US"),
+            ["phone:+18887632497"]
+        );
+        assert_eq!(
+            phones("Tel:(+234)80-5600-5672 -----", "US"),
+            ["phone:+2348056005672"]
+        );
+        assert_eq!(
+            phones("Phone/whatsapp Line: +380 97505 5230 URGENT", "US"),
+            ["phone:+380975055230", "whatsapp:+380975055230"]
+        );
+        assert_eq!(
+            phones("电话: +86-755-36939432", "US"),
+            ["phone:+8675536939432"]
+        );
+        assert_eq!(
+            phones("Телефон: 8 (495) 123-45-67", "RU"),
+            ["phone:+74951234567"]
+        );
+        assert_eq!(
+            phones("Mobile\n+44 7911 123456", "US"),
+            ["phone:+447911123456"]
+        );
+        assert_eq!(
+            phones("Fax: 0044 20 7946 0958", "US"),
+            ["phone:+442079460958"]
+        );
+        assert_eq!(
+            phones("Phone No.: (415) 867-5309", "US"),
+            ["phone:+14158675309"]
+        );
+        assert_eq!(
+            phones("Call us toll free at 1-888-763-2497", "US"),
+            ["phone:+18887632497"]
+        );
     }
 
     #[test]
     fn near_misses() {
         for text in [
-            "Order number: 1-888-763-2497", "Date: 2023-04-05 12:30", "MTCN: 843-221-9087",
-            "Price 1 234 567.00 USD", "Account number: 012-879-6-034422-0", "from 192.168.100.200 ok",
-            "Routing number: 026003269", "ref 555-123-4567 please", "postal code 10115 Berlin",
-            "x 8374927493829348729384729384792 noise", "tracking: 1Z 999 AA1 01 2345 6784",
-            "call us today 12/05/2024", "Total: $1,234,567.89", "id=4158675309&x",
+            "Order number: 1-888-763-2497",
+            "Order No. 1-888-763-2497",
+            "Date: 2023-04-05 12:30",
+            "MTCN: 843-221-9087",
+            "Price 1 234 567.00 USD",
+            "Account number: 012-879-6-034422-0",
+            "from 192.168.100.200 ok",
+            "Routing number: 026003269",
+            "ref 555-123-4567 please",
+            "postal code 10115 Berlin",
+            "x 8374927493829348729384729384792 noise",
+            "tracking: 1Z 999 AA1 01 2345 6784",
+            "call us today 12/05/2024",
+            "Total: $1,234,567.89",
+            "id=4158675309&x",
         ] {
-            assert!(phones(text, "US").is_empty(), "{text}: {:?}", phones(text, "US"));
+            assert!(
+                phones(text, "US").is_empty(),
+                "{text}: {:?}",
+                phones(text, "US")
+            );
         }
         // No context word and no `+`: not a phone.
         assert!(phones("Reference 4158675309", "US").is_empty());
@@ -289,7 +595,14 @@ mod tests {
     #[test]
     fn spaced_digits_are_obfuscation() {
         let mut out = Vec::new();
-        from_text(0, "call 4 1 5 8 6 7 5 3 0 9 now", &[], "US", &mut out);
+        from_text(
+            0,
+            "call 4 1 5 8 6 7 5 3 0 9 now",
+            &[],
+            "US",
+            &mut Memo::default(),
+            &mut out,
+        );
         assert_eq!(out[0].value, "+14158675309");
         assert!(out[0].obfuscated);
     }
@@ -297,7 +610,10 @@ mod tests {
     #[test]
     fn regions() {
         assert_eq!(script_region("Позвоните нам сегодня"), Some("RU"));
-        assert_eq!(cctld_region("https://shop.example.de/x").as_deref(), Some("DE"));
+        assert_eq!(
+            cctld_region("https://shop.example.de/x").as_deref(),
+            Some("DE")
+        );
         assert_eq!(cctld_region("https://t.co/x"), None);
     }
 }

@@ -120,3 +120,12 @@ pub type KnownFiles = Box<dyn Fn(&FileStamp) -> Option<String> + Send>;
 fn rfc3339(timestamp: i64) -> String {
     mail_parser::DateTime::from_timestamp(timestamp).to_rfc3339()
 }
+
+/// Splits an mbox stream into messages (for callers holding the bytes, and fuzzing).
+pub fn mbox_messages<R: std::io::BufRead>(
+    name: String,
+    reader: R,
+    max_message_bytes: u64,
+) -> impl Iterator<Item = Item> {
+    mbox::MboxMessages::new(name, reader, max_message_bytes).map(Item::from)
+}

@@ -91,3 +91,20 @@ fn the_shipped_example_config_parses() {
     let example = fixture("../../blowback.example.toml");
     blowback::config::Config::load(&example).expect("blowback.example.toml is valid");
 }
+
+#[test]
+fn bundled_examples_show_backscatter_with_reasons_and_forged_addresses() {
+    let root = fixture("../..");
+    let output = run_in(&root, &["analyze", "--ndjson", "--config", "examples/blowback.toml", "examples/bounces"], None);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let records = ndjson(&output);
+    assert_eq!(records.len(), 10);
+    let backscatter: Vec<_> = records.iter().filter(|r| r["verdict"] == "backscatter").collect();
+    assert_eq!(backscatter.len(), 5, "the five bs-*.eml files");
+    for record in backscatter {
+        assert!(record["source"].as_str().unwrap().contains("/bs-"));
+        assert!(record["origin"]["ip"].is_string(), "{record}");
+        assert!(!record["verdict_reasons"].as_array().unwrap().is_empty());
+    }
+    assert!(stderr(&output).contains("forged addresses of ours: admin@victim-domain.net"), "{}", stderr(&output));
+}
