@@ -30,6 +30,12 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Look up an IP, domain, URL, e-mail address, AS number or phone number.
     Lookup(LookupArgs),
+    /// Make a court-ready evidence pack (BagIt bag: exhibits, lookups, custody log,
+    /// signature, timestamp request, report and legal memo).
+    Evidence(EvidenceArgs),
+    /// Check an evidence pack (directory or zip): every hash, the signature, the custody
+    /// chain; names each changed, missing or extra file.
+    Verify(VerifyArgs),
     /// Write complaints per responsible party to an outbox (nothing is sent).
     Report(ReportArgs),
     /// Show complaints that rest on third-party headers and record approval.
@@ -160,4 +166,39 @@ pub struct SendArgs {
     /// SQLite store recording what was sent (default: report.db in the config).
     #[arg(long, value_name = "FILE")]
     pub db: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvidenceArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Folder to write the pack to (must not exist or be empty).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Also write the pack as `<DIR>.zip`.
+    #[arg(long)]
+    pub zip: bool,
+    /// Case name for the bag's metadata, the report and the memo.
+    #[arg(long, value_name = "NAME")]
+    pub case: Option<String>,
+    /// Resolve networks, abuse contacts and registrars (RDAP, WHOIS, DNS) and save the raw
+    /// answers in the pack (with --offline: from the cache only).
+    #[arg(long)]
+    pub resolve: bool,
+    #[command(flatten)]
+    pub enrich: EnrichArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The pack's folder or zip.
+    #[arg(value_name = "PACK")]
+    pub pack: PathBuf,
+    /// Public key the pack must be signed with (the `.pub` file of the signer).
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// An RFC 3161 timestamp response for the pack's request: checked and added to the
+    /// pack folder.
+    #[arg(long, value_name = "FILE")]
+    pub add_tsr: Option<PathBuf>,
 }

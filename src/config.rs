@@ -41,6 +41,9 @@ pub struct Config {
     pub limits: Limits,
     /// Where enrichment finds its databases, servers and cache.
     pub enrich: EnrichSettings,
+    /// Who collects evidence packs and with which signing key.
+    #[serde(default)]
+    pub evidence: crate::evidence::EvidenceSettings,
     /// Complaints: reporter identity, languages, formats, SMTP (`report`, `send`).
     #[serde(default)]
     pub report: crate::render::ReportSettings,

@@ -15,6 +15,7 @@ pub mod config;
 pub mod contacts;
 pub mod deliver;
 pub mod enrich;
+pub mod evidence;
 pub mod hash;
 pub mod ingest;
 pub mod lookup_table;

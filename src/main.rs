@@ -11,8 +11,8 @@ use clap::Parser;
 use blowback::annotate::Annotator;
 use blowback::app::{Analyzer, read_outbound_log};
 use blowback::cli::{
-    AnalyzeArgs, Cli, Command, EnrichArgs, ExplainArgs, LookupArgs, ReportArgs, ReviewArgs,
-    SendArgs,
+    AnalyzeArgs, Cli, Command, EnrichArgs, EvidenceArgs, ExplainArgs, LookupArgs, ReportArgs,
+    ReviewArgs, SendArgs, VerifyArgs,
 };
 use blowback::config::{Config, EnrichOverrides};
 use blowback::enrich::Enricher;
@@ -61,6 +61,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Analyze(args) => analyze(config, args, cli.quiet),
         Command::Explain(args) => explain(config, args),
         Command::Lookup(args) => lookup(config, args),
+        Command::Evidence(args) => evidence(config, args),
+        Command::Verify(args) => verify(args),
         Command::Report(args) => report(config, args, cli.quiet),
         Command::Review(args) => review(args),
         Command::Send(args) => send(config, args),
@@ -327,4 +329,89 @@ fn send(config: Config, args: SendArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn evidence(config: Config, args: EvidenceArgs) -> anyhow::Result<ExitCode> {
+    use blowback::evidence::{self, EvidenceError, PackOptions};
+    evidence::check_out_dir(&args.out, &args.input.inputs)
+        .map_err(|err| UsageError(err.to_string()))?;
+    let options = PackOptions::resolve(&config.evidence, args.out, args.zip, args.case);
+    let enrich = config.enrich.resolve(&overrides(&args.enrich));
+    let key_path = config.evidence.signing_key.clone();
+    let inputs = Inputs::new(&args.input.inputs, args.input.format, &config.limits);
+    let analyzer = analyzer(config, false)?;
+    let outcome = evidence::run(analyzer, inputs, enrich, args.resolve, key_path, &options)
+        .map_err(|err| match err {
+            EvidenceError::Usage(message) => anyhow::Error::new(UsageError(message)),
+            other => anyhow::Error::new(other),
+        })?;
+    let pack = &outcome.pack;
+    if let Some(path) = &outcome.generated_key {
+        eprintln!(
+            "blowback: generated a signing key in {} (fingerprint {})",
+            path.display(),
+            pack.fingerprint
+        );
+    }
+    println!("pack         {}", pack.dir.display());
+    if let Some(zip) = &pack.zip {
+        println!("zip          {}", zip.display());
+    }
+    println!(
+        "messages     {} ({} failed, {} not mail)",
+        pack.messages, pack.failed, pack.not_mail
+    );
+    println!("lookups      {}", pack.lookups);
+    println!("payload      {} files", pack.files);
+    println!("tagmanifest  sha256 {}", pack.tagmanifest_sha256);
+    println!("signed by    {}", pack.fingerprint);
+    Ok(if pack.failed > 0 {
+        ExitCode::from(EXIT_SOME_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    use blowback::evidence::{sign, verify};
+    let expected = match &args.key {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            Some(sign::parse_public_key(&text).ok_or_else(|| {
+                UsageError(format!("{}: not an Ed25519 public key", path.display()))
+            })?)
+        }
+        None => None,
+    };
+    if let Some(tsr) = &args.add_tsr {
+        let bytes = std::fs::read(tsr).with_context(|| format!("reading {}", tsr.display()))?;
+        let time = verify::add_response(&args.pack, &bytes)
+            .map_err(|err| UsageError(format!("{}: {err}", tsr.display())))?;
+        println!("timestamp    {time} added");
+    }
+    let (files, unreadable) = verify::load(&args.pack)?;
+    let mut verdict = verify::check(&files, expected.as_ref());
+    verdict.problems.splice(0..0, unreadable);
+    for problem in &verdict.problems {
+        println!("PROBLEM  {problem}");
+    }
+    println!("files        {}", verdict.files);
+    if let Some(fingerprint) = &verdict.fingerprint {
+        println!("signed by    {fingerprint}");
+    }
+    if let Some(time) = &verdict.timestamp {
+        println!("timestamp    {time}");
+    }
+    if verdict.ok() {
+        println!("OK: every hash, the signature and the custody chain check out");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "blowback: {} problem(s) in {}",
+            verdict.problems.len(),
+            args.pack.display()
+        );
+        Ok(ExitCode::from(EXIT_SOME_FAILED))
+    }
 }
