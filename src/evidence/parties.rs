@@ -1,13 +1,14 @@
 //! Who is responsible, as far as the records show: the networks the spam came from
 //! (their abuse contacts), the networks that bounced it to us, the registrars and hosting
 //! networks of the advertised domains, and the authorities of the countries involved.
-//! Also which jurisdictions are involved and why. Complaints are made by `report`; until
-//! the pack is pointed at those cases, each party says none is recorded here.
+//! Also which jurisdictions are involved and why. The parties are the cases of the
+//! complaint stage (`crate::cases`), so the pack names exactly whom `report` addresses.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::cases::{self, Case, CaseOptions, PartyKind};
 use crate::enrich::Jurisdictions;
 use crate::output::Record;
 
@@ -37,120 +38,92 @@ pub struct Involved {
     pub reasons: Vec<String>,
 }
 
+/// In the order of [`PartyKind::ALL`].
 const LABELS: [&str; 5] = [
     "Origin network",
     "Bouncer network",
-    "Registrar",
     "Hosting network",
+    "Registrar",
     "Authority",
 ];
 
+/// In the order of [`PartyKind::ALL`].
 const ROLES: [&str; 5] = [
     "source_network",
     "bouncer_network",
-    "registrar",
     "hosting_network",
+    "registrar",
     "authority",
 ];
 
-#[derive(Default)]
-struct Acc {
-    country: Option<String>,
-    contacts: Vec<String>,
-    basis: Vec<String>,
-    messages: usize,
-}
-
-/// The parties derivable from the records, sorted by role then name.
+/// The parties the complaint stage (`blowback report`) addresses for these records: one
+/// per responsible party and campaign window, with the complaint prepared for it.
 pub fn derive(records: &[&Record], jurisdictions: Option<&Jurisdictions>) -> Vec<Party> {
-    let mut acc: BTreeMap<(usize, String), Acc> = BTreeMap::new();
-    for record in records {
-        if let Some(origin) = &record.origin {
-            let geo = origin.geo.clone().unwrap_or_default();
-            let net = origin.network.clone().unwrap_or_default();
-            let name = network_name(
-                net.as_org.or(geo.as_org),
-                net.netname,
-                net.asn.or(geo.asn),
-                &origin.found.ip,
-            );
-            let a = acc.entry((0, name)).or_default();
-            a.country = a.country.take().or(net.country).or(geo.country);
-            a.contacts.extend(net.abuse.iter().map(|c| c.email.clone()));
-            a.basis.push(format!("origin {}", origin.found.ip));
-            a.messages += 1;
-        }
-        if let Some(bouncer) = &record.bouncer {
-            let geo = bouncer.geo.clone().unwrap_or_default();
-            let net = bouncer.network.clone().unwrap_or_default();
-            let name = network_name(
-                net.as_org.or(geo.as_org),
-                net.netname,
-                net.asn.or(geo.asn),
-                &bouncer.ip,
-            );
-            let a = acc.entry((1, name)).or_default();
-            a.country = a.country.take().or(net.country).or(geo.country);
-            a.contacts.extend(net.abuse.iter().map(|c| c.email.clone()));
-            a.basis.push(format!("bounced to us from {}", bouncer.ip));
-            a.messages += 1;
-        }
-        for facts in &record.contact_facts {
-            if let Some(registrar) = &facts.registrar {
-                let a = acc.entry((2, registrar.clone())).or_default();
-                a.contacts
-                    .extend(facts.abuse.iter().map(|c| c.email.clone()));
-                a.basis.push(format!("registrar of {}", facts.value));
-                a.messages += 1;
-            }
-            for host in &facts.hosting {
-                let name = network_name(host.geo.as_org.clone(), None, host.geo.asn, &host.ip);
-                let a = acc.entry((3, name)).or_default();
-                a.country = a.country.take().or(host.geo.country.clone());
-                a.basis
-                    .push(format!("hosts {} at {}", facts.value, host.ip));
-                a.messages += 1;
-            }
-        }
-    }
-    if let Some(table) = jurisdictions {
-        for involved in involved(records) {
-            if let Some(row) = table.get(&involved.country) {
-                let a = acc
-                    .entry((4, row.authority_and_channel.clone()))
-                    .or_default();
-                a.country = Some(involved.country.clone());
-                a.basis
-                    .push(format!("{}: {}", row.law, involved.reasons.join("; ")));
-            }
-        }
-    }
-    acc.into_iter()
-        .map(|((role, name), a)| Party {
-            role: ROLES[role].into(),
-            role_label: LABELS[role].into(),
-            name,
-            country: a.country,
-            contacts: dedup(a.contacts),
-            basis: dedup(a.basis).join("; "),
-            messages: a.messages,
-            complaint: None,
-        })
+    let owned: Vec<Record> = records.iter().map(|r| (*r).clone()).collect();
+    let options = CaseOptions {
+        window_days: 7,
+        addresses: BTreeMap::new(),
+        jurisdictions,
+        // Undated messages count as seen at the newest date in the records, so the
+        // same inputs always give the same pack.
+        now: newest_date(records),
+    };
+    cases::build(&owned, &options)
+        .into_iter()
+        .map(party_of)
         .collect()
 }
 
-fn network_name(
-    org: Option<String>,
-    netname: Option<String>,
-    asn: Option<u32>,
-    ip: &str,
-) -> String {
-    match (org.or(netname), asn) {
-        (Some(name), Some(asn)) => format!("{name} (AS{asn})"),
-        (Some(name), None) => name,
-        (None, Some(asn)) => format!("AS{asn}"),
-        (None, None) => format!("network of {ip}"),
+fn party_of(case: Case) -> Party {
+    let role = PartyKind::ALL
+        .iter()
+        .position(|k| *k == case.party.kind)
+        .unwrap_or(0);
+    let address = case.party.address.clone();
+    let span = match (day(case.first_seen), day(case.last_seen)) {
+        (first, last) if first == last => first,
+        (first, last) => format!("{first} to {last}"),
+    };
+    let complaint = format!(
+        "case {}, {} message{}, {span}: {}",
+        &case.id[..8.min(case.id.len())],
+        case.count,
+        if case.count == 1 { "" } else { "s" },
+        match &address {
+            Some(to) => format!("complaint to {to}"),
+            None => "no abuse address known".to_string(),
+        },
+    );
+    Party {
+        role: ROLES[role].into(),
+        role_label: LABELS[role].into(),
+        name: case.party.name,
+        country: case.party.country,
+        contacts: address.into_iter().collect(),
+        basis: case.party.why,
+        messages: case.count,
+        complaint: Some(complaint),
     }
+}
+
+fn day(unix: i64) -> String {
+    mail_parser::DateTime::from_timestamp(unix).to_rfc3339()[..10].to_string()
+}
+
+fn newest_date(records: &[&Record]) -> i64 {
+    records
+        .iter()
+        .flat_map(|r| {
+            [
+                r.arrival_date.as_deref(),
+                r.envelope_date.as_deref(),
+                r.original.as_ref().and_then(|o| o.date.as_deref()),
+            ]
+        })
+        .flatten()
+        .filter_map(cases::parse_date)
+        .max()
+        .unwrap_or(0)
 }
 
 fn dedup(mut items: Vec<String>) -> Vec<String> {
