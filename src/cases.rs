@@ -177,8 +177,21 @@ pub fn build(records: &[Record], opts: &CaseOptions) -> Vec<Case> {
 type Item = (CaseMessage, Vec<String>, Vec<String>);
 
 /// Own bounces and failed inputs are never reported.
+/// Only spam is reported: a bounce judged backscatter (a bounce of unknown verdict may
+/// be of our own mail, and its "origin" then our own server), or spam received directly.
 fn reportable(record: &Record) -> bool {
-    record.error.is_none() && record.kind.is_some() && record.verdict != VerdictKind::OwnBounce
+    record.error.is_none()
+        && match record.kind {
+            Some(Kind::NotABounce) => true,
+            Some(_) => record.verdict == VerdictKind::Backscatter,
+            None => false,
+        }
+}
+
+/// Documentation addresses stand for anonymised ones: reported as clues, never accused.
+fn accusable(ip: &str) -> bool {
+    ip.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| crate::received::is_public(ip) && !crate::received::is_documentation(ip))
 }
 
 fn make_case(party: &Party, items: Vec<(CaseMessage, Vec<String>, Vec<String>)>) -> Case {
@@ -276,7 +289,7 @@ fn parties_of(record: &Record, opts: &CaseOptions) -> Vec<PartyFacts> {
         .cloned()
         .collect();
     let mut countries = BTreeSet::new();
-    if let Some(origin) = &record.origin {
+    if let Some(origin) = record.origin.as_ref().filter(|o| accusable(&o.found.ip)) {
         let party = network_party(
             PartyKind::SourceNetwork,
             &origin.found.ip,
@@ -290,6 +303,7 @@ fn parties_of(record: &Record, opts: &CaseOptions) -> Vec<PartyFacts> {
     }
     if let Some(bouncer) = &record.bouncer
         && record.kind != Some(Kind::NotABounce)
+        && accusable(&bouncer.ip)
     {
         let party = network_party(
             PartyKind::Bouncer,

@@ -356,3 +356,34 @@ fn a_second_report_into_the_same_outbox_replaces_the_first() {
     listed.sort();
     assert_eq!(on_disk, listed);
 }
+
+#[test]
+fn bounces_of_unknown_verdict_and_documentation_addresses_are_never_accused() {
+    let base = records(&[repo()
+        .join("tests/fixtures/corpus/backscatter/bs-0042.eml")
+        .display()
+        .to_string()])
+    .remove(0);
+    assert_eq!(
+        base.verdict,
+        VerdictKind::Backscatter,
+        "the fixture is judged backscatter"
+    );
+    let mut unknown = base.clone();
+    unknown.verdict = VerdictKind::Unknown;
+    assert!(
+        cases::build(&[unknown], &options(None)).is_empty(),
+        "maybe our own mail: no complaint"
+    );
+    let mut documentation = base.clone();
+    if let Some(origin) = &mut documentation.origin {
+        origin.found.ip = "192.0.2.77".into();
+    }
+    let cases = cases::build(&[documentation], &options(None));
+    assert!(
+        cases
+            .iter()
+            .all(|c| c.party.kind != PartyKind::SourceNetwork),
+        "{cases:#?}"
+    );
+}
