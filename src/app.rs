@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use rayon::prelude::*;
@@ -21,7 +21,7 @@ use crate::store::{Analysed, Store};
 use crate::verdict::{self, VerdictContext};
 
 /// Messages analysed together; bounds memory to one batch of messages.
-const BATCH: usize = 64;
+const BATCH: usize = 16;
 
 /// Everything the stages need, resolved once before the run.
 pub struct Analyzer {
@@ -73,39 +73,6 @@ impl Analyzer {
                 )
             }
         }
-    }
-
-    /// Analyses one message on a thread of its own and gives up waiting after
-    /// `limits.max_seconds_per_message`: the message is then recorded as failed with the
-    /// limit's name and the run goes on. (Every stage is bounded and linear, so this is
-    /// a backstop against a bug, not a scheduler; a thread given up on finishes alone.)
-    pub fn analyze_within_budget(self: &Arc<Self>, message: RawMessage) -> Record {
-        let budget = Duration::from_secs_f64(self.config.limits.max_seconds_per_message.max(0.001));
-        let (source, id) = (message.source.clone(), message.id.clone());
-        let (sender, receiver) = mpsc::channel();
-        let analyzer = Arc::clone(self);
-        let spawned = std::thread::Builder::new()
-            .name("blowback-analyze".into())
-            .spawn(move || {
-                let _ = sender.send(analyzer.analyze(&message));
-            });
-        if spawned.is_err() {
-            return Record::failed(
-                source,
-                Some(id),
-                "cannot start an analysis thread (out of resources)".into(),
-            );
-        }
-        receiver.recv_timeout(budget).unwrap_or_else(|_| {
-            Record::failed(
-                source,
-                Some(id),
-                format!(
-                    "analysis took longer than limits.max_seconds_per_message ({} s); skipped",
-                    self.config.limits.max_seconds_per_message
-                ),
-            )
-        })
     }
 
     fn analyze_unguarded(&self, message: &RawMessage) -> Record {
@@ -225,6 +192,7 @@ impl Analyzer {
         mut progress: impl FnMut(&Record),
     ) -> Result<Summary, RunError> {
         let mut summary = Summary::default();
+        let workers = Workers::start(Arc::clone(self), rayon::current_num_threads());
         let mut inputs = inputs.peekable();
         while inputs.peek().is_some() {
             let batch: Vec<Item> = inputs.by_ref().take(BATCH).collect();
@@ -237,9 +205,7 @@ impl Analyzer {
             let outcomes: Vec<Outcome> = pending
                 .into_par_iter()
                 .map(|pending| match pending {
-                    Pending::Analyse(message) => {
-                        Outcome::Analysed(self.analyze_within_budget(message))
-                    }
+                    Pending::Analyse(message) => Outcome::Analysed(workers.analyze(message)),
                     Pending::Done(outcome) => outcome,
                 })
                 .collect();
@@ -282,6 +248,9 @@ impl Analyzer {
                         })
                     })
                     .collect();
+                // The batch's records are out before the store says they are done: a run
+                // killed in between repeats them next time, but never loses them.
+                writer.flush().map_err(RunError::Output)?;
                 store.remember(&batch, self.now).map_err(RunError::Store)?;
             }
         }
@@ -317,6 +286,78 @@ fn triage(item: Item, store: Option<&Store>) -> Pending {
 enum Pending {
     Analyse(RawMessage),
     Done(Outcome),
+}
+
+/// Long-lived analysis threads fed through a channel, so each message can be given a
+/// time budget (`limits.max_seconds_per_message`): a message over it is recorded as
+/// failed naming the limit, its thread is left to finish alone and a fresh thread takes
+/// its place. Every stage is bounded and linear, so this is a backstop against a bug.
+/// (A thread per message would do the same, but thread churn lets the allocator's
+/// peak grow over a long run.)
+struct Workers {
+    jobs: mpsc::Sender<Job>,
+    queue: Arc<Mutex<mpsc::Receiver<Job>>>,
+    analyzer: Arc<Analyzer>,
+}
+
+type Job = (RawMessage, mpsc::Sender<Record>);
+
+impl Workers {
+    fn start(analyzer: Arc<Analyzer>, threads: usize) -> Self {
+        let (jobs, queue) = mpsc::channel();
+        let workers = Workers {
+            jobs,
+            queue: Arc::new(Mutex::new(queue)),
+            analyzer,
+        };
+        for _ in 0..threads.max(1) {
+            workers.spawn_one();
+        }
+        workers
+    }
+
+    fn spawn_one(&self) {
+        let (queue, analyzer) = (Arc::clone(&self.queue), Arc::clone(&self.analyzer));
+        // A failed spawn leaves fewer workers; the others still drain the queue.
+        let _ = std::thread::Builder::new()
+            .name("blowback-analyze".into())
+            .spawn(move || {
+                loop {
+                    let job = match queue.lock() {
+                        Ok(receiver) => receiver.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok((message, reply)) = job else { return };
+                    let _ = reply.send(analyzer.analyze(&message));
+                }
+            });
+    }
+
+    fn analyze(&self, message: RawMessage) -> Record {
+        let limits = &self.analyzer.config.limits;
+        let budget = Duration::from_secs_f64(limits.max_seconds_per_message.max(0.001));
+        let (source, id) = (message.source.clone(), message.id.clone());
+        let (reply, answer) = mpsc::channel();
+        if self.jobs.send((message, reply)).is_err() {
+            return Record::failed(source, Some(id), "the analysis threads have stopped".into());
+        }
+        match answer.recv_timeout(budget) {
+            Ok(record) => record,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                self.spawn_one();
+                let seconds = limits.max_seconds_per_message;
+                let error = format!(
+                    "analysis took longer than limits.max_seconds_per_message ({seconds} s); skipped"
+                );
+                Record::failed(source, Some(id), error)
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => Record::failed(
+                source,
+                Some(id),
+                "the analysis thread stopped unexpectedly".into(),
+            ),
+        }
+    }
 }
 
 /// What became of one ingest item.

@@ -222,6 +222,11 @@ impl<W: Write> RecordWriter<W> {
         Ok(())
     }
 
+    /// Pushes what was written so far to the output.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
     /// Closes the JSON array (and flushes).
     pub fn finish(mut self) -> io::Result<W> {
         if self.format == OutputFormat::Json {

@@ -175,3 +175,31 @@ fn configured_limits_are_applied_and_named() {
     assert_eq!(contacts.len(), 1, "{contacts:?}");
     assert!(contacts[0]["value"].as_str().unwrap().len() <= 30);
 }
+
+#[test]
+fn a_message_over_the_time_budget_is_failed_by_name_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("blowback.toml"),
+        "[limits]\nmax_seconds_per_message = 0.000001\n",
+    )
+    .unwrap();
+    let mut dots = b"From: a@b.example\nSubject: dots\n\n".to_vec();
+    dots.extend(std::iter::repeat_n(b'.', 2 * 1024 * 1024));
+    fs::write(dir.path().join("slow.eml"), &dots).unwrap();
+    fs::write(dir.path().join("also.eml"), &dots).unwrap();
+    let output = run_limited(dir.path(), &["analyze", "--ndjson", "slow.eml", "also.eml"]);
+    assert_eq!(output.status.code(), Some(1));
+    let records = ndjson(&output);
+    assert_eq!(records.len(), 2, "both accounted for");
+    for record in &records {
+        assert!(
+            record["error"]
+                .as_str()
+                .unwrap()
+                .contains("limits.max_seconds_per_message"),
+            "{record}"
+        );
+        assert!(record["id"].is_string());
+    }
+}
