@@ -225,9 +225,13 @@ fn param(query: &str, key: &str) -> String {
 /// Handles in non-http link targets: `skype:`, `viber://`, `whatsapp://`, `tg://`,
 /// `xmpp:`, `weixin://`, `tencent://`.
 pub fn from_uri(href: &str, at: Where, out: &mut Vec<Contact>) {
-    let lower = href.to_ascii_lowercase();
-    let (scheme, rest) = lower.split_once(':').unwrap_or(("", ""));
-    let rest_orig = &href[scheme.len() + 1.min(href.len() - scheme.len())..];
+    // Split the text as written (a target without `:` has no scheme and no handle);
+    // slicing by an index found in another string could cut a multi-byte character.
+    let Some((scheme, rest_orig)) = href.split_once(':') else {
+        return;
+    };
+    let (scheme, rest) = (scheme.to_ascii_lowercase(), rest_orig.to_ascii_lowercase());
+    let (scheme, rest) = (scheme.as_str(), rest.as_str());
     let query = rest.split_once('?').map_or("", |(_, q)| q);
     let found = match scheme {
         "skype" => {
