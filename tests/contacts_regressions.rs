@@ -44,3 +44,11 @@ fn link_target_without_scheme_starting_with_multibyte_text() {
     let message = "Content-Type: text/html\n\n<a href=\"\u{fffd}\u{fffd}CharlottesviineLadConsultant.de/26egXSN\">x</a>\n";
     let _ = blowback::contacts::extract(message.as_bytes(), &Default::default());
 }
+
+/// `fuzz/artifacts/contacts/crash-834db794…`: a URL whose only `://` is inside its query
+/// made the redirect unwrapper slice past the end of the path.
+#[test]
+fn url_whose_scheme_separator_is_only_in_the_query() {
+    let message = "Subject: x\n\nsee nekork.com/count.cgi?url=https://target.example/page\n";
+    let _ = blowback::contacts::extract(message.as_bytes(), &Default::default());
+}

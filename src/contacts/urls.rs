@@ -536,7 +536,9 @@ pub fn redirect_target(url: &str) -> Option<String> {
         }
     }
     // Path-embedded targets: /redirect/https://..., urldefense's /v3/__https://...__;
-    let path_start = url.find("://").map_or(0, |i| i + 3);
+    // The scheme's `://` is looked for before the query: one inside the query (a target
+    // URL) would put the start past the end of the path.
+    let path_start = before_query.find("://").map_or(0, |i| i + 3);
     let path = &before_query[path_start..];
     let lower = path.to_ascii_lowercase();
     for marker in ["/__http", "/http", "%2fhttp"] {
