@@ -7,6 +7,7 @@ set -uo pipefail
 cd "$(dirname "$0")"
 SECONDS_EACH=${1:-600}
 export RUSTC_BOOTSTRAP=1
+[ -d seeds ] || ./seed.sh
 for target in ingest bounce received contacts whois_rdap config; do
     mkdir -p "corpus/$target"
     log="fuzz-$target.log"
