@@ -75,22 +75,28 @@ impl Analyzer {
         }
     }
 
+    /// The bounce stage and the Received walk within the configured limits (what
+    /// `analyze` records and `explain` shows).
+    pub fn decode_and_walk(&self, bytes: &[u8]) -> (BounceReport, received::OriginReport) {
+        let limits = &self.config.limits;
+        let decode_limits = bounce::DecodeLimits {
+            mime_depth: limits.max_mime_depth,
+            mime_parts: limits.max_mime_parts,
+            report_depth: limits.max_carving_depth,
+        };
+        let report = bounce::decode_with(bytes, &decode_limits);
+        let walk = received::walk(bytes, &report, &self.trust);
+        (report, walk)
+    }
+
     fn analyze_unguarded(&self, message: &RawMessage) -> Record {
         if let Err(limit) = admit(&message.bytes, &self.config.limits) {
             return Record::failed(message.source.clone(), Some(message.id.clone()), limit);
         }
         let bytes = &message.bytes;
         let limits = &self.config.limits;
-        let report = bounce::decode_with(
-            bytes,
-            &bounce::DecodeLimits {
-                mime_depth: limits.max_mime_depth,
-                mime_parts: limits.max_mime_parts,
-                report_depth: limits.max_carving_depth,
-            },
-        );
+        let (report, walk) = self.decode_and_walk(bytes);
         let arrival = arrival_time(bytes).unwrap_or(self.now);
-        let walk = received::walk(bytes, &report, &self.trust);
         let verdict = verdict::judge(
             bytes,
             &report,
@@ -110,12 +116,7 @@ impl Analyzer {
         let hops = self
             .with_hops
             .then(|| serde_json::to_value(&walk).unwrap_or_default());
-        let mut record = Record::failed(
-            message.source.clone(),
-            Some(message.id.clone()),
-            String::new(),
-        );
-        record.error = None;
+        let mut record = Record::new(message.source.clone(), Some(message.id.clone()));
         record.size = bytes.len();
         record.kind = Some(report.kind);
         record.mta = report.mta.clone();

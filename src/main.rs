@@ -168,8 +168,7 @@ fn explain(config: Config, args: ExplainArgs) -> anyhow::Result<ExitCode> {
     for item in inputs {
         match item {
             Item::Message(message) => {
-                let report = blowback::bounce::decode(&message.bytes);
-                let walk = blowback::received::walk(&message.bytes, &report, &analyzer.trust);
+                let (report, walk) = analyzer.decode_and_walk(&message.bytes);
                 writeln!(
                     out,
                     "== {} ({:?}, {})",

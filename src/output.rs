@@ -106,6 +106,14 @@ impl Record {
     /// The record of an input that could not be read or analysed.
     pub fn failed(source: String, id: Option<String>, error: String) -> Self {
         Record {
+            error: Some(error),
+            ..Record::new(source, id)
+        }
+    }
+
+    /// An empty record of a message, to be filled in by the stages.
+    pub fn new(source: String, id: Option<String>) -> Self {
+        Record {
             source,
             id,
             kind: None,
@@ -117,7 +125,7 @@ impl Record {
             origin: None,
             bouncer_ip: None,
             contacts: Vec::new(),
-            error: Some(error),
+            error: None,
             size: 0,
             bounced_to: Vec::new(),
             envelope_date: None,
@@ -204,12 +212,8 @@ impl<W: Write> RecordWriter<W> {
             OutputFormat::Table | OutputFormat::Csv => {
                 let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
                 let text = |key: &str| value[key].as_str().unwrap_or("-").to_string();
-                let mut record = Record::failed(
-                    text("source"),
-                    value["id"].as_str().map(String::from),
-                    String::new(),
-                );
-                record.error = None;
+                let mut record =
+                    Record::new(text("source"), value["id"].as_str().map(String::from));
                 record.mta = value["mta"].as_str().map(String::from);
                 record.bouncer_ip = value["bouncer_ip"].as_str().map(String::from);
                 record.verdict_reasons = vec![format!("stored: {}", text("verdict"))];
@@ -545,8 +549,7 @@ mod tests {
     fn summary_accounts_for_every_record() {
         let mut summary = Summary::default();
         summary.add(&Record::failed("a".into(), None, "unreadable".into()));
-        let mut ok = Record::failed("b".into(), Some("id".into()), String::new());
-        ok.error = None;
+        let mut ok = Record::new("b".into(), Some("id".into()));
         ok.kind = Some(Kind::NotABounce);
         summary.add(&ok);
         assert_eq!(
