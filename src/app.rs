@@ -474,7 +474,7 @@ fn summarize_original(original: &bounce::Original) -> OriginalSummary {
 
 /// The bounce's own Date, as a Unix time.
 fn arrival_time(bytes: &[u8]) -> Option<i64> {
-    let parsed = mail_parser::MessageParser::new().parse_headers(bytes)?;
+    let parsed = crate::mailparse::date().parse_headers(bytes)?;
     let date = parsed.date()?;
     date.is_valid().then(|| date.to_timestamp())
 }

@@ -221,7 +221,7 @@ impl Config {
         let domain = domain.trim_end_matches('.').to_ascii_lowercase();
         self.own_domains
             .iter()
-            .any(|own| domain == *own || domain.ends_with(&format!(".{own}")))
+            .any(|own| crate::hostname::in_domain(&domain, own))
     }
 }
 

@@ -10,7 +10,7 @@
 use std::collections::HashSet;
 
 use hmac::{Hmac, Mac};
-use mail_parser::{HeaderName, HeaderValue, MessageParser};
+use mail_parser::{HeaderName, HeaderValue};
 use serde::Serialize;
 use sha1::Sha1;
 
@@ -170,7 +170,7 @@ fn addressed_to(outer: &[u8], bounce: &BounceReport, config: &Config) -> Vec<Add
 }
 
 fn header_addresses(message: &[u8], names: &[&str]) -> Vec<String> {
-    let Some(parsed) = MessageParser::new().parse_headers(message) else {
+    let Some(parsed) = crate::mailparse::addresses().parse_headers(message) else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -308,7 +308,9 @@ fn decode_srs(address: &str) -> Option<String> {
 fn original_signals(original: &[u8], ctx: &VerdictContext) -> Vec<Signal> {
     let config = ctx.config;
     let mut signals = Vec::new();
-    let Some(parsed) = MessageParser::new().parse_headers(original) else {
+    let Some(parsed) = crate::mailparse::original_signals(!config.own_relays.is_empty())
+        .parse_headers(original)
+    else {
         return signals;
     };
     if let Some(id) = parsed.message_id() {

@@ -232,7 +232,7 @@ fn descend(first: carve::Carved, limits: &DecodeLimits) -> Original {
 fn finish(c: carve::Carved, depth: u32) -> Original {
     let block = headers::parse_block(&c.bytes, 0, c.bytes.len());
     let head = &c.bytes[..block.end.min(HEADER_LIMIT)];
-    let parsed = mail_parser::MessageParser::new().parse_headers(head);
+    let parsed = crate::mailparse::from_and_subject().parse_headers(head);
     let from = parsed
         .as_ref()
         .and_then(|m| m.from())
@@ -287,7 +287,7 @@ impl View {
             .collect();
         let head = &bytes[block.start.min(bytes.len())
             ..block.end.min(block.start + HEADER_LIMIT).min(bytes.len())];
-        let parsed = mail_parser::MessageParser::new().parse_headers(head);
+        let parsed = crate::mailparse::from_and_subject().parse_headers(head);
         let from = parsed
             .as_ref()
             .and_then(|m| m.from())
@@ -301,10 +301,10 @@ impl View {
         };
         let raw_text = report_text(bytes, tree);
         View {
-            header_text: headers
-                .iter()
-                .map(|(n, v)| format!("{n}: {v}\n"))
-                .collect::<String>(),
+            header_text: headers.iter().fold(String::new(), |mut text, (n, v)| {
+                text.extend([n.as_str(), ": ", v.as_str(), "\n"]);
+                text
+            }),
             headers,
             subject: parsed
                 .as_ref()

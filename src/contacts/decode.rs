@@ -16,7 +16,7 @@ use html5ever::tokenizer::{
     BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
 };
 use mail_parser::decoders::charsets::map::charset_decoder;
-use mail_parser::{Encoding, Message, MessageParser, MessagePart, MimeHeaders, PartType};
+use mail_parser::{Encoding, Message, MessagePart, MimeHeaders, PartType};
 
 use super::MAX_PART_TEXT;
 
@@ -66,7 +66,7 @@ pub fn decode(message: &[u8]) -> Vec<TextPart> {
 /// M's text parts and the addresses M was sent to (`To`, `Cc`, `Delivered-To`,
 /// `X-Original-To`, `Envelope-To`): the recipient's own address is never advertised.
 pub fn decode_message(message: &[u8]) -> (Vec<TextPart>, Vec<String>) {
-    let Some(msg) = MessageParser::default().parse(message) else {
+    let Some(msg) = crate::mailparse::bodies().parse(message) else {
         return (Vec::new(), Vec::new());
     };
     let parts = text_parts(&msg);

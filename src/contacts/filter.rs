@@ -176,10 +176,7 @@ pub fn role_of(url: &str, host: &str, anchor: &str) -> &'static str {
 
 /// `host` is `domain` or a subdomain of it.
 pub fn in_domain(host: &str, domain: &str) -> bool {
-    host == domain
-        || host.len() > domain.len()
-            && host.ends_with(domain)
-            && host.as_bytes()[host.len() - domain.len() - 1] == b'.'
+    crate::hostname::in_domain(host, domain)
 }
 
 /// Drops what is not advertised.

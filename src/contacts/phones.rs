@@ -428,6 +428,7 @@ pub fn parse(raw: &str, region: &str) -> Option<(String, String)> {
     } else {
         (digits.clone(), region.parse::<Id>().ok())
     };
+    enlarge_regex_cache();
     let number = phonenumber::parse(country, &text).ok()?;
     if !phonenumber::is_valid(&number) {
         return None;
@@ -435,6 +436,22 @@ pub fn parse(raw: &str, region: &str) -> Option<(String, String)> {
     let e164 = number.format().mode(Mode::E164).to_string();
     let id = number.country().id()?;
     Some((e164, id.as_ref().to_string()))
+}
+
+/// Regexes `phonenumber` keeps compiled. Its database compiles each metadata pattern on
+/// first use into an LRU cache of 100, shared by all threads; validating numbers of a
+/// few regions needs more than that, and every miss recompiles a pattern (the costliest
+/// step of the contact stage when measured). A few hundred compiled patterns is a few MB.
+const REGEX_CACHE: usize = 1024;
+
+fn enlarge_regex_cache() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let cache = phonenumber::metadata::DATABASE.cache();
+        if let Ok(mut cache) = cache.lock() {
+            *cache = regex_cache::RegexCache::new(REGEX_CACHE);
+        }
+    });
 }
 
 /// A `tel:`/`callto:`/`sms:` link target.

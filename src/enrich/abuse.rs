@@ -71,7 +71,7 @@ pub fn is_catch_all(email: &str) -> bool {
     let domain = email.rsplit('@').next().unwrap_or("").to_ascii_lowercase();
     CATCH_ALL_DOMAINS
         .iter()
-        .any(|d| domain == *d || domain.ends_with(&format!(".{d}")))
+        .any(|d| crate::hostname::in_domain(&domain, d))
 }
 
 fn contact(email: &str, scope: AbuseScope, source: &str, via: &str) -> Option<AbuseContact> {

@@ -52,7 +52,7 @@ impl Bootstrap {
         let d = domain.trim_end_matches('.').to_ascii_lowercase();
         self.dns
             .iter()
-            .filter(|(k, _)| d == *k || d.ends_with(&format!(".{k}")))
+            .filter(|(k, _)| crate::hostname::in_domain(&d, k))
             .max_by_key(|(k, _)| k.len())
             .map(|(_, u)| u.as_str())
     }

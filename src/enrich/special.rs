@@ -91,7 +91,7 @@ pub fn domain_not_public(domain: &str) -> Option<&'static str> {
     );
     let example = ["example.com", "example.net", "example.org"]
         .iter()
-        .any(|e| d == *e || d.ends_with(&format!(".{e}")));
+        .any(|e| crate::hostname::in_domain(&d, e));
     if example || matches!(tld, "test" | "example" | "invalid") {
         return Some("not looked up: documentation/reserved domain");
     }

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use serde::Serialize;
 
-use mail_parser::{MessageParser, PartType};
+use mail_parser::PartType;
 
 use crate::bounce::BounceReport;
 
@@ -312,7 +312,7 @@ pub(crate) fn provider_of(h: &str) -> Option<&'static str> {
         .find(|p| {
             p.domains
                 .iter()
-                .any(|d| h == *d || h.ends_with(&format!(".{d}")))
+                .any(|d| crate::hostname::in_domain(&h, d))
         })
         .map(|p| p.name)
 }
@@ -684,7 +684,7 @@ fn body_field(bytes: &[u8], name: &str) -> Option<String> {
 fn nested_report(outer: &[u8], levels: u32) -> Option<Vec<u8>> {
     let mut cur = outer.to_vec();
     for _ in 0..levels.min(8) {
-        let msg = MessageParser::default().parse(&cur)?;
+        let msg = crate::mailparse::structure().parse(&cur)?;
         let inner = msg.parts.iter().skip(1).find_map(|p| match &p.body {
             PartType::Message(m) => Some(m.raw_message().to_vec()),
             _ => None,

@@ -1,0 +1,111 @@
+//! Per-stage cost of `analyze` on one core, next to a mail-parser parse of the same
+//! messages measured in the same run: where the time of one message goes. The
+//! throughput benchmark measures the whole program; this one says which stage to work
+//! on. Messages are the real bounces, backscatter and spam in tests/fixtures/corpus.
+//!
+//! Run: `cargo bench --bench stages` (rounds from BLOWBACK_BENCH_ROUNDS, default 5).
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use blowback::annotate::Annotator;
+use blowback::app::Analyzer;
+use blowback::config::Config;
+use blowback::enrich::EnrichConfig;
+use blowback::ingest::{Format, RawMessage};
+use blowback::output::{OutputFormat, RecordWriter};
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let rounds: usize = std::env::var("BLOWBACK_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let messages = corpus(&root.join("tests/fixtures/corpus"));
+    let bytes: usize = messages.iter().map(|m| m.bytes.len()).sum();
+    let mut analyzer = Analyzer::new(Config::default(), HashSet::new(), false, 1_700_000_000);
+    let enrich = EnrichConfig {
+        data_dir: root.join("data"),
+        ..EnrichConfig::default()
+    };
+    analyzer.annotator = Some(Annotator::local(&enrich));
+    let parser = mail_parser::MessageParser::default();
+
+    // Warm-up: lazily built tables and caches are not what is measured.
+    for m in &messages {
+        std::hint::black_box(analyzer.analyze(m));
+    }
+    let per_message = |seconds: f64| seconds * 1e6 / (messages.len() * rounds) as f64;
+    let mut rows: Vec<(&str, f64)> = Vec::new();
+
+    let t = Instant::now();
+    for _ in 0..rounds {
+        for m in &messages {
+            std::hint::black_box(parser.parse(&m.bytes).map(|p| p.parts.len()));
+        }
+    }
+    rows.push(("baseline: mail-parser parse", per_message(t.elapsed().as_secs_f64())));
+
+    let t = Instant::now();
+    for _ in 0..rounds {
+        for m in &messages {
+            std::hint::black_box(analyzer.decode_and_walk(&m.bytes));
+        }
+    }
+    rows.push(("bounce decode + Received walk", per_message(t.elapsed().as_secs_f64())));
+
+    let t = Instant::now();
+    let mut records = Vec::new();
+    for round in 0..rounds {
+        for m in &messages {
+            let record = analyzer.analyze(m);
+            if round == 0 {
+                records.push(record);
+            }
+        }
+    }
+    rows.push(("analyze (all stages, geo)", per_message(t.elapsed().as_secs_f64())));
+
+    let t = Instant::now();
+    for _ in 0..rounds {
+        let mut writer = RecordWriter::new(Vec::with_capacity(1 << 20), OutputFormat::Ndjson);
+        for r in &records {
+            writer.write(r).expect("write to memory");
+        }
+        std::hint::black_box(writer);
+    }
+    rows.push(("ndjson output", per_message(t.elapsed().as_secs_f64())));
+
+    let base = rows[0].1;
+    println!(
+        "{} messages ({:.1} MB), {rounds} rounds, one thread\n",
+        messages.len(),
+        bytes as f64 / 1e6
+    );
+    println!("| stage | µs/message | × baseline |\n|---|---|---|");
+    for (name, us) in rows {
+        println!("| {name} | {us:.1} | {:.2} |", us / base);
+    }
+}
+
+fn corpus(dir: &Path) -> Vec<RawMessage> {
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for sub in ["bounces", "backscatter", "spam/phishing_pot", "spam/spamassassin"] {
+        paths.extend(
+            fs::read_dir(dir.join(sub))
+                .expect("corpus folder")
+                .map(|e| e.expect("dir entry").path())
+                .filter(|p| p.extension().is_some_and(|e| e == "eml")),
+        );
+    }
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            let bytes = fs::read(&p).expect("read corpus file");
+            RawMessage::new(p.display().to_string(), bytes, Format::Eml, None)
+        })
+        .collect()
+}
