@@ -1,14 +1,12 @@
 //! The analyze pipeline: runs the pure stages over each message from ingest and turns
 //! the results into output [`Record`]s, in input order, several messages at a time
-//! across cores, with bounded memory (one batch in flight).
+//! across cores, with bounded memory (a fixed window of messages in flight).
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex, mpsc};
-use std::time::Duration;
-
-use rayon::prelude::*;
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::time::{Duration, Instant};
 
 use crate::annotate::Annotator;
 use crate::bounce::{self, BounceReport, Kind};
@@ -19,9 +17,6 @@ use crate::output::{OriginalSummary, Record, RecordWriter, Summary};
 use crate::received::{self, TrustConfig};
 use crate::store::{Analysed, Store};
 use crate::verdict::{self, VerdictContext};
-
-/// Messages analysed together; bounds memory to one batch of messages.
-const BATCH: usize = 16;
 
 /// Everything the stages need, resolved once before the run.
 pub struct Analyzer {
@@ -184,78 +179,145 @@ impl Analyzer {
     /// Runs over all inputs, writing records in input order; returns the summary.
     /// With a store, messages analysed by an earlier run are skipped (and their stored
     /// records written when `replay_known`), and new results are remembered.
+    ///
+    /// Three things overlap: a reader thread reads and hashes the next messages, the
+    /// analysis threads work on up to `IN_FLIGHT` of them, and this thread writes each
+    /// record as soon as every record before it is out.
     pub fn run<W: Write>(
         self: &Arc<Self>,
-        inputs: impl Iterator<Item = Item>,
+        inputs: impl Iterator<Item = Item> + Send,
         writer: &mut RecordWriter<W>,
         mut store: Option<&mut Store>,
         replay_known: bool,
         mut progress: impl FnMut(&Record),
     ) -> Result<Summary, RunError> {
-        let mut summary = Summary::default();
-        let workers = Workers::start(Arc::clone(self), rayon::current_num_threads());
-        let mut inputs = inputs.peekable();
-        while inputs.peek().is_some() {
-            let batch: Vec<Item> = inputs.by_ref().take(BATCH).collect();
-            // Store look-ups first, on this thread (the connection is not shared), then
-            // the analysis of what is new across cores.
-            let pending: Vec<Pending> = batch
-                .into_iter()
-                .map(|item| triage(item, store.as_deref()))
-                .collect();
-            let outcomes: Vec<Outcome> = pending
-                .into_par_iter()
-                .map(|pending| match pending {
-                    Pending::Analyse(message) => Outcome::Analysed(workers.analyze(message)),
-                    Pending::Done(outcome) => outcome,
-                })
-                .collect();
-            let mut remembered = Vec::new();
-            for outcome in &outcomes {
-                match outcome {
-                    Outcome::NotMail(source) => summary.skipped.push(source.clone()),
-                    Outcome::Known { source, stored } => {
-                        summary.known += 1;
-                        summary.inputs_read += 1;
-                        if replay_known && let Some(json) = stored {
-                            writer.write_stored(json).map_err(RunError::Output)?;
-                        }
-                        let _ = source;
-                    }
-                    Outcome::Analysed(record) => {
-                        summary.add(record);
-                        progress(record);
-                        writer.write(record).map_err(RunError::Output)?;
-                        if store.is_some() && record.error.is_none() {
-                            remembered.push(record);
-                        }
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let workers = Workers::start(Arc::clone(self), threads);
+        let in_flight_max = IN_FLIGHT_PER_THREAD * threads;
+        std::thread::scope(|scope| {
+            let (read, items) = mpsc::sync_channel(READ_AHEAD);
+            scope.spawn(move || {
+                for item in inputs {
+                    // The receiver is gone only when the run stopped on an error.
+                    if read.send(item).is_err() {
+                        break;
                     }
                 }
+            });
+            let mut out = Emitter {
+                writer,
+                summary: Summary::default(),
+                replay_known,
+                unsaved: Vec::new(),
+            };
+            let mut in_flight: VecDeque<Slot> = VecDeque::new();
+            for item in items {
+                // Store look-ups happen on this thread: the connection is not shared.
+                in_flight.push_back(match triage(item, store.as_deref()) {
+                    Pending::Analyse(message) => workers.dispatch(message),
+                    Pending::Done(outcome) => Slot::Done(outcome),
+                });
+                loop {
+                    let full = in_flight.len() >= in_flight_max;
+                    let ready = in_flight.front_mut().map(|front| full || front.poll());
+                    if ready != Some(true) {
+                        break;
+                    }
+                    let slot = in_flight.pop_front().expect("front exists");
+                    out.emit(workers.finish(slot), store.as_deref_mut(), self.now, &mut progress)?;
+                }
             }
-            if let Some(store) = store.as_deref_mut() {
-                let jsons: Vec<String> = remembered
-                    .iter()
-                    .map(|r| serde_json::to_string(r).unwrap_or_default())
-                    .collect();
-                let batch: Vec<Analysed> = remembered
-                    .iter()
-                    .zip(&jsons)
-                    .filter_map(|(record, json)| {
-                        Some(Analysed {
-                            id: record.id.as_deref()?,
-                            source: &record.source,
-                            record_json: json,
-                            stamp: crate::ingest::file_stamp(&record.source),
-                        })
-                    })
-                    .collect();
-                // The batch's records are out before the store says they are done: a run
-                // killed in between repeats them next time, but never loses them.
-                writer.flush().map_err(RunError::Output)?;
-                store.remember(&batch, self.now).map_err(RunError::Store)?;
+            for slot in in_flight {
+                out.emit(workers.finish(slot), store.as_deref_mut(), self.now, &mut progress)?;
+            }
+            out.save(store.as_deref_mut(), self.now)?;
+            Ok(out.summary)
+        })
+    }
+}
+
+/// Messages read ahead of the analysis.
+const READ_AHEAD: usize = 16;
+/// Messages dispatched but not yet written, per analysis thread. Together with
+/// `READ_AHEAD` this bounds the messages held in memory, whatever the input's size.
+const IN_FLIGHT_PER_THREAD: usize = 4;
+/// Records written between two commits to the store.
+const STORE_BATCH: usize = 16;
+
+/// Writes outcomes in input order, counts them and remembers new analyses in the store.
+struct Emitter<'w, W: Write> {
+    writer: &'w mut RecordWriter<W>,
+    summary: Summary,
+    replay_known: bool,
+    /// Written records the store does not hold yet.
+    unsaved: Vec<Record>,
+}
+
+impl<W: Write> Emitter<'_, W> {
+    fn emit(
+        &mut self,
+        outcome: Outcome,
+        store: Option<&mut Store>,
+        now: i64,
+        progress: &mut impl FnMut(&Record),
+    ) -> Result<(), RunError> {
+        match outcome {
+            Outcome::NotMail(source) => self.summary.skipped.push(source),
+            Outcome::Known { stored } => {
+                self.summary.known += 1;
+                self.summary.inputs_read += 1;
+                if self.replay_known
+                    && let Some(json) = stored
+                {
+                    self.writer.write_stored(&json).map_err(RunError::Output)?;
+                }
+            }
+            Outcome::Analysed(record) => {
+                self.summary.add(&record);
+                progress(&record);
+                self.writer.write(&record).map_err(RunError::Output)?;
+                if store.is_some() && record.error.is_none() {
+                    self.unsaved.push(record);
+                }
             }
         }
-        Ok(summary)
+        if self.unsaved.len() >= STORE_BATCH {
+            self.save(store, now)?;
+        }
+        Ok(())
+    }
+
+    /// Commits the unsaved records. They are out before the store says they are done: a
+    /// run killed in between repeats them next time, but never loses them.
+    fn save(&mut self, store: Option<&mut Store>, now: i64) -> Result<(), RunError> {
+        let Some(store) = store else {
+            return Ok(());
+        };
+        if self.unsaved.is_empty() {
+            return Ok(());
+        }
+        let jsons: Vec<String> = self
+            .unsaved
+            .iter()
+            .map(|r| serde_json::to_string(r).unwrap_or_default())
+            .collect();
+        let batch: Vec<Analysed> = self
+            .unsaved
+            .iter()
+            .zip(&jsons)
+            .filter_map(|(record, json)| {
+                Some(Analysed {
+                    id: record.id.as_deref()?,
+                    source: &record.source,
+                    record_json: json,
+                    stamp: crate::ingest::file_stamp(&record.source),
+                })
+            })
+            .collect();
+        self.writer.flush().map_err(RunError::Output)?;
+        store.remember(&batch, now).map_err(RunError::Store)?;
+        self.unsaved.clear();
+        Ok(())
     }
 }
 
@@ -265,9 +327,9 @@ fn triage(item: Item, store: Option<&Store>) -> Pending {
     let done = |outcome| Pending::Done(outcome);
     match item {
         Item::NotMail(source) => done(Outcome::NotMail(source)),
-        Item::Known { source, id } => {
+        Item::Known { id, .. } => {
             let stored = store.and_then(|s| s.stored_record(&id).ok().flatten());
-            done(Outcome::Known { source, stored })
+            done(Outcome::Known { stored })
         }
         Item::Failed(failure) => done(Outcome::Analysed(Record::failed(
             failure.source,
@@ -276,7 +338,6 @@ fn triage(item: Item, store: Option<&Store>) -> Pending {
         ))),
         Item::Message(message) => match store.map(|s| s.stored_record(&message.id)) {
             Some(Ok(Some(stored))) => done(Outcome::Known {
-                source: message.source,
                 stored: Some(stored),
             }),
             _ => Pending::Analyse(message),
@@ -301,7 +362,50 @@ struct Workers {
     analyzer: Arc<Analyzer>,
 }
 
-type Job = (RawMessage, mpsc::Sender<Record>);
+/// A message, where to send its record, and when a thread began on it.
+type Job = (RawMessage, mpsc::Sender<Record>, Arc<OnceLock<Instant>>);
+
+/// One input's place in the output order.
+enum Slot {
+    Done(Outcome),
+    Running(Running),
+}
+
+/// A message handed to the analysis threads.
+struct Running {
+    answer: mpsc::Receiver<Record>,
+    started: Arc<OnceLock<Instant>>,
+    source: String,
+    id: String,
+}
+
+impl Running {
+    fn failed(self, error: &str) -> Outcome {
+        Outcome::Analysed(Record::failed(self.source, Some(self.id), error.into()))
+    }
+}
+
+const THREAD_STOPPED: &str = "the analysis thread stopped unexpectedly";
+
+impl Slot {
+    /// Takes in a finished analysis without waiting; true when the slot can be written.
+    fn poll(&mut self) -> bool {
+        let Slot::Running(running) = self else {
+            return true;
+        };
+        let record = match running.answer.try_recv() {
+            Ok(record) => record,
+            Err(mpsc::TryRecvError::Empty) => return false,
+            Err(mpsc::TryRecvError::Disconnected) => Record::failed(
+                running.source.clone(),
+                Some(running.id.clone()),
+                THREAD_STOPPED.into(),
+            ),
+        };
+        *self = Slot::Done(Outcome::Analysed(record));
+        true
+    }
+}
 
 impl Workers {
     fn start(analyzer: Arc<Analyzer>, threads: usize) -> Self {
@@ -328,35 +432,55 @@ impl Workers {
                         Ok(receiver) => receiver.recv(),
                         Err(_) => return,
                     };
-                    let Ok((message, reply)) = job else { return };
+                    let Ok((message, reply, started)) = job else { return };
+                    let _ = started.set(Instant::now());
                     let _ = reply.send(analyzer.analyze(&message));
                 }
             });
     }
 
-    fn analyze(&self, message: RawMessage) -> Record {
+    fn dispatch(&self, message: RawMessage) -> Slot {
+        let (reply, answer) = mpsc::channel();
+        let started = Arc::new(OnceLock::new());
+        let running = Running {
+            answer,
+            started: Arc::clone(&started),
+            source: message.source.clone(),
+            id: message.id.clone(),
+        };
+        if self.jobs.send((message, reply, started)).is_err() {
+            return Slot::Done(running.failed("the analysis threads have stopped"));
+        }
+        Slot::Running(running)
+    }
+
+    /// The slot's outcome, waiting for its analysis within the time budget, counted from
+    /// when a thread began on it (the queue before that is not the message's fault).
+    fn finish(&self, slot: Slot) -> Outcome {
+        let running = match slot {
+            Slot::Done(outcome) => return outcome,
+            Slot::Running(running) => running,
+        };
         let limits = &self.analyzer.config.limits;
         let budget = Duration::from_secs_f64(limits.max_seconds_per_message.max(0.001));
-        let (source, id) = (message.source.clone(), message.id.clone());
-        let (reply, answer) = mpsc::channel();
-        if self.jobs.send((message, reply)).is_err() {
-            return Record::failed(source, Some(id), "the analysis threads have stopped".into());
-        }
-        match answer.recv_timeout(budget) {
-            Ok(record) => record,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                self.spawn_one();
-                let seconds = limits.max_seconds_per_message;
-                let error = format!(
-                    "analysis took longer than limits.max_seconds_per_message ({seconds} s); skipped"
-                );
-                Record::failed(source, Some(id), error)
+        loop {
+            let wait = match running.started.get() {
+                Some(at) if at.elapsed() >= budget => {
+                    self.spawn_one();
+                    let seconds = limits.max_seconds_per_message;
+                    return running.failed(&format!(
+                        "analysis took longer than limits.max_seconds_per_message ({seconds} s); skipped"
+                    ));
+                }
+                Some(at) => budget - at.elapsed(),
+                // Still queued behind other messages: look again shortly.
+                None => Duration::from_millis(10),
+            };
+            match running.answer.recv_timeout(wait) {
+                Ok(record) => return Outcome::Analysed(record),
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => return running.failed(THREAD_STOPPED),
             }
-            Err(mpsc::RecvTimeoutError::Disconnected) => Record::failed(
-                source,
-                Some(id),
-                "the analysis thread stopped unexpectedly".into(),
-            ),
         }
     }
 }
@@ -364,10 +488,8 @@ impl Workers {
 /// What became of one ingest item.
 enum Outcome {
     NotMail(String),
-    Known {
-        source: String,
-        stored: Option<String>,
-    },
+    /// Analysed by an earlier run; its stored record, if the store has it.
+    Known { stored: Option<String> },
     Analysed(Record),
 }
 

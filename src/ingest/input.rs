@@ -28,7 +28,7 @@ enum Job {
 /// The stream of messages from all inputs.
 pub struct Inputs {
     jobs: VecDeque<Job>,
-    mbox: Option<Box<dyn Iterator<Item = Result<RawMessage, IngestFailure>>>>,
+    mbox: Option<Box<dyn Iterator<Item = Result<RawMessage, IngestFailure>> + Send>>,
     format: FormatChoice,
     max_bytes: u64,
     max_depth: usize,
@@ -66,7 +66,10 @@ impl Inputs {
 
     fn expand(&mut self, job: Job) -> Option<Item> {
         match job {
-            Job::Stdin => self.open_stream("-".into(), Box::new(io::stdin().lock())),
+            Job::Stdin => self.open_stream(
+                "-".into(),
+                Box::new(BufReader::with_capacity(64 * 1024, io::stdin())),
+            ),
             Job::Path { path, depth } => self.expand_path(path, depth),
             Job::MaildirFile(path) => self.read_maildir_file(path),
             Job::Failed(failure) => Some(Item::Failed(failure)),
@@ -162,7 +165,11 @@ impl Inputs {
     }
 
     /// Reads a file or stdin as one message or as an mbox, by `--format` or by sniffing.
-    fn open_stream(&mut self, source: String, mut reader: Box<dyn BufRead>) -> Option<Item> {
+    fn open_stream(
+        &mut self,
+        source: String,
+        mut reader: Box<dyn BufRead + Send>,
+    ) -> Option<Item> {
         let is_mbox = match self.format {
             FormatChoice::Mbox => true,
             FormatChoice::Eml | FormatChoice::Maildir => false,

@@ -6,10 +6,9 @@
 //! counts leading bytes that belong to no message, and cuts a message that grows past
 //! the size limit (the message is then reported as failed, the rest of the file is read).
 
-use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io::{self, BufRead, Read};
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::{Format, IngestFailure, RawMessage, rfc3339};
 
@@ -33,7 +32,13 @@ struct TrackingReader<R> {
     current_from: Option<u64>,
     current_len: u64,
     max_bytes: u64,
-    state: Rc<RefCell<Tracking>>,
+    state: Arc<Mutex<Tracking>>,
+}
+
+/// The tracking state shared by the reader and the iterator (a reader that panicked
+/// midway leaves counts that are still the best we have).
+fn lock(state: &Mutex<Tracking>) -> MutexGuard<'_, Tracking> {
+    state.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl<R: BufRead> Read for TrackingReader<R> {
@@ -63,7 +68,7 @@ impl<R: BufRead> BufRead for TrackingReader<R> {
             if n == 0 {
                 return Ok(0);
             }
-            let mut state = self.state.borrow_mut();
+            let mut state = lock(&self.state);
             if buf[start..].starts_with(b"From ") {
                 state.from_offsets.push_back(line_offset);
                 self.current_from = Some(line_offset);
@@ -126,21 +131,21 @@ fn read_line_bounded<R: BufRead>(
 pub struct MboxMessages<R: BufRead> {
     name: String,
     messages: mail_parser::mailbox::mbox::MessageIterator<TrackingReader<R>>,
-    state: Rc<RefCell<Tracking>>,
+    state: Arc<Mutex<Tracking>>,
     pending: VecDeque<Item>,
     reported_leading: bool,
 }
 
 impl<R: BufRead> MboxMessages<R> {
     pub fn new(name: String, reader: R, max_bytes: u64) -> Self {
-        let state = Rc::new(RefCell::new(Tracking::default()));
+        let state = Arc::new(Mutex::new(Tracking::default()));
         let tracking = TrackingReader {
             inner: reader,
             position: 0,
             current_from: None,
             current_len: 0,
             max_bytes,
-            state: Rc::clone(&state),
+            state: Arc::clone(&state),
         };
         MboxMessages {
             name,
@@ -153,7 +158,7 @@ impl<R: BufRead> MboxMessages<R> {
 
     /// Bytes before the first From_ line are reported once, as a failure at offset 0.
     fn leading_garbage(&mut self) -> Option<Item> {
-        let leading = self.state.borrow().leading_bytes;
+        let leading = lock(&self.state).leading_bytes;
         if self.reported_leading || leading == 0 {
             return None;
         }
@@ -167,17 +172,12 @@ impl<R: BufRead> MboxMessages<R> {
     }
 
     fn to_item(&mut self, read: io::Result<mail_parser::mailbox::mbox::Message>) -> Item {
-        let offset = self
-            .state
-            .borrow_mut()
-            .from_offsets
-            .pop_front()
-            .unwrap_or(0);
+        let offset = lock(&self.state).from_offsets.pop_front().unwrap_or(0);
         let source = format!("{}#{offset}", self.name);
         let message = read.map_err(|err| {
             IngestFailure::new(source.clone(), format!("read error in mbox: {err}"))
         })?;
-        if self.state.borrow().oversized.contains(&offset) {
+        if lock(&self.state).oversized.contains(&offset) {
             return Err(IngestFailure::new(
                 source,
                 "message larger than limits.max_message_bytes; skipped to the next From_ line"
