@@ -37,6 +37,10 @@ fn main() {
     for m in &messages {
         std::hint::black_box(analyzer.analyze(m));
     }
+    if let Some(n) = std::env::var("BLOWBACK_BENCH_SLOWEST").ok().and_then(|v| v.parse().ok()) {
+        slowest(&analyzer, &messages, n);
+        return;
+    }
     let per_message = |seconds: f64| seconds * 1e6 / (messages.len() * rounds) as f64;
     let mut rows: Vec<(&str, f64)> = Vec::new();
 
@@ -108,4 +112,24 @@ fn corpus(dir: &Path) -> Vec<RawMessage> {
             RawMessage::new(p.display().to_string(), bytes, Format::Eml, None)
         })
         .collect()
+}
+
+/// The slowest messages (set BLOWBACK_BENCH_SLOWEST=N): where a pathological input hides.
+fn slowest(analyzer: &Analyzer, messages: &[RawMessage], n: usize) {
+    let mut times: Vec<(f64, &str, usize)> = messages
+        .iter()
+        .map(|m| {
+            let t = Instant::now();
+            for _ in 0..3 {
+                std::hint::black_box(analyzer.analyze(m));
+            }
+            (t.elapsed().as_secs_f64() * 1e6 / 3.0, m.source.as_str(), m.bytes.len())
+        })
+        .collect();
+    let total: f64 = times.iter().map(|t| t.0).sum();
+    times.sort_by(|a, b| b.0.total_cmp(&a.0));
+    println!("\nslowest {n} of {} (total {:.0} µs):", messages.len(), total);
+    for (us, source, size) in times.iter().take(n) {
+        println!("{us:9.0} µs {:5.1}% {size:8} B {source}", us * 100.0 / total);
+    }
 }

@@ -32,15 +32,25 @@ pub fn date() -> &'static MessageParser {
     &PARSER
 }
 
-/// Address fields typed, `Return-Path` as an id, other fields raw (callers look up
-/// `Delivered-To`, `X-Original-To` ... by name); Received lines skipped.
+/// Fields that name the recipient or sender without being address fields of RFC 5322:
+/// callers read them by name, as raw text.
+pub const DELIVERY_FIELDS: [&str; 4] = [
+    "Delivered-To",
+    "X-Original-To",
+    "Envelope-To",
+    "X-Envelope-To",
+];
+
+/// Address fields typed, `Return-Path` as an id, the delivery fields raw, the rest
+/// skipped.
 pub fn addresses() -> &'static MessageParser {
     static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
-        MessageParser::new()
+        DELIVERY_FIELDS
+            .iter()
+            .fold(MessageParser::new(), |p, name| p.header_raw(*name))
             .with_address_headers()
             .header_id(HeaderName::ReturnPath)
-            .ignore_header(HeaderName::Received)
-            .default_header_raw()
+            .default_header_ignore()
     });
     &PARSER
 }
@@ -61,16 +71,17 @@ fn signals_parser() -> MessageParser {
         .default_header_ignore()
 }
 
-/// Whole messages (MIME structure and bodies) with `To`/`Cc` typed, other fields raw
-/// and Received lines skipped: the contact stage's reading of M.
+/// Whole messages (MIME structure and bodies) with `To`/`Cc` typed, the delivery fields
+/// raw and the rest skipped: the contact stage's reading of M.
 pub fn bodies() -> &'static MessageParser {
     static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
-        MessageParser::new()
+        DELIVERY_FIELDS
+            .iter()
+            .fold(MessageParser::new(), |p, name| p.header_raw(*name))
             .with_mime_headers()
             .header_address(HeaderName::To)
             .header_address(HeaderName::Cc)
-            .ignore_header(HeaderName::Received)
-            .default_header_raw()
+            .default_header_ignore()
     });
     &PARSER
 }
@@ -116,6 +127,7 @@ hello\r\n\
             m.header("Delivered-To").and_then(|v| v.as_text()),
             Some("victim@example.net")
         );
+        assert!(m.received().is_none());
         let m = original_signals(true).parse_headers(MESSAGE).expect("parses");
         assert_eq!(m.message_id(), Some("id@example.com"));
         assert!(m.received().is_some());
@@ -123,7 +135,11 @@ hello\r\n\
         assert!(m.received().is_none());
         let m = bodies().parse(MESSAGE).expect("parses");
         assert_eq!(m.body_text(0).as_deref(), full.body_text(0).as_deref());
-        assert_eq!(m.cc(), full.cc());
+        assert_eq!(m.to(), full.to());
+        assert_eq!(
+            m.header("delivered-to").and_then(|v| v.as_text()),
+            Some("victim@example.net")
+        );
         let m = structure().parse(MESSAGE).expect("parses");
         assert_eq!(m.parts.len(), full.parts.len());
     }

@@ -400,7 +400,9 @@ impl View {
 /// Decoded text of the report's leaf text parts (not inside embedded messages), bounded.
 fn report_text(bytes: &[u8], tree: &Part) -> String {
     let mut out = String::new();
-    for p in tree.flatten() {
+    let mut parts = Vec::new();
+    readable_parts(tree, &mut parts);
+    for p in parts {
         if out.len() >= TEXT_LIMIT {
             break;
         }
@@ -427,6 +429,20 @@ fn report_text(bytes: &[u8], tree: &Part) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The parts whose text is read, in document order: of a `multipart/alternative` with a
+/// plain-text version, only that version (the HTML one says the same, and turning HTML
+/// into text is the costly part).
+fn readable_parts<'a>(part: &'a Part, out: &mut Vec<&'a Part>) {
+    out.push(part);
+    let plain = part.ctype == "multipart/alternative"
+        && part.children.iter().any(|c| c.ctype == "text/plain");
+    for child in &part.children {
+        if !(plain && child.ctype == "text/html") {
+            readable_parts(child, out);
+        }
+    }
 }
 
 /// Delivery-status fields: from a delivery-status part, else written inline in the text.

@@ -82,12 +82,7 @@ fn recipients(msg: &Message<'_>) -> Vec<String> {
                 .map(str::to_lowercase),
         );
     }
-    for name in [
-        "Delivered-To",
-        "X-Original-To",
-        "Envelope-To",
-        "X-Envelope-To",
-    ] {
+    for name in crate::mailparse::DELIVERY_FIELDS {
         for value in msg.header_values(name) {
             if let Some(text) = value.as_text() {
                 out.extend(

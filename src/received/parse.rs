@@ -186,7 +186,11 @@ pub fn parse_received(index: usize, value: &str) -> Hop {
     exim_host_name(&mut hop);
     qmail_host_name(&mut hop);
     hop.timestamp = tail.and_then(parse_date);
-    second_opinion(value, &mut hop);
+    // mail-parser's tokenizer costs more than this whole parse: ask it only when this
+    // parse missed something it may find (a `for` clause both read alike).
+    if hop.timestamp.is_none() || hop.by_host.is_none() || hop.id.is_none() {
+        second_opinion(value, &mut hop);
+    }
     hop.date = hop
         .timestamp
         .map(|t| DateTime::from_timestamp(t).to_rfc3339());
