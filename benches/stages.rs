@@ -33,6 +33,22 @@ fn main() {
     analyzer.annotator = Some(Annotator::local(&enrich));
     let parser = mail_parser::MessageParser::default();
 
+    // Instruction counts (stable on a shared machine): run one stage once under
+    // `valgrind --tool=callgrind` with BLOWBACK_BENCH_ONLY=none|baseline|analyze and
+    // subtract the `none` run (start-up, reading the corpus and a warm-up pass).
+    if let Ok(only) = std::env::var("BLOWBACK_BENCH_ONLY") {
+        for m in &messages {
+            drop(std::hint::black_box(analyzer.analyze(m)));
+        }
+        for m in &messages {
+            match only.as_str() {
+                "baseline" => drop(std::hint::black_box(parser.parse(&m.bytes))),
+                "analyze" => drop(std::hint::black_box(analyzer.analyze(m))),
+                _ => {}
+            }
+        }
+        return;
+    }
     // Warm-up: lazily built tables and caches are not what is measured.
     for m in &messages {
         std::hint::black_box(analyzer.analyze(m));

@@ -16,7 +16,7 @@ pub struct Evidence<'a> {
     /// Lower-case content types of all parts.
     pub part_types: Vec<&'a str>,
     /// Lower-case names and unfolded values of the top-level header fields.
-    pub headers: Vec<(String, String)>,
+    pub headers: &'a [(String, String)],
     /// Decoded subject, lower case.
     pub subject: String,
     /// Sender address and display name, lower case.
@@ -348,14 +348,19 @@ fn leading_auto_subject(subject: &str) -> bool {
 /// Whether a returned copy is itself a delivery report worth descending into: a report
 /// kind backed by report structure or by a mailer-daemon/postmaster sender.
 pub fn is_report(ev: &Evidence) -> bool {
+    may_be_report(ev) && matches!(kind(ev), Kind::Bounce | Kind::Delay | Kind::FeedbackReport)
+}
+
+/// The part of [`is_report`] that needs neither the text nor the DSN fields: report
+/// structure or a mailer-daemon/postmaster sender. Without it, no text makes a report.
+pub fn may_be_report(ev: &Evidence) -> bool {
     let structural = ev.report_type.is_some()
         || ev.part_types.iter().any(|t| {
             t.starts_with("message/delivery-status")
                 || *t == "message/global-delivery-status"
                 || *t == "message/feedback-report"
         });
-    matches!(kind(ev), Kind::Bounce | Kind::Delay | Kind::FeedbackReport)
-        && (structural || daemon_sender(ev))
+    structural || daemon_sender(ev)
 }
 
 /// Decides the kind.
@@ -455,7 +460,9 @@ fn daemon_sender(ev: &Evidence) -> bool {
     let local = ev.from.rsplit_once('@').map_or("", |(l, _)| l);
     let local = local.rsplit(['<', ' ', '"']).next().unwrap_or(local);
     SENDER_LOCALS.iter().any(|l| {
-        local == *l || local.starts_with(&format!("{l}-")) || local.ends_with(&format!("-{l}"))
+        local == *l
+            || local.strip_prefix(l).is_some_and(|rest| rest.starts_with('-'))
+            || local.strip_suffix(l).is_some_and(|rest| rest.ends_with('-'))
     })
 }
 

@@ -212,6 +212,10 @@ impl Block {
 /// Unfolds a raw value: line breaks and the whitespace runs they start become one space.
 pub fn unfold(raw: &[u8]) -> String {
     let text = String::from_utf8_lossy(raw);
+    // Most values are one line: nothing to join.
+    if !text.contains(['\r', '\n']) {
+        return text.trim().to_string();
+    }
     let mut out = String::with_capacity(text.len());
     for (i, part) in text.split(['\r', '\n']).enumerate() {
         let part = if i == 0 { part } else { part.trim_start() };

@@ -211,7 +211,14 @@ fn descend(first: carve::Carved, limits: &DecodeLimits) -> Original {
     let mut depth = 1;
     while depth < limits.report_depth {
         let tree = mime::parse_limited(&cur.bytes, limits.mime_depth, limits.mime_parts);
-        let view = View::read(&cur.bytes, &tree);
+        // Most copies are the spam itself: its header and structure say so before its
+        // text (often large HTML) is decoded.
+        let headers_only = View::read_headers(&cur.bytes, &tree);
+        let no_dsn = dsn::Dsn::default();
+        if !classify::may_be_report(&headers_only.evidence(&tree, &no_dsn, false, String::new())) {
+            break;
+        }
+        let view = headers_only.with_text(&cur.bytes, &tree);
         let dsn = read_dsn(&cur.bytes, &tree, &view.raw_text);
         let inner = carve::carve(&cur.bytes, &tree, true);
         let report = classify::is_report(&view.evidence_for(&tree, &dsn, inner.as_ref()));
@@ -272,6 +279,18 @@ struct View {
 
 impl View {
     fn read(bytes: &[u8], tree: &Part) -> View {
+        Self::read_headers(bytes, tree).with_text(bytes, tree)
+    }
+
+    /// Adds the report text to a view read by [`View::read_headers`].
+    fn with_text(mut self, bytes: &[u8], tree: &Part) -> View {
+        self.raw_text = report_text(bytes, tree);
+        self.text = self.raw_text.to_lowercase();
+        self
+    }
+
+    /// The header values only; the text stays empty.
+    fn read_headers(bytes: &[u8], tree: &Part) -> View {
         let block = &tree.header;
         let headers: Vec<(String, String)> = block
             .fields
@@ -299,7 +318,6 @@ impl View {
             }
             None => block.text(bytes, "from").unwrap_or_default().to_lowercase(),
         };
-        let raw_text = report_text(bytes, tree);
         View {
             header_text: headers.iter().fold(String::new(), |mut text, (n, v)| {
                 text.extend([n.as_str(), ": ", v.as_str(), "\n"]);
@@ -314,8 +332,8 @@ impl View {
             from_address,
             from_text,
             in_reply_to: block.text(bytes, "in-reply-to").map(|v| first_id(&v)),
-            text: raw_text.to_lowercase(),
-            raw_text,
+            raw_text: String::new(),
+            text: String::new(),
         }
     }
 
@@ -335,7 +353,7 @@ impl View {
                 .into_iter()
                 .map(|p| p.ctype.as_str())
                 .collect(),
-            headers: self.headers.clone(),
+            headers: &self.headers,
             subject: self.subject.clone().unwrap_or_default().to_lowercase(),
             from: self.from_text.clone(),
             text,

@@ -133,7 +133,11 @@ pub fn parse_ip(text: &str) -> Option<IpAddr> {
     let t = text.trim().trim_matches(|c| c == '[' || c == ']');
     let t = strip_prefix_ci(t, "ipv6:").unwrap_or(t);
     let t = t.split('%').next().unwrap_or(t);
-    if t.is_empty() || t.len() > 64 {
+    // Host names are the common case here: refuse them before any parsing.
+    if t.is_empty()
+        || t.len() > 64
+        || !t.bytes().all(|b| b.is_ascii_hexdigit() || b == b'.' || b == b':')
+    {
         return None;
     }
     if let Ok(ip) = t.parse::<IpAddr>() {
