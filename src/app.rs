@@ -596,9 +596,8 @@ fn summarize_original(original: &bounce::Original) -> OriginalSummary {
 
 /// The bounce's own Date, as a Unix time.
 fn arrival_time(bytes: &[u8]) -> Option<i64> {
-    let parsed = crate::mailparse::date().parse_headers(bytes)?;
-    let date = parsed.date()?;
-    date.is_valid().then(|| date.to_timestamp())
+    let block = bounce::headers::parse_block(bytes, 0, bytes.len());
+    crate::mailparse::timestamp(block.last(bytes, "date")?)
 }
 
 /// Reads the outbound log: one Message-ID per line, angle brackets optional.

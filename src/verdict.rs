@@ -169,25 +169,33 @@ fn addressed_to(outer: &[u8], bounce: &BounceReport, config: &Config) -> Vec<Add
     found
 }
 
+/// Addresses in the named fields of `message`'s header block, lower case, in field order.
+/// Address fields are read with mail-parser's address parser, `Return-Path` as a path,
+/// the rest (`Delivered-To`, ...) as a bare address.
 fn header_addresses(message: &[u8], names: &[&str]) -> Vec<String> {
-    let Some(parsed) = crate::mailparse::addresses().parse_headers(message) else {
-        return Vec::new();
-    };
+    const ADDRESS_FIELDS: [&str; 5] = ["from", "to", "sender", "cc", "reply-to"];
+    let block = crate::bounce::headers::parse_block(message, 0, message.len());
     let mut out = Vec::new();
-    for header in parsed.headers() {
-        let name = header.name.as_str();
-        if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+    for field in &block.fields {
+        let name = &message[field.name.clone()];
+        if !names.iter().any(|n| n.as_bytes().eq_ignore_ascii_case(name)) {
             continue;
         }
-        match &header.value {
-            HeaderValue::Address(address) => out.extend(
-                address
-                    .iter()
-                    .filter_map(|a| a.address())
+        let raw = &message[field.value.clone()];
+        if ADDRESS_FIELDS
+            .iter()
+            .any(|n| n.as_bytes().eq_ignore_ascii_case(name))
+        {
+            out.extend(
+                crate::mailparse::mailboxes(raw)
+                    .into_iter()
+                    .filter_map(|m| m.address)
                     .map(|a| a.trim().to_ascii_lowercase()),
-            ),
-            HeaderValue::Text(text) => out.extend(bare_address(text)),
-            _ => {}
+            );
+        } else if name.eq_ignore_ascii_case(b"return-path") {
+            out.extend(crate::mailparse::single_id(raw).as_deref().and_then(bare_address));
+        } else {
+            out.extend(bare_address(&crate::bounce::headers::unfold(raw)));
         }
     }
     out

@@ -123,7 +123,8 @@ pub fn parse_block(buf: &[u8], start: usize, limit: usize) -> Block {
         }
         let param_tail = open
             && memchr::memchr(b'=', text).is_some()
-            && ends_with_semicolon(buf, block.fields.last());
+            && ends_with_semicolon(buf, block.fields.last())
+            && header_name_len(text).is_none();
         if open && (text[0] == b' ' || text[0] == b'\t' || param_tail) {
             if let Some(f) = block
                 .fields
@@ -201,6 +202,16 @@ impl Block {
             .map(|f| &buf[f.value.clone()])
     }
 
+    /// Last field called `name` (case-insensitive): where a field should occur once, the
+    /// one mail-parser reports.
+    pub fn last<'a>(&self, buf: &'a [u8], name: &str) -> Option<&'a [u8]> {
+        self.fields
+            .iter()
+            .rev()
+            .find(|f| buf[f.name.clone()].eq_ignore_ascii_case(name.as_bytes()))
+            .map(|f| &buf[f.value.clone()])
+    }
+
     /// First field called `name`, unfolded, trimmed, as (lossy) text.
     pub fn text(&self, buf: &[u8], name: &str) -> Option<String> {
         self.get(buf, name)
@@ -241,6 +252,16 @@ mod tests {
             .map(|l| &buf[l.start..l.end])
             .collect();
         assert_eq!(got, vec![&b"a"[..], b"b", b"c", b"d"]);
+    }
+
+    #[test]
+    fn a_field_after_a_value_ending_in_a_semicolon_is_its_own_field() {
+        // `To: group:;` and Authentication-Results end in `;`; an encoded word has `=`.
+        let buf = b"To: Undisclosed recipients:;\nSubject: =?utf-8?q?caf=C3=A9?=\nContent-Type: text/plain;\nboundary=x\n\nbody";
+        let b = parse_block(buf, 0, buf.len());
+        let names: Vec<&[u8]> = b.names(buf).collect();
+        assert_eq!(names, vec![&b"To"[..], b"Subject", b"Content-Type"]);
+        assert_eq!(b.text(buf, "content-type").as_deref(), Some("text/plain; boundary=x"));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use serde::Serialize;
 mod carve;
 mod classify;
 mod dsn;
-mod headers;
+pub mod headers;
 mod inline;
 mod mime;
 mod mta;
@@ -238,22 +238,12 @@ fn descend(first: carve::Carved, limits: &DecodeLimits) -> Original {
 /// Turns a carved copy into `Original` with its identifying fields.
 fn finish(c: carve::Carved, depth: u32) -> Original {
     let block = headers::parse_block(&c.bytes, 0, c.bytes.len());
-    let head = &c.bytes[..block.end.min(HEADER_LIMIT)];
-    let parsed = crate::mailparse::from_and_subject().parse_headers(head);
-    let from = parsed
-        .as_ref()
-        .and_then(|m| m.from())
-        .and_then(|a| a.first())
-        .and_then(|a| a.address())
-        .map(str::to_string);
+    let from = first_mailbox(&block, &c.bytes).and_then(|a| a.address);
     Original {
         sha256: crate::hash::sha256_hex(&c.bytes),
         message_id: block.text(&c.bytes, "message-id"),
         from: from.or_else(|| block.text(&c.bytes, "from")),
-        subject: parsed
-            .as_ref()
-            .and_then(|m| m.subject())
-            .map(str::to_string),
+        subject: decoded_subject(&block, &c.bytes),
         date: block.text(&c.bytes, "date"),
         range: c.range,
         completeness: c.completeness,
@@ -261,6 +251,21 @@ fn finish(c: carve::Carved, depth: u32) -> Original {
         depth,
         bytes: c.bytes,
     }
+}
+
+/// The first address of the block's `From` (the last `From` field when there are several,
+/// as mail-parser reads them), within the header bytes looked at.
+fn first_mailbox(block: &headers::Block, bytes: &[u8]) -> Option<crate::mailparse::Mailbox> {
+    let raw = block.last(bytes, "from")?;
+    crate::mailparse::mailboxes(&raw[..raw.len().min(HEADER_LIMIT)])
+        .into_iter()
+        .next()
+}
+
+/// The block's `Subject`, RFC 2047 decoded (the last one, as mail-parser reads them).
+fn decoded_subject(block: &headers::Block, bytes: &[u8]) -> Option<String> {
+    let raw = block.last(bytes, "subject")?;
+    crate::mailparse::unstructured(&raw[..raw.len().min(HEADER_LIMIT)])
 }
 
 /// The report's own header values and text, read once.
@@ -304,18 +309,15 @@ impl View {
                 )
             })
             .collect();
-        let head = &bytes[block.start.min(bytes.len())
-            ..block.end.min(block.start + HEADER_LIMIT).min(bytes.len())];
-        let parsed = crate::mailparse::from_and_subject().parse_headers(head);
-        let from = parsed
-            .as_ref()
-            .and_then(|m| m.from())
-            .and_then(|a| a.first());
-        let from_address = from.and_then(|a| a.address()).map(str::to_string);
-        let from_text = match from {
-            Some(a) => {
-                format!("{} <{}>", a.name().unwrap_or(""), a.address().unwrap_or("")).to_lowercase()
-            }
+        let from = first_mailbox(block, bytes);
+        let from_address = from.as_ref().and_then(|a| a.address.clone());
+        let from_text = match &from {
+            Some(a) => format!(
+                "{} <{}>",
+                a.name.as_deref().unwrap_or(""),
+                a.address.as_deref().unwrap_or("")
+            )
+            .to_lowercase(),
             None => block.text(bytes, "from").unwrap_or_default().to_lowercase(),
         };
         View {
@@ -324,11 +326,7 @@ impl View {
                 text
             }),
             headers,
-            subject: parsed
-                .as_ref()
-                .and_then(|m| m.subject())
-                .map(str::to_string)
-                .or_else(|| block.text(bytes, "subject")),
+            subject: decoded_subject(block, bytes).or_else(|| block.text(bytes, "subject")),
             from_address,
             from_text,
             in_reply_to: block.text(bytes, "in-reply-to").map(|v| first_id(&v)),
