@@ -115,8 +115,9 @@ pub struct BounceReport {
 
 /// How many reports deep carving descends (bounce of a bounce of ...).
 pub const MAX_REPORT_DEPTH: u32 = 8;
-/// Report text examined for classification, in bytes.
-const TEXT_LIMIT: usize = 64 * 1024;
+/// Report text examined for classification, in bytes. A report's own wording comes
+/// first and is short; the rest is spam text, costly to decode and never decisive.
+const TEXT_LIMIT: usize = 16 * 1024;
 /// Header fields looked at for classification (real reports have far fewer).
 const FIELD_LIMIT: usize = 512;
 /// Bytes of one header value looked at for classification.
@@ -529,7 +530,11 @@ fn status_code(status: &str) -> Option<String> {
 
 /// Report text with LF line ends (CRLF and CR-only input read alike).
 fn normalise_eol(text: &str) -> String {
-    text.replace("\r\n", "\n").replace('\r', "\n")
+    if text.contains('\r') {
+        text.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        text.to_string()
+    }
 }
 
 /// The first `<id>` in a header value, or the value itself.

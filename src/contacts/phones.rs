@@ -10,7 +10,7 @@
 //! the message's country-code TLDs or its script, then `US`.
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, Mutex};
 
 use phonenumber::Mode;
 use phonenumber::country::Id;
@@ -384,13 +384,21 @@ fn spaced_digits(raw: &str) -> bool {
     groups.len() >= 7 && groups.iter().filter(|g| g.len() == 1).count() * 10 >= groups.len() * 7
 }
 
-/// Parsed numbers of one message: spam repeats its numbers, and parsing is the costly part.
+/// Parsed numbers of one message, in front of those of the whole run: spam repeats its
+/// numbers within a message and across a campaign, and validating a number against the
+/// phone metadata is the costly part.
 #[derive(Default)]
 pub struct Memo {
     parsed: HashMap<(String, String), Option<(String, String)>>,
 }
 
+/// Entries kept per message and per run; a full table is emptied and refilled.
 const MEMO_CAP: usize = 4096;
+
+type Parsed = HashMap<(String, String), Option<(String, String)>>;
+
+/// Numbers parsed so far in this run, shared by the analysis threads.
+static RUN_MEMO: LazyLock<Mutex<Parsed>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
 impl Memo {
     fn parse(&mut self, raw: &str, region: &str) -> Option<(String, String)> {
@@ -398,16 +406,31 @@ impl Memo {
             .chars()
             .filter(|c| c.is_ascii_digit() || *c == '+' || *c == '＋')
             .collect();
-        if let Some(hit) = self.parsed.get(&(key.clone(), region.to_string())) {
+        let key = (key, region.to_string());
+        if let Some(hit) = self.parsed.get(&key) {
             return hit.clone();
         }
-        if self.parsed.len() >= MEMO_CAP {
-            self.parsed.clear();
-        }
-        let value = parse(raw, region);
-        self.parsed.insert((key, region.to_string()), value.clone());
+        let shared = RUN_MEMO
+            .lock()
+            .ok()
+            .and_then(|memo| memo.get(&key).cloned());
+        let value = shared.unwrap_or_else(|| {
+            let value = parse(raw, region);
+            if let Ok(mut memo) = RUN_MEMO.lock() {
+                remember(&mut memo, key.clone(), value.clone());
+            }
+            value
+        });
+        remember(&mut self.parsed, key, value.clone());
         value
     }
+}
+
+fn remember(memo: &mut Parsed, key: (String, String), value: Option<(String, String)>) {
+    if memo.len() >= MEMO_CAP {
+        memo.clear();
+    }
+    memo.insert(key, value);
 }
 
 /// E.164 value and region of a written number, if it is a valid number.
