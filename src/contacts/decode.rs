@@ -3,47 +3,17 @@
 //! `mail-parser` undoes transfer encodings and charsets (windows-125x, KOI8, ISO-2022-JP,
 //! UTF-16, UTF-7, ...; bad bytes become U+FFFD and decoding goes on). A part declared
 //! `7bit` that is really quoted-printable is decoded again. HTML goes through the
-//! html5ever tokenizer: visible text (no script, style, comments or alt text) plus the
+//! scanner of `html.rs`: visible text (no script, style, comments or alt text) plus the
 //! link targets of `a`/`area` (`href`), `form` (`action`), `img`/`input` (`src`) and
 //! `link` (stylesheets and friends). Nested `message/rfc822` parts are not M's own
 //! text and are skipped.
 
-use std::cell::RefCell;
-
-use html5ever::tendril::StrTendril;
-use html5ever::tokenizer::states::RawKind;
-use html5ever::tokenizer::{
-    BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
-};
 use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::{Encoding, Message, MessagePart, MimeHeaders, PartType};
 
 use super::MAX_PART_TEXT;
 
-/// Which element a link target came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LinkTag {
-    /// `<a href>` or `<area href>`: a link the reader clicks.
-    Anchor,
-    /// `<form action>`: where a phishing form posts.
-    Form,
-    /// `<img src>`, `<input type=image src>`, `background=`: an image source.
-    Image,
-    /// `<link href>`: stylesheets, icons, preloads.
-    LinkElement,
-}
-
-/// One link target of an HTML part.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Link {
-    /// The attribute value, entities decoded.
-    pub url: String,
-    pub tag: LinkTag,
-    /// Visible text inside the `<a>` element (for unsubscribe detection), capped.
-    pub anchor_text: String,
-    /// Index of this link in the part (used as its offset).
-    pub index: usize,
-}
+pub use super::html::{Link, LinkTag};
 
 /// Decoded text of one MIME part of M.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -240,160 +210,9 @@ fn truncate_at_char(text: &mut String, max: usize) {
     }
 }
 
-/// Renders HTML to visible text and link targets with html5ever's tokenizer.
+/// Renders HTML to visible text and link targets (see `html.rs`).
 pub fn render_html(html: &str) -> (String, Vec<Link>) {
-    let sink = HtmlSink::default();
-    let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
-    let input = BufferQueue::default();
-    input.push_back(StrTendril::from_slice(html));
-    let _ = tokenizer.feed(&input);
-    tokenizer.end();
-    let state = tokenizer.sink.state.into_inner();
-    (state.text, state.links)
-}
-
-#[derive(Default)]
-struct HtmlSink {
-    state: RefCell<HtmlState>,
-}
-
-#[derive(Default)]
-struct HtmlState {
-    text: String,
-    links: Vec<Link>,
-    /// Inside script/style/template/head-only elements: text is not visible.
-    hidden: u32,
-    /// Index in `links` of the open `<a>`, collecting its anchor text.
-    open_anchor: Option<usize>,
-}
-
-const MAX_ANCHOR_TEXT: usize = 200;
-const MAX_LINKS: usize = 20_000;
-
-impl TokenSink for HtmlSink {
-    type Handle = ();
-
-    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
-        let mut st = self.state.borrow_mut();
-        match token {
-            Token::TagToken(tag) => return st.tag(tag),
-            Token::CharacterTokens(t) => st.chars(&t),
-            _ => {}
-        }
-        TokenSinkResult::Continue
-    }
-}
-
-impl HtmlState {
-    fn tag(&mut self, tag: Tag) -> TokenSinkResult<()> {
-        let name: &str = &tag.name;
-        let start = tag.kind == TagKind::StartTag;
-        if is_block(name) {
-            self.text.push('\n');
-        } else if matches!(name, "td" | "th" | "img") {
-            self.text.push(' ');
-        }
-        match (name, start) {
-            ("script", true) if !tag.self_closing => {
-                self.hidden += 1;
-                return TokenSinkResult::RawData(RawKind::ScriptData);
-            }
-            ("style" | "xmp" | "iframe" | "noembed" | "noframes", true) if !tag.self_closing => {
-                self.hidden += 1;
-                return TokenSinkResult::RawData(RawKind::Rawtext);
-            }
-            ("title" | "textarea", true) if !tag.self_closing => {
-                return TokenSinkResult::RawData(RawKind::Rcdata);
-            }
-            ("script" | "style" | "xmp" | "iframe" | "noembed" | "noframes", false) => {
-                self.hidden = self.hidden.saturating_sub(1);
-            }
-            ("a", false) => self.open_anchor = None,
-            _ if start => self.attrs(name, &tag),
-            _ => {}
-        }
-        TokenSinkResult::Continue
-    }
-
-    fn attrs(&mut self, name: &str, tag: &Tag) {
-        for attr in &tag.attrs {
-            let attr_name: &str = &attr.name.local;
-            let link_tag = match (name, attr_name) {
-                ("a" | "area", "href") => LinkTag::Anchor,
-                ("form", "action") => LinkTag::Form,
-                ("link", "href") => LinkTag::LinkElement,
-                (_, "src" | "background" | "poster" | "srcset") => LinkTag::Image,
-                _ => continue,
-            };
-            self.push_link(attr.value.trim(), link_tag, name == "a");
-        }
-    }
-
-    fn push_link(&mut self, url: &str, tag: LinkTag, is_anchor: bool) {
-        if url.is_empty() || self.links.len() >= MAX_LINKS {
-            return;
-        }
-        let index = self.links.len();
-        let url = url.chars().filter(|c| !c.is_control()).collect();
-        self.links.push(Link {
-            url,
-            tag,
-            anchor_text: String::new(),
-            index,
-        });
-        if is_anchor {
-            self.open_anchor = Some(index);
-        }
-    }
-
-    fn chars(&mut self, t: &str) {
-        if self.hidden > 0 {
-            return;
-        }
-        self.text.push_str(t);
-        if let Some(i) = self.open_anchor {
-            let anchor = &mut self.links[i].anchor_text;
-            for c in t.chars() {
-                if anchor.len() >= MAX_ANCHOR_TEXT {
-                    break;
-                }
-                anchor.push(c);
-            }
-        }
-    }
-}
-
-fn is_block(name: &str) -> bool {
-    matches!(
-        name,
-        "br" | "p"
-            | "div"
-            | "tr"
-            | "li"
-            | "ul"
-            | "ol"
-            | "table"
-            | "h1"
-            | "h2"
-            | "h3"
-            | "h4"
-            | "h5"
-            | "h6"
-            | "hr"
-            | "blockquote"
-            | "pre"
-            | "center"
-            | "section"
-            | "article"
-            | "header"
-            | "footer"
-            | "title"
-            | "dt"
-            | "dd"
-            | "tbody"
-            | "thead"
-            | "form"
-    )
+    super::html::render(html)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod decode;
 mod deobfuscate;
 mod emails;
 mod filter;
+mod html;
 mod messengers;
 mod phones;
 mod urls;
