@@ -183,11 +183,19 @@ pub fn decode_with(bytes: &[u8], limits: &DecodeLimits) -> BounceReport {
                 .flatten()
         });
     let mta = match kind {
-        Kind::Bounce | Kind::Delay | Kind::FeedbackReport => mta::family(
-            view.from_address.as_deref().unwrap_or(""),
-            &view.header_text,
-            &view.report_text(original.as_ref()).to_lowercase(),
-        ),
+        Kind::Bounce | Kind::Delay | Kind::FeedbackReport => {
+            let inline = original.as_ref().is_some_and(|o| o.carrier == "inline");
+            let text = if inline {
+                view.report_text(original.as_ref()).to_lowercase()
+            } else {
+                view.text.clone()
+            };
+            mta::family(
+                view.from_address.as_deref().unwrap_or(""),
+                &view.header_text(),
+                &text,
+            )
+        }
         _ => None,
     };
     BounceReport {
@@ -272,7 +280,6 @@ fn decoded_subject(block: &headers::Block, bytes: &[u8]) -> Option<String> {
 /// The report's own header values and text, read once.
 struct View {
     headers: Vec<(String, String)>,
-    header_text: String,
     subject: Option<String>,
     from_address: Option<String>,
     from_text: String,
@@ -286,6 +293,14 @@ struct View {
 impl View {
     fn read(bytes: &[u8], tree: &Part) -> View {
         Self::read_headers(bytes, tree).with_text(bytes, tree)
+    }
+
+    /// All header fields as `name: value` lines (lower case, unfolded).
+    fn header_text(&self) -> String {
+        self.headers.iter().fold(String::new(), |mut text, (n, v)| {
+            text.extend([n.as_str(), ": ", v.as_str(), "\n"]);
+            text
+        })
     }
 
     /// Adds the report text to a view read by [`View::read_headers`].
@@ -322,10 +337,6 @@ impl View {
             None => block.text(bytes, "from").unwrap_or_default().to_lowercase(),
         };
         View {
-            header_text: headers.iter().fold(String::new(), |mut text, (n, v)| {
-                text.extend([n.as_str(), ": ", v.as_str(), "\n"]);
-                text
-            }),
             headers,
             subject: decoded_subject(block, bytes).or_else(|| block.text(bytes, "subject")),
             from_address,
@@ -409,7 +420,12 @@ impl View {
         let copy = found
             .filter(|c| c.carrier == "inline")
             .map(|c| &c.bytes[..]);
-        let text = self.text_before(copy).to_lowercase();
+        let text = if copy.is_none() {
+            // Nothing to cut: the lower-case text is already at hand.
+            self.text.clone()
+        } else {
+            self.text_before(copy).to_lowercase()
+        };
         self.evidence(tree, dsn, found.is_some(), text)
     }
 }

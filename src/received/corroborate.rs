@@ -109,13 +109,13 @@ pub(crate) fn collect(
 /// The report's own `Received-From-MTA` (RFC 3464: the MTA the bouncer received M from),
 /// compared with the boundary hop: `agrees` says whether it names that peer.
 pub(crate) fn received_from_mta(outer: &[u8], report: &OriginReport) -> Option<Corroboration> {
-    let text = String::from_utf8_lossy(&outer[..outer.len().min(512 * 1024)]);
-    let prefix = "received-from-mta:";
-    let line = text
-        .lines()
+    let prefix = b"received-from-mta:";
+    let line = outer[..outer.len().min(512 * 1024)]
+        .split(|&b| b == b'\n')
         .take(20_000)
-        .find(|l| l.to_ascii_lowercase().starts_with(prefix))?;
-    let value = line[prefix.len()..].trim();
+        .find(|l| l.get(..prefix.len()).is_some_and(|p| p.eq_ignore_ascii_case(prefix)))?;
+    let line = String::from_utf8_lossy(&line[prefix.len()..]);
+    let value = line.trim();
     let value = value.split_once(';').map_or(value, |(_, v)| v.trim());
     let name = value
         .split_whitespace()
