@@ -321,7 +321,7 @@ impl View {
                 let value = &bytes[f.value.start..f.value.end.min(f.value.start + VALUE_LIMIT)];
                 (
                     String::from_utf8_lossy(&bytes[f.name.clone()]).to_ascii_lowercase(),
-                    headers::unfold(value).to_lowercase(),
+                    lower_case(headers::unfold(value)),
                 )
             })
             .collect();
@@ -542,6 +542,16 @@ fn status_code(status: &str) -> Option<String> {
         && parts.iter().all(|p| !p.is_empty() && p.len() <= 3)
         && matches!(parts[0], "2" | "4" | "5");
     ok.then(|| code.to_string())
+}
+
+/// `text` in lower case, in place when it is ASCII (most header values are).
+fn lower_case(mut text: String) -> String {
+    if text.is_ascii() {
+        text.make_ascii_lowercase();
+        text
+    } else {
+        text.to_lowercase()
+    }
 }
 
 /// Report text with LF line ends (CRLF and CR-only input read alike).
