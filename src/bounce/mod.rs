@@ -192,7 +192,7 @@ pub fn decode_with(bytes: &[u8], limits: &DecodeLimits) -> BounceReport {
             };
             mta::family(
                 view.from_address.as_deref().unwrap_or(""),
-                &view.header_text(),
+                &header_text(bytes, &tree.header),
                 &text,
             )
         }
@@ -295,13 +295,6 @@ impl View {
         Self::read_headers(bytes, tree).with_text(bytes, tree)
     }
 
-    /// All header fields as `name: value` lines (lower case, unfolded).
-    fn header_text(&self) -> String {
-        self.headers.iter().fold(String::new(), |mut text, (n, v)| {
-            text.extend([n.as_str(), ": ", v.as_str(), "\n"]);
-            text
-        })
-    }
 
     /// Adds the report text to a view read by [`View::read_headers`].
     fn with_text(mut self, bytes: &[u8], tree: &Part) -> View {
@@ -318,11 +311,15 @@ impl View {
             .iter()
             .take(FIELD_LIMIT)
             .map(|f| {
-                let value = &bytes[f.value.start..f.value.end.min(f.value.start + VALUE_LIMIT)];
-                (
-                    String::from_utf8_lossy(&bytes[f.name.clone()]).to_ascii_lowercase(),
-                    lower_case(headers::unfold(value)),
-                )
+                let name = String::from_utf8_lossy(&bytes[f.name.clone()]).to_ascii_lowercase();
+                // Trace and signature fields are most of a header's bytes and no
+                // classification rule reads their values: kept by name only.
+                let value = if is_trace_field(&name) {
+                    String::new()
+                } else {
+                    field_value(bytes, f)
+                };
+                (name, value)
             })
             .collect();
         let from = first_mailbox(block, bytes);
@@ -542,6 +539,34 @@ fn status_code(status: &str) -> Option<String> {
         && parts.iter().all(|p| !p.is_empty() && p.len() <= 3)
         && matches!(parts[0], "2" | "4" | "5");
     ok.then(|| code.to_string())
+}
+
+/// Fields that record transport and signatures, by lower-case name.
+fn is_trace_field(name: &str) -> bool {
+    name == "received"
+        || name == "authentication-results"
+        || name == "received-spf"
+        || name == "x-received"
+        || ["dkim-", "arc-", "x-ms-", "x-microsoft-", "x-forefront-", "x-google-", "x-gm-"]
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
+}
+
+/// A field's value unfolded, in lower case, within the bytes looked at.
+fn field_value(bytes: &[u8], f: &headers::Field) -> String {
+    let value = &bytes[f.value.start..f.value.end.min(f.value.start + VALUE_LIMIT)];
+    lower_case(headers::unfold(value))
+}
+
+/// All header fields of the block as `name: value` lines (lower case, unfolded), trace
+/// fields included: which mail system wrote a report shows in its Received lines.
+fn header_text(bytes: &[u8], block: &headers::Block) -> String {
+    let mut text = String::new();
+    for f in block.fields.iter().take(FIELD_LIMIT) {
+        let name = String::from_utf8_lossy(&bytes[f.name.clone()]).to_ascii_lowercase();
+        text.extend([name.as_str(), ": ", &field_value(bytes, f), "\n"]);
+    }
+    text
 }
 
 /// `text` in lower case, in place when it is ASCII (most header values are).

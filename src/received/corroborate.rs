@@ -110,9 +110,14 @@ pub(crate) fn collect(
 /// compared with the boundary hop: `agrees` says whether it names that peer.
 pub(crate) fn received_from_mta(outer: &[u8], report: &OriginReport) -> Option<Corroboration> {
     let prefix = b"received-from-mta:";
-    let line = outer[..outer.len().min(512 * 1024)]
-        .split(|&b| b == b'\n')
+    let scope = &outer[..outer.len().min(512 * 1024)];
+    let starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', scope).map(|i| i + 1));
+    let line = starts
         .take(20_000)
+        .map(|start| {
+            let end = memchr::memchr(b'\n', &scope[start..]).map_or(scope.len(), |i| start + i);
+            &scope[start..end]
+        })
         .find(|l| l.get(..prefix.len()).is_some_and(|p| p.eq_ignore_ascii_case(prefix)))?;
     let line = String::from_utf8_lossy(&line[prefix.len()..]);
     let value = line.trim();
