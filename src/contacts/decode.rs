@@ -8,6 +8,8 @@
 //! `link` (stylesheets and friends). Nested `message/rfc822` parts are not M's own
 //! text and are skipped.
 
+use std::borrow::Cow;
+
 use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::{Encoding, Message, MessagePart, MimeHeaders, PartType};
 
@@ -76,13 +78,13 @@ fn text_parts(msg: &Message<'_>) -> Vec<TextPart> {
             PartType::Html(t) => (fix_undeclared_qp(part, raw, t), true),
             _ => continue,
         };
-        let mut text = if is_folded_format(part) {
-            unfold(&text)
+        let text = if is_folded_format(part) {
+            Cow::Owned(unfold(&text))
         } else {
             text
         };
-        truncate_at_char(&mut text, MAX_PART_TEXT);
-        out.push(text_part(index, &text, html || looks_like_html(&text)));
+        let text = &text[..char_floor(&text, MAX_PART_TEXT)];
+        out.push(text_part(index, text, html || looks_like_html(text)));
     }
     out
 }
@@ -109,23 +111,23 @@ pub fn text_part(index: usize, text: &str, html: bool) -> TextPart {
 
 /// A part without transfer encoding whose body has QP soft line breaks or `=3D` is
 /// decoded as quoted-printable anyway (old spamware declares `7bit`).
-fn fix_undeclared_qp(part: &MessagePart<'_>, raw: &[u8], text: &str) -> String {
+fn fix_undeclared_qp<'t>(part: &MessagePart<'_>, raw: &[u8], text: &'t str) -> Cow<'t, str> {
     if part.encoding != Encoding::None || !looks_like_qp(text) {
-        return text.to_string();
+        return Cow::Borrowed(text);
     }
     let (start, end) = (part.offset_body as usize, part.offset_end as usize);
     let Some(body) = raw.get(start..end.min(raw.len())) else {
-        return text.to_string();
+        return Cow::Borrowed(text);
     };
     let bytes = lenient_qp_decode(body);
     let decoder = part
         .content_type()
         .and_then(|ct| ct.attribute("charset"))
         .and_then(|cs| charset_decoder(cs.as_bytes()));
-    match decoder {
+    Cow::Owned(match decoder {
         Some(decode) => decode(&bytes),
         None => String::from_utf8_lossy(&bytes).into_owned(),
-    }
+    })
 }
 
 /// Quoted-printable decoding that never fails: `=XX` becomes the byte, `=` before a line
@@ -167,9 +169,20 @@ pub fn lenient_qp_decode(body: &[u8]) -> Vec<u8> {
 }
 
 fn looks_like_qp(text: &str) -> bool {
-    let soft = text.matches("=\n").count() + text.matches("=\r\n").count();
-    let escapes = text.matches("=3D").count() + text.matches("=20").count();
-    soft >= 2 || escapes >= 2
+    let bytes = text.as_bytes();
+    let (mut soft, mut escapes) = (0, 0);
+    for at in memchr::memchr_iter(b'=', bytes) {
+        let next = &bytes[at + 1..];
+        if next.starts_with(b"\n") || next.starts_with(b"\r\n") {
+            soft += 1;
+        } else if next.starts_with(b"3D") || next.starts_with(b"20") {
+            escapes += 1;
+        }
+        if soft >= 2 || escapes >= 2 {
+            return true;
+        }
+    }
+    false
 }
 
 /// iCalendar and vCard parts fold long lines (RFC 5545 3.1, RFC 6350 3.2).
@@ -200,14 +213,13 @@ fn looks_like_html(text: &str) -> bool {
         || (head.contains("<a ") && head.contains("href="))
 }
 
-fn truncate_at_char(text: &mut String, max: usize) {
-    if text.len() > max {
-        let mut cut = max;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        text.truncate(cut);
+/// The largest char boundary of `text` at or below `max`.
+fn char_floor(text: &str, max: usize) -> usize {
+    let mut cut = max.min(text.len());
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
     }
+    cut
 }
 
 /// Renders HTML to visible text and link targets (see `html.rs`).
