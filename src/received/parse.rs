@@ -123,11 +123,12 @@ pub fn received_hops(fields: &[Field]) -> Vec<Hop> {
         .collect()
 }
 
-/// One lexical item of a Received value.
-#[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    Word(String),
-    Comment(String),
+/// One lexical item of a Received value, a slice of it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Tok<'a> {
+    Word(&'a str),
+    /// The text inside a parenthesised comment (nested parentheses kept), trimmed.
+    Comment(&'a str),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -142,21 +143,21 @@ enum Kw {
 }
 
 #[derive(Debug)]
-struct Clause {
+struct Clause<'a> {
     kw: Kw,
-    toks: Vec<Tok>,
+    toks: Vec<Tok<'a>>,
 }
 
-impl Clause {
+impl Clause<'_> {
     fn words(&self) -> impl Iterator<Item = &str> {
         self.toks.iter().filter_map(|t| match t {
-            Tok::Word(w) => Some(w.as_str()),
+            Tok::Word(w) => Some(*w),
             Tok::Comment(_) => None,
         })
     }
     fn comments(&self) -> impl Iterator<Item = &str> {
         self.toks.iter().filter_map(|t| match t {
-            Tok::Comment(c) => Some(c.as_str()),
+            Tok::Comment(c) => Some(*c),
             Tok::Word(_) => None,
         })
     }
@@ -305,59 +306,61 @@ fn split_date(s: &str) -> (&str, Option<&str>) {
     }
 }
 
-fn tokenize(s: &str) -> Vec<Tok> {
+fn tokenize(s: &str) -> Vec<Tok<'_>> {
     let mut toks = Vec::new();
-    let mut chars = s.chars().peekable();
-    while let Some(&ch) = chars.peek() {
+    let mut chars = s.char_indices().peekable();
+    while let Some(&(start, ch)) = chars.peek() {
         if ch.is_whitespace() {
             chars.next();
         } else if ch == '(' {
             chars.next();
             let mut depth = 1usize;
-            let mut text = String::new();
-            for c in chars.by_ref() {
+            let mut end = s.len();
+            for (i, c) in chars.by_ref() {
                 match c {
                     '(' => depth += 1,
                     ')' => {
                         depth -= 1;
                         if depth == 0 {
+                            end = i;
                             break;
                         }
                     }
                     _ => {}
                 }
-                text.push(c);
             }
-            toks.push(Tok::Comment(text.trim().to_string()));
+            toks.push(Tok::Comment(s[start + 1..end].trim()));
         } else {
-            let mut w = String::new();
-            while let Some(&c) = chars.peek() {
+            let mut end = s.len();
+            while let Some(&(i, c)) = chars.peek() {
                 if c.is_whitespace() || c == '(' {
+                    end = i;
                     break;
                 }
-                w.push(c);
                 chars.next();
             }
-            toks.push(Tok::Word(w));
+            toks.push(Tok::Word(&s[start..end]));
         }
     }
     toks
 }
 
 fn keyword(w: &str) -> Option<Kw> {
-    let kw = match w.to_ascii_lowercase().as_str() {
-        "from" => Kw::From,
-        "by" => Kw::By,
-        "via" => Kw::Via,
-        "with" => Kw::With,
-        "id" => Kw::Id,
-        "for" => Kw::For,
-        _ => return None,
-    };
-    Some(kw)
+    const KEYWORDS: [(&str, Kw); 6] = [
+        ("from", Kw::From),
+        ("by", Kw::By),
+        ("via", Kw::Via),
+        ("with", Kw::With),
+        ("id", Kw::Id),
+        ("for", Kw::For),
+    ];
+    KEYWORDS
+        .iter()
+        .find(|(name, _)| w.eq_ignore_ascii_case(name))
+        .map(|(_, kw)| *kw)
 }
 
-fn clauses(toks: Vec<Tok>) -> Vec<Clause> {
+fn clauses(toks: Vec<Tok<'_>>) -> Vec<Clause<'_>> {
     let mut out = vec![Clause {
         kw: Kw::Lead,
         toks: Vec::new(),
