@@ -441,7 +441,7 @@ fn report_text(bytes: &[u8], tree: &Part) -> String {
         if !p.children.is_empty() || !texty {
             continue;
         }
-        let body = &bytes[p.body.start..p.body.end.min(p.body.start + TEXT_LIMIT * 4)];
+        let body = &bytes[p.body.start..p.body.end.min(p.body.start + TEXT_LIMIT * 2)];
         let raw = mime::decode(body, p.cte);
         let text = p
             .param("charset")
