@@ -2,9 +2,9 @@
 //! registrable domains, addresses), the bouncer's identity as the outer message and the
 //! report show it, and the large mail providers and hosted filters (rules 3 and 6).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock};
 
 use serde::Serialize;
 
@@ -304,17 +304,32 @@ pub(crate) fn registrable(h: &str) -> Option<String> {
     Some(d.to_string())
 }
 
+/// Domain -> index of the first provider listing it. A name and each of its parent
+/// domains are looked up, and the provider listed first wins, as in a scan of the list.
+static BY_DOMAIN: LazyLock<HashMap<&'static str, usize>> = LazyLock::new(|| {
+    let mut map = HashMap::new();
+    for (i, p) in PROVIDERS.iter().enumerate() {
+        for d in p.domains {
+            map.entry(*d).or_insert(i);
+        }
+    }
+    map
+});
+
 /// The provider a host name belongs to.
 pub(crate) fn provider_of(h: &str) -> Option<&'static str> {
     let h = host_name(h)?;
-    PROVIDERS
-        .iter()
-        .find(|p| {
-            p.domains
-                .iter()
-                .any(|d| crate::hostname::in_domain(&h, d))
-        })
-        .map(|p| p.name)
+    provider_of_host(&h)
+}
+
+/// [`provider_of`] for a name already through [`host_name`].
+fn provider_of_host(h: &str) -> Option<&'static str> {
+    let parents = h.match_indices('.').map(|(i, _)| &h[i + 1..]);
+    std::iter::once(h)
+        .chain(parents)
+        .filter_map(|d| BY_DOMAIN.get(d).copied())
+        .min()
+        .map(|i| PROVIDERS[i].name)
 }
 
 /// The provider that owns an address (well-known ranges only).
@@ -421,13 +436,14 @@ impl Org {
             }
             return;
         };
-        if let Some(p) = provider_of(&name) {
+        if let Some(p) = provider_of_host(&name) {
             self.providers.insert(p);
         }
         if !is_generic(&name)
-            && let Some(d) = registrable(&name)
+            && name.contains('.')
+            && let Some(d) = psl::domain_str(&name)
         {
-            self.domains.insert(d);
+            self.domains.insert(d.to_string());
         }
         self.names.insert(name);
     }
