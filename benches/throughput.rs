@@ -12,7 +12,6 @@ use std::fs;
 use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Instant;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
