@@ -10,7 +10,7 @@
 use std::collections::HashSet;
 
 use hmac::{Hmac, Mac};
-use mail_parser::{HeaderName, HeaderValue};
+use mail_parser::HeaderValue;
 use serde::Serialize;
 use sha1::Sha1;
 
@@ -316,12 +316,11 @@ fn decode_srs(address: &str) -> Option<String> {
 fn original_signals(original: &[u8], ctx: &VerdictContext) -> Vec<Signal> {
     let config = ctx.config;
     let mut signals = Vec::new();
-    let Some(parsed) = crate::mailparse::original_signals(!config.own_relays.is_empty())
-        .parse_headers(original)
-    else {
-        return signals;
-    };
-    if let Some(id) = parsed.message_id() {
+    let block = crate::bounce::headers::parse_block(original, 0, original.len());
+    if let Some(id) = block
+        .last(original, "message-id")
+        .and_then(crate::mailparse::single_id)
+    {
         let id = id
             .trim()
             .trim_start_matches('<')
@@ -338,7 +337,10 @@ fn original_signals(original: &[u8], ctx: &VerdictContext) -> Vec<Signal> {
         }
     }
     if !config.own_relays.is_empty() {
-        let peers = received_peers(&parsed);
+        let peers = crate::mailparse::received_lines()
+            .parse_headers(original)
+            .map(|parsed| received_peers(&parsed))
+            .unwrap_or_default();
         match peers
             .iter()
             .find(|ip| config.own_relays.iter().any(|net| net.contains(**ip)))
@@ -352,17 +354,17 @@ fn original_signals(original: &[u8], ctx: &VerdictContext) -> Vec<Signal> {
             None => {}
         }
     }
-    for header in parsed
-        .headers()
-        .iter()
-        .filter(|h| h.name == HeaderName::DkimSignature)
-    {
-        if let Some(domain) = dkim_domain(header.value.as_text().unwrap_or_default()) {
-            if config.is_own_domain(&domain) {
-                signals.push(Signal::Ours(format!(
-                    "the returned original carries a DKIM signature by our domain d={domain} (not verified here)"
-                )));
-            }
+    for field in &block.fields {
+        if !original[field.name.clone()].eq_ignore_ascii_case(b"dkim-signature") {
+            continue;
+        }
+        let value = crate::bounce::headers::unfold(&original[field.value.clone()]);
+        if let Some(domain) = dkim_domain(&value)
+            && config.is_own_domain(&domain)
+        {
+            signals.push(Signal::Ours(format!(
+                "the returned original carries a DKIM signature by our domain d={domain} (not verified here)"
+            )));
         }
     }
     signals
