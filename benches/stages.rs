@@ -47,7 +47,10 @@ fn main() {
     for m in &messages {
         std::hint::black_box(analyzer.analyze(m));
     }
-    if let Some(n) = std::env::var("BLOWBACK_BENCH_SLOWEST").ok().and_then(|v| v.parse().ok()) {
+    if let Some(n) = std::env::var("BLOWBACK_BENCH_SLOWEST")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
         slowest(&analyzer, &messages, n);
         return;
     }
@@ -60,7 +63,10 @@ fn main() {
             std::hint::black_box(parser.parse(&m.bytes).map(|p| p.parts.len()));
         }
     }
-    rows.push(("baseline: mail-parser parse", per_message(t.elapsed().as_secs_f64())));
+    rows.push((
+        "baseline: mail-parser parse",
+        per_message(t.elapsed().as_secs_f64()),
+    ));
 
     let t = Instant::now();
     for _ in 0..rounds {
@@ -68,7 +74,10 @@ fn main() {
             std::hint::black_box(analyzer.decode_and_walk(&m.bytes));
         }
     }
-    rows.push(("bounce decode + Received walk", per_message(t.elapsed().as_secs_f64())));
+    rows.push((
+        "bounce decode + Received walk",
+        per_message(t.elapsed().as_secs_f64()),
+    ));
 
     let t = Instant::now();
     let mut records = Vec::new();
@@ -80,7 +89,10 @@ fn main() {
             }
         }
     }
-    rows.push(("analyze (all stages, geo)", per_message(t.elapsed().as_secs_f64())));
+    rows.push((
+        "analyze (all stages, geo)",
+        per_message(t.elapsed().as_secs_f64()),
+    ));
 
     let t = Instant::now();
     for _ in 0..rounds {
@@ -124,7 +136,12 @@ fn measured_pass(
 
 fn corpus(dir: &Path) -> Vec<RawMessage> {
     let mut paths: Vec<PathBuf> = Vec::new();
-    for sub in ["bounces", "backscatter", "spam/phishing_pot", "spam/spamassassin"] {
+    for sub in [
+        "bounces",
+        "backscatter",
+        "spam/phishing_pot",
+        "spam/spamassassin",
+    ] {
         paths.extend(
             fs::read_dir(dir.join(sub))
                 .expect("corpus folder")
@@ -151,13 +168,24 @@ fn slowest(analyzer: &Analyzer, messages: &[RawMessage], n: usize) {
             for _ in 0..3 {
                 std::hint::black_box(analyzer.analyze(m));
             }
-            (t.elapsed().as_secs_f64() * 1e6 / 3.0, m.source.as_str(), m.bytes.len())
+            (
+                t.elapsed().as_secs_f64() * 1e6 / 3.0,
+                m.source.as_str(),
+                m.bytes.len(),
+            )
         })
         .collect();
     let total: f64 = times.iter().map(|t| t.0).sum();
     times.sort_by(|a, b| b.0.total_cmp(&a.0));
-    println!("\nslowest {n} of {} (total {:.0} µs):", messages.len(), total);
+    println!(
+        "\nslowest {n} of {} (total {:.0} µs):",
+        messages.len(),
+        total
+    );
     for (us, source, size) in times.iter().take(n) {
-        println!("{us:9.0} µs {:5.1}% {size:8} B {source}", us * 100.0 / total);
+        println!(
+            "{us:9.0} µs {:5.1}% {size:8} B {source}",
+            us * 100.0 / total
+        );
     }
 }

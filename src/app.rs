@@ -224,11 +224,21 @@ impl Analyzer {
                         break;
                     }
                     let slot = in_flight.pop_front().expect("front exists");
-                    out.emit(workers.finish(slot), store.as_deref_mut(), self.now, &mut progress)?;
+                    out.emit(
+                        workers.finish(slot),
+                        store.as_deref_mut(),
+                        self.now,
+                        &mut progress,
+                    )?;
                 }
             }
             for slot in in_flight {
-                out.emit(workers.finish(slot), store.as_deref_mut(), self.now, &mut progress)?;
+                out.emit(
+                    workers.finish(slot),
+                    store.as_deref_mut(),
+                    self.now,
+                    &mut progress,
+                )?;
             }
             out.save(store.as_deref_mut(), self.now)?;
             Ok(out.summary)
@@ -432,7 +442,9 @@ impl Workers {
                         Ok(receiver) => receiver.recv(),
                         Err(_) => return,
                     };
-                    let Ok((message, reply, started)) = job else { return };
+                    let Ok((message, reply, started)) = job else {
+                        return;
+                    };
                     let _ = started.set(Instant::now());
                     let _ = reply.send(analyzer.analyze(&message));
                 }
@@ -489,7 +501,9 @@ impl Workers {
 enum Outcome {
     NotMail(String),
     /// Analysed by an earlier run; its stored record, if the store has it.
-    Known { stored: Option<String> },
+    Known {
+        stored: Option<String>,
+    },
     Analysed(Record),
 }
 

@@ -109,8 +109,11 @@ pub fn bodies() -> &'static MessageParser {
 
 /// MIME structure only (to find nested messages).
 pub fn structure() -> &'static MessageParser {
-    static PARSER: LazyLock<MessageParser> =
-        LazyLock::new(|| MessageParser::new().with_mime_headers().default_header_ignore());
+    static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
+        MessageParser::new()
+            .with_mime_headers()
+            .default_header_ignore()
+    });
     &PARSER
 }
 
@@ -138,7 +141,10 @@ mod tests {
             timestamp(b" Mon, 1 Jan 2024 00:00:00 +0000"),
             full.date().map(|d| d.to_timestamp())
         );
-        assert_eq!(single_id(b" <id@example.com>").as_deref(), full.message_id());
+        assert_eq!(
+            single_id(b" <id@example.com>").as_deref(),
+            full.message_id()
+        );
         assert_eq!(
             mailboxes(b" a@example.com,\r\n  \"B\" <b@example.com>")
                 .into_iter()
@@ -150,7 +156,8 @@ mod tests {
         assert!(mailboxes(b"").is_empty());
     }
 
-    const MESSAGE: &[u8] = b"Received: from a.example ([192.0.2.1]) by b.example; Mon, 1 Jan 2024 00:00:00 +0000\r\n\
+    const MESSAGE: &[u8] =
+        b"Received: from a.example ([192.0.2.1]) by b.example; Mon, 1 Jan 2024 00:00:00 +0000\r\n\
 From: Sender <sender@example.com>\r\n\
 To: rcpt@example.net\r\n\
 Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\n\

@@ -178,7 +178,10 @@ fn header_addresses(message: &[u8], names: &[&str]) -> Vec<String> {
     let mut out = Vec::new();
     for field in &block.fields {
         let name = &message[field.name.clone()];
-        if !names.iter().any(|n| n.as_bytes().eq_ignore_ascii_case(name)) {
+        if !names
+            .iter()
+            .any(|n| n.as_bytes().eq_ignore_ascii_case(name))
+        {
             continue;
         }
         let raw = &message[field.value.clone()];
@@ -193,7 +196,11 @@ fn header_addresses(message: &[u8], names: &[&str]) -> Vec<String> {
                     .map(|a| a.trim().to_ascii_lowercase()),
             );
         } else if name.eq_ignore_ascii_case(b"return-path") {
-            out.extend(crate::mailparse::single_id(raw).as_deref().and_then(bare_address));
+            out.extend(
+                crate::mailparse::single_id(raw)
+                    .as_deref()
+                    .and_then(bare_address),
+            );
         } else {
             out.extend(bare_address(&crate::bounce::headers::unfold(raw)));
         }

@@ -461,8 +461,12 @@ fn daemon_sender(ev: &Evidence) -> bool {
     let local = local.rsplit(['<', ' ', '"']).next().unwrap_or(local);
     SENDER_LOCALS.iter().any(|l| {
         local == *l
-            || local.strip_prefix(l).is_some_and(|rest| rest.starts_with('-'))
-            || local.strip_suffix(l).is_some_and(|rest| rest.ends_with('-'))
+            || local
+                .strip_prefix(l)
+                .is_some_and(|rest| rest.starts_with('-'))
+            || local
+                .strip_suffix(l)
+                .is_some_and(|rest| rest.ends_with('-'))
     })
 }
 

@@ -261,7 +261,10 @@ mod tests {
         let b = parse_block(buf, 0, buf.len());
         let names: Vec<&[u8]> = b.names(buf).collect();
         assert_eq!(names, vec![&b"To"[..], b"Subject", b"Content-Type"]);
-        assert_eq!(b.text(buf, "content-type").as_deref(), Some("text/plain; boundary=x"));
+        assert_eq!(
+            b.text(buf, "content-type").as_deref(),
+            Some("text/plain; boundary=x")
+        );
     }
 
     #[test]

@@ -295,7 +295,6 @@ impl View {
         Self::read_headers(bytes, tree).with_text(bytes, tree)
     }
 
-
     /// Adds the report text to a view read by [`View::read_headers`].
     fn with_text(mut self, bytes: &[u8], tree: &Part) -> View {
         self.raw_text = report_text(bytes, tree);
@@ -547,9 +546,17 @@ fn is_trace_field(name: &str) -> bool {
         || name == "authentication-results"
         || name == "received-spf"
         || name == "x-received"
-        || ["dkim-", "arc-", "x-ms-", "x-microsoft-", "x-forefront-", "x-google-", "x-gm-"]
-            .iter()
-            .any(|prefix| name.starts_with(prefix))
+        || [
+            "dkim-",
+            "arc-",
+            "x-ms-",
+            "x-microsoft-",
+            "x-forefront-",
+            "x-google-",
+            "x-gm-",
+        ]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
 }
 
 /// A field's value unfolded, in lower case, within the bytes looked at.

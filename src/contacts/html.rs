@@ -136,7 +136,11 @@ fn end_of_raw_text(bytes: &[u8], from: usize, name: &str) -> usize {
         let named = bytes
             .get(at + 2..after)
             .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()));
-        if named && bytes.get(after).is_none_or(|c| matches!(c, b'>' | b'/') || c.is_ascii_whitespace()) {
+        if named
+            && bytes
+                .get(after)
+                .is_none_or(|c| matches!(c, b'>' | b'/') || c.is_ascii_whitespace())
+        {
             return at;
         }
         pos = at + 2;
@@ -158,7 +162,11 @@ fn tag_name(bytes: &[u8], from: usize) -> (String, usize) {
 
 /// Reads attributes from `pos` to the tag's `>`; returns the offset after it and whether
 /// the tag closed itself (`/>`), or `None` when the input ends inside the tag.
-fn attributes(html: &str, mut pos: usize, out: &mut Vec<(String, String)>) -> Option<(usize, bool)> {
+fn attributes(
+    html: &str,
+    mut pos: usize,
+    out: &mut Vec<(String, String)>,
+) -> Option<(usize, bool)> {
     let bytes = html.as_bytes();
     let mut self_closing = false;
     loop {
@@ -262,7 +270,13 @@ fn reference(text: &str, from: usize, in_attribute: bool) -> Option<(String, usi
         let digits_from = from + 1 + usize::from(hex);
         let digits_end = bytes[digits_from..]
             .iter()
-            .position(|c| if hex { !c.is_ascii_hexdigit() } else { !c.is_ascii_digit() })
+            .position(|c| {
+                if hex {
+                    !c.is_ascii_hexdigit()
+                } else {
+                    !c.is_ascii_digit()
+                }
+            })
             .map_or(bytes.len(), |i| digits_from + i);
         if digits_end == digits_from {
             return None;
@@ -477,7 +491,10 @@ mod tests {
         assert!(text.contains("T&C"));
         assert!(!text.contains("document"));
         let got: Vec<&str> = links.iter().map(|l| l.url.as_str()).collect();
-        assert_eq!(got, vec!["http://caps.example", "http://bare.example/p?q=1"]);
+        assert_eq!(
+            got,
+            vec!["http://caps.example", "http://bare.example/p?q=1"]
+        );
     }
 
     #[test]

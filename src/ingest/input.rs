@@ -165,11 +165,7 @@ impl Inputs {
     }
 
     /// Reads a file or stdin as one message or as an mbox, by `--format` or by sniffing.
-    fn open_stream(
-        &mut self,
-        source: String,
-        mut reader: Box<dyn BufRead + Send>,
-    ) -> Option<Item> {
+    fn open_stream(&mut self, source: String, mut reader: Box<dyn BufRead + Send>) -> Option<Item> {
         let is_mbox = match self.format {
             FormatChoice::Mbox => true,
             FormatChoice::Eml | FormatChoice::Maildir => false,

@@ -118,7 +118,10 @@ pub(crate) fn received_from_mta(outer: &[u8], report: &OriginReport) -> Option<C
             let end = memchr::memchr(b'\n', &scope[start..]).map_or(scope.len(), |i| start + i);
             &scope[start..end]
         })
-        .find(|l| l.get(..prefix.len()).is_some_and(|p| p.eq_ignore_ascii_case(prefix)))?;
+        .find(|l| {
+            l.get(..prefix.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+        })?;
     let line = String::from_utf8_lossy(&line[prefix.len()..]);
     let value = line.trim();
     let value = value.split_once(';').map_or(value, |(_, v)| v.trim());

@@ -136,7 +136,9 @@ pub fn parse_ip(text: &str) -> Option<IpAddr> {
     // Host names are the common case here: refuse them before any parsing.
     if t.is_empty()
         || t.len() > 64
-        || !t.bytes().all(|b| b.is_ascii_hexdigit() || b == b'.' || b == b':')
+        || !t
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() || b == b'.' || b == b':')
     {
         return None;
     }
