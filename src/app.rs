@@ -189,7 +189,7 @@ impl Analyzer {
         writer: &mut RecordWriter<W>,
         mut store: Option<&mut Store>,
         replay_known: bool,
-        mut progress: impl FnMut(&Record),
+        progress: impl FnMut(&Record),
     ) -> Result<Summary, RunError> {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let workers = Workers::start(Arc::clone(self), threads);
@@ -208,6 +208,8 @@ impl Analyzer {
                 writer,
                 summary: Summary::default(),
                 replay_known,
+                progress,
+                now: self.now,
                 unsaved: Vec::new(),
             };
             let mut in_flight: VecDeque<Slot> = VecDeque::new();
@@ -224,23 +226,13 @@ impl Analyzer {
                         break;
                     }
                     let slot = in_flight.pop_front().expect("front exists");
-                    out.emit(
-                        workers.finish(slot),
-                        store.as_deref_mut(),
-                        self.now,
-                        &mut progress,
-                    )?;
+                    out.emit(workers.finish(slot), store.as_deref_mut())?;
                 }
             }
             for slot in in_flight {
-                out.emit(
-                    workers.finish(slot),
-                    store.as_deref_mut(),
-                    self.now,
-                    &mut progress,
-                )?;
+                out.emit(workers.finish(slot), store.as_deref_mut())?;
             }
-            out.save(store.as_deref_mut(), self.now)?;
+            out.save(store.as_deref_mut())?;
             Ok(out.summary)
         })
     }
@@ -255,22 +247,20 @@ const IN_FLIGHT_PER_THREAD: usize = 4;
 const STORE_BATCH: usize = 16;
 
 /// Writes outcomes in input order, counts them and remembers new analyses in the store.
-struct Emitter<'w, W: Write> {
+struct Emitter<'w, W: Write, P: FnMut(&Record)> {
     writer: &'w mut RecordWriter<W>,
     summary: Summary,
     replay_known: bool,
+    /// Told of every analysed record (the progress bar).
+    progress: P,
+    /// The run's time, stamped on what the store remembers.
+    now: i64,
     /// Written records the store does not hold yet.
     unsaved: Vec<Record>,
 }
 
-impl<W: Write> Emitter<'_, W> {
-    fn emit(
-        &mut self,
-        outcome: Outcome,
-        store: Option<&mut Store>,
-        now: i64,
-        progress: &mut impl FnMut(&Record),
-    ) -> Result<(), RunError> {
+impl<W: Write, P: FnMut(&Record)> Emitter<'_, W, P> {
+    fn emit(&mut self, outcome: Outcome, store: Option<&mut Store>) -> Result<(), RunError> {
         match outcome {
             Outcome::NotMail(source) => self.summary.skipped.push(source),
             Outcome::Known { stored } => {
@@ -284,7 +274,7 @@ impl<W: Write> Emitter<'_, W> {
             }
             Outcome::Analysed(record) => {
                 self.summary.add(&record);
-                progress(&record);
+                (self.progress)(&record);
                 self.writer.write(&record).map_err(RunError::Output)?;
                 if store.is_some() && record.error.is_none() {
                     self.unsaved.push(record);
@@ -292,14 +282,14 @@ impl<W: Write> Emitter<'_, W> {
             }
         }
         if self.unsaved.len() >= STORE_BATCH {
-            self.save(store, now)?;
+            self.save(store)?;
         }
         Ok(())
     }
 
     /// Commits the unsaved records. They are out before the store says they are done: a
     /// run killed in between repeats them next time, but never loses them.
-    fn save(&mut self, store: Option<&mut Store>, now: i64) -> Result<(), RunError> {
+    fn save(&mut self, store: Option<&mut Store>) -> Result<(), RunError> {
         let Some(store) = store else {
             return Ok(());
         };
@@ -325,7 +315,7 @@ impl<W: Write> Emitter<'_, W> {
             })
             .collect();
         self.writer.flush().map_err(RunError::Output)?;
-        store.remember(&batch, now).map_err(RunError::Store)?;
+        store.remember(&batch, self.now).map_err(RunError::Store)?;
         self.unsaved.clear();
         Ok(())
     }
@@ -390,8 +380,13 @@ struct Running {
 }
 
 impl Running {
-    fn failed(self, error: &str) -> Outcome {
-        Outcome::Analysed(Record::failed(self.source, Some(self.id), error.into()))
+    /// The failed record of this message, naming `error`.
+    fn failed(&self, error: &str) -> Outcome {
+        Outcome::Analysed(Record::failed(
+            self.source.clone(),
+            Some(self.id.clone()),
+            error.into(),
+        ))
     }
 }
 
@@ -403,16 +398,12 @@ impl Slot {
         let Slot::Running(running) = self else {
             return true;
         };
-        let record = match running.answer.try_recv() {
-            Ok(record) => record,
+        let outcome = match running.answer.try_recv() {
+            Ok(record) => Outcome::Analysed(record),
             Err(mpsc::TryRecvError::Empty) => return false,
-            Err(mpsc::TryRecvError::Disconnected) => Record::failed(
-                running.source.clone(),
-                Some(running.id.clone()),
-                THREAD_STOPPED.into(),
-            ),
+            Err(mpsc::TryRecvError::Disconnected) => running.failed(THREAD_STOPPED),
         };
-        *self = Slot::Done(Outcome::Analysed(record));
+        *self = Slot::Done(outcome);
         true
     }
 }

@@ -361,11 +361,8 @@ fn original_signals(original: &[u8], ctx: &VerdictContext) -> Vec<Signal> {
             None => {}
         }
     }
-    for field in &block.fields {
-        if !original[field.name.clone()].eq_ignore_ascii_case(b"dkim-signature") {
-            continue;
-        }
-        let value = crate::bounce::headers::unfold(&original[field.value.clone()]);
+    for raw in block.values(original, "dkim-signature") {
+        let value = crate::bounce::headers::unfold(raw);
         if let Some(domain) = dkim_domain(&value)
             && config.is_own_domain(&domain)
         {

@@ -6,15 +6,8 @@
 use blowback::contacts::{ContactContext, decode::text_part, extract_from_parts};
 use serde_json::Value;
 
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
+mod contacts_util;
+use contacts_util::strings;
 
 #[test]
 fn contact_cases() {

@@ -27,6 +27,9 @@ fn analyzer() -> Analyzer {
 }
 use serde_json::Value;
 
+mod contacts_util;
+use contacts_util::strings;
+
 const CORPUS: &str = "tests/fixtures/corpus";
 const BAR: f64 = 0.95;
 
@@ -75,16 +78,6 @@ impl Score {
 
 fn ratio(a: usize, b: usize) -> f64 {
     if b == 0 { 1.0 } else { a as f64 / b as f64 }
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn digits(s: &str) -> String {

@@ -194,22 +194,27 @@ impl Block {
         self.fields.iter().map(move |f| &buf[f.name.clone()])
     }
 
-    /// First field called `name` (case-insensitive).
-    pub fn get<'a>(&self, buf: &'a [u8], name: &str) -> Option<&'a [u8]> {
+    /// Raw values of the fields called `name` (case-insensitive), in order.
+    pub fn values<'s, 'a: 's>(
+        &'s self,
+        buf: &'a [u8],
+        name: &'s str,
+    ) -> impl DoubleEndedIterator<Item = &'a [u8]> + 's {
         self.fields
             .iter()
-            .find(|f| buf[f.name.clone()].eq_ignore_ascii_case(name.as_bytes()))
-            .map(|f| &buf[f.value.clone()])
+            .filter(move |f| buf[f.name.clone()].eq_ignore_ascii_case(name.as_bytes()))
+            .map(move |f| &buf[f.value.clone()])
+    }
+
+    /// First field called `name` (case-insensitive).
+    pub fn get<'a>(&self, buf: &'a [u8], name: &str) -> Option<&'a [u8]> {
+        self.values(buf, name).next()
     }
 
     /// Last field called `name` (case-insensitive): where a field should occur once, the
     /// one mail-parser reports.
     pub fn last<'a>(&self, buf: &'a [u8], name: &str) -> Option<&'a [u8]> {
-        self.fields
-            .iter()
-            .rev()
-            .find(|f| buf[f.name.clone()].eq_ignore_ascii_case(name.as_bytes()))
-            .map(|f| &buf[f.value.clone()])
+        self.values(buf, name).next_back()
     }
 
     /// First field called `name`, unfolded, trimmed, as (lossy) text.

@@ -184,12 +184,7 @@ pub fn decode_with(bytes: &[u8], limits: &DecodeLimits) -> BounceReport {
         });
     let mta = match kind {
         Kind::Bounce | Kind::Delay | Kind::FeedbackReport => {
-            let inline = original.as_ref().is_some_and(|o| o.carrier == "inline");
-            let text = if inline {
-                view.report_text(original.as_ref()).to_lowercase()
-            } else {
-                view.text.clone()
-            };
+            let text = view.lower_text_before(inline_copy(original.as_ref()));
             mta::family(
                 view.from_address.as_deref().unwrap_or(""),
                 &header_text(bytes, &tree.header),
@@ -275,6 +270,13 @@ fn first_mailbox(block: &headers::Block, bytes: &[u8]) -> Option<crate::mailpars
 fn decoded_subject(block: &headers::Block, bytes: &[u8]) -> Option<String> {
     let raw = block.last(bytes, "subject")?;
     crate::mailparse::unstructured(&raw[..raw.len().min(HEADER_LIMIT)])
+}
+
+/// The bytes of a returned original that was copied into the report text.
+fn inline_copy(original: Option<&Original>) -> Option<&[u8]> {
+    original
+        .filter(|o| o.carrier == "inline")
+        .map(|o| &o.bytes[..])
 }
 
 /// The report's own header values and text, read once.
@@ -396,13 +398,18 @@ impl View {
         self.raw_text[..cut.unwrap_or(self.raw_text.len())].to_string()
     }
 
+    /// [`View::text_before`] in lower case; with no copy to cut at, the lower-case text
+    /// already at hand.
+    fn lower_text_before(&self, copy: Option<&[u8]>) -> String {
+        match copy {
+            None => self.text.clone(),
+            Some(_) => self.text_before(copy).to_lowercase(),
+        }
+    }
+
     /// The report text before the returned original, when that was copied inline.
     fn report_text(&self, original: Option<&Original>) -> String {
-        self.text_before(
-            original
-                .filter(|o| o.carrier == "inline")
-                .map(|o| &o.bytes[..]),
-        )
+        self.text_before(inline_copy(original))
     }
 
     /// Classification evidence, with the report text cut before an inline copy so that
@@ -416,12 +423,7 @@ impl View {
         let copy = found
             .filter(|c| c.carrier == "inline")
             .map(|c| &c.bytes[..]);
-        let text = if copy.is_none() {
-            // Nothing to cut: the lower-case text is already at hand.
-            self.text.clone()
-        } else {
-            self.text_before(copy).to_lowercase()
-        };
+        let text = self.lower_text_before(copy);
         self.evidence(tree, dsn, found.is_some(), text)
     }
 }

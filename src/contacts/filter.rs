@@ -7,6 +7,7 @@
 //! stay, marked by `role`, so complaints can tell them from the spammer's own pages.
 
 use super::{Contact, ContactContext};
+use crate::hostname::in_domain;
 
 /// Hosts (and their subdomains) of XML namespaces, schemas and DTDs.
 const SCHEMA_DOMAINS: &[&str] = &[
@@ -172,11 +173,6 @@ pub fn role_of(url: &str, host: &str, anchor: &str) -> &'static str {
         return "tracking";
     }
     "advertised"
-}
-
-/// `host` is `domain` or a subdomain of it.
-pub fn in_domain(host: &str, domain: &str) -> bool {
-    crate::hostname::in_domain(host, domain)
 }
 
 /// Drops what is not advertised.

@@ -151,13 +151,12 @@ pub fn extract(message: &[u8], ctx: &ContactContext) -> Vec<Contact> {
 /// Lists the contacts advertised in already decoded text parts (see [`decode`]).
 pub fn extract_from_parts(parts: &[TextPart], ctx: &ContactContext) -> Vec<Contact> {
     let region = phones::region_for(parts, ctx);
-    let mut memo = phones::Memo::default();
     let mut found = Vec::new();
     for part in parts {
         urls::from_links(part, &mut found);
         for (start, chunk) in chunks(&part.text) {
             let first = found.len();
-            scan_chunk(part.index, chunk, &region, &mut memo, &mut found);
+            scan_chunk(part.index, chunk, &region, &mut found);
             for c in &mut found[first..] {
                 c.where_.offset += start;
             }
@@ -205,18 +204,12 @@ fn chunks(text: &str) -> impl Iterator<Item = (usize, &str)> {
 
 /// Both passes over one chunk: as written, then de-obfuscated (keeping only what the
 /// disguise hid, and dropping the fragments the first pass saw of it).
-fn scan_chunk(
-    part: usize,
-    text: &str,
-    region: &str,
-    memo: &mut phones::Memo,
-    found: &mut Vec<Contact>,
-) {
+fn scan_chunk(part: usize, text: &str, region: &str, found: &mut Vec<Contact>) {
     let first = found.len();
-    scan_text(part, text, region, memo, found);
+    scan_text(part, text, region, found);
     if let Some(clear) = deobfuscate::deobfuscate(text) {
         let mut extra = Vec::new();
-        scan_text(part, &clear.text, region, memo, &mut extra);
+        scan_text(part, &clear.text, region, &mut extra);
         let restored: Vec<Contact> = extra
             .into_iter()
             .filter_map(|c| clear.restore(c, text))
@@ -253,16 +246,10 @@ fn drop_fragments(found: &mut Vec<Contact>, first: usize, restored: &[Contact]) 
 
 /// Runs every text extractor over one text (the visible text or its de-obfuscated form).
 /// Every contact's `raw` is the slice of `text` at `where_.offset`.
-fn scan_text(
-    part: usize,
-    text: &str,
-    region: &str,
-    memo: &mut phones::Memo,
-    out: &mut Vec<Contact>,
-) {
+fn scan_text(part: usize, text: &str, region: &str, out: &mut Vec<Contact>) {
     let spans = urls::from_text(part, text, out);
     emails::from_text(part, text, &spans, out);
-    phones::from_text(part, text, &spans, region, memo, out);
+    phones::from_text(part, text, &spans, region, out);
     messengers::from_text(part, text, region, out);
 }
 

@@ -230,7 +230,6 @@ pub fn from_text(
     text: &str,
     url_spans: &[(usize, usize)],
     region: &str,
-    memo: &mut Memo,
     out: &mut Vec<Contact>,
 ) {
     for m in CANDIDATE.find_iter(text) {
@@ -250,7 +249,7 @@ pub fn from_text(
         if !phone_word && !international {
             continue;
         }
-        let Some((e164, country)) = memo.parse(raw, region) else {
+        let Some((e164, country)) = parse_remembered(raw, region) else {
             continue;
         };
         let at = Where::new(part, start, "text");
@@ -384,53 +383,38 @@ fn spaced_digits(raw: &str) -> bool {
     groups.len() >= 7 && groups.iter().filter(|g| g.len() == 1).count() * 10 >= groups.len() * 7
 }
 
-/// Parsed numbers of one message, in front of those of the whole run: spam repeats its
-/// numbers within a message and across a campaign, and validating a number against the
-/// phone metadata is the costly part.
-#[derive(Default)]
-pub struct Memo {
-    parsed: HashMap<(String, String), Option<(String, String)>>,
-}
-
-/// Entries kept per message and per run; a full table is emptied and refilled.
+/// Entries kept; a full table is emptied and refilled.
 const MEMO_CAP: usize = 4096;
 
 type Parsed = HashMap<(String, String), Option<(String, String)>>;
 
-/// Numbers parsed so far in this run, shared by the analysis threads.
+/// Numbers parsed so far in this run, shared by the analysis threads: spam repeats its
+/// numbers within a message and across a campaign, and validating a number against the
+/// phone metadata is the costly part.
 static RUN_MEMO: LazyLock<Mutex<Parsed>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
-impl Memo {
-    fn parse(&mut self, raw: &str, region: &str) -> Option<(String, String)> {
-        let key: String = raw
-            .chars()
-            .filter(|c| c.is_ascii_digit() || *c == '+' || *c == '＋')
-            .collect();
-        let key = (key, region.to_string());
-        if let Some(hit) = self.parsed.get(&key) {
-            return hit.clone();
+/// [`parse`], remembered for the run (keyed by the digits and `+` signs written).
+fn parse_remembered(raw: &str, region: &str) -> Option<(String, String)> {
+    let digits: String = raw
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '+' || *c == '＋')
+        .collect();
+    let key = (digits, region.to_string());
+    if let Some(hit) = RUN_MEMO
+        .lock()
+        .ok()
+        .and_then(|memo| memo.get(&key).cloned())
+    {
+        return hit;
+    }
+    let value = parse(raw, region);
+    if let Ok(mut memo) = RUN_MEMO.lock() {
+        if memo.len() >= MEMO_CAP {
+            memo.clear();
         }
-        let shared = RUN_MEMO
-            .lock()
-            .ok()
-            .and_then(|memo| memo.get(&key).cloned());
-        let value = shared.unwrap_or_else(|| {
-            let value = parse(raw, region);
-            if let Ok(mut memo) = RUN_MEMO.lock() {
-                remember(&mut memo, key.clone(), value.clone());
-            }
-            value
-        });
-        remember(&mut self.parsed, key, value.clone());
-        value
+        memo.insert(key, value.clone());
     }
-}
-
-fn remember(memo: &mut Parsed, key: (String, String), value: Option<(String, String)>) {
-    if memo.len() >= MEMO_CAP {
-        memo.clear();
-    }
-    memo.insert(key, value);
+    value
 }
 
 /// E.164 value and region of a written number, if it is a valid number.
@@ -556,7 +540,7 @@ mod tests {
 
     fn phones(text: &str, region: &str) -> Vec<String> {
         let mut out = Vec::new();
-        from_text(0, text, &[], region, &mut Memo::default(), &mut out);
+        from_text(0, text, &[], region, &mut out);
         out.into_iter()
             .map(|c| format!("{}:{}", c.kind, c.value))
             .collect()
@@ -635,14 +619,7 @@ mod tests {
     #[test]
     fn spaced_digits_are_obfuscation() {
         let mut out = Vec::new();
-        from_text(
-            0,
-            "call 4 1 5 8 6 7 5 3 0 9 now",
-            &[],
-            "US",
-            &mut Memo::default(),
-            &mut out,
-        );
+        from_text(0, "call 4 1 5 8 6 7 5 3 0 9 now", &[], "US", &mut out);
         assert_eq!(out[0].value, "+14158675309");
         assert!(out[0].obfuscated);
     }

@@ -296,12 +296,15 @@ pub(crate) fn is_generic(h: &str) -> bool {
 
 /// The registrable domain (public suffix + one label) of a host name.
 pub(crate) fn registrable(h: &str) -> Option<String> {
-    let h = host_name(h)?;
+    registrable_host(&host_name(h)?)
+}
+
+/// [`registrable`] for a name already through [`host_name`].
+fn registrable_host(h: &str) -> Option<String> {
     if !h.contains('.') {
         return None;
     }
-    let d = psl::domain_str(&h)?;
-    Some(d.to_string())
+    psl::domain_str(h).map(str::to_string)
 }
 
 /// Domain -> index of the first provider listing it. A name and each of its parent
@@ -440,10 +443,9 @@ impl Org {
             self.providers.insert(p);
         }
         if !is_generic(&name)
-            && name.contains('.')
-            && let Some(d) = psl::domain_str(&name)
+            && let Some(d) = registrable_host(&name)
         {
-            self.domains.insert(d.to_string());
+            self.domains.insert(d);
         }
         self.names.insert(name);
     }
