@@ -69,6 +69,7 @@ impl Inputs {
             Job::Stdin => self.open_stream(
                 "-".into(),
                 Box::new(BufReader::with_capacity(64 * 1024, io::stdin())),
+                0,
             ),
             Job::Path { path, depth } => self.expand_path(path, depth),
             Job::MaildirFile(path) => self.read_maildir_file(path),
@@ -153,6 +154,7 @@ impl Inputs {
             Ok(file) => file,
             Err(err) => return Some(failed(source, format!("cannot open: {err}"))),
         };
+        let size = file.metadata().map_or(0, |m| m.len());
         let mut reader = BufReader::with_capacity(64 * 1024, file);
         if walked && self.format == FormatChoice::Auto {
             match reader.fill_buf() {
@@ -161,11 +163,18 @@ impl Inputs {
                 Err(err) => return Some(failed(source, format!("cannot read: {err}"))),
             }
         }
-        self.open_stream(source, Box::new(reader))
+        self.open_stream(source, Box::new(reader), size)
     }
 
     /// Reads a file or stdin as one message or as an mbox, by `--format` or by sniffing.
-    fn open_stream(&mut self, source: String, mut reader: Box<dyn BufRead + Send>) -> Option<Item> {
+    /// `size` is the file's size when known (0 for stdin): one allocation of the right
+    /// size instead of a growing buffer.
+    fn open_stream(
+        &mut self,
+        source: String,
+        mut reader: Box<dyn BufRead + Send>,
+        size: u64,
+    ) -> Option<Item> {
         let is_mbox = match self.format {
             FormatChoice::Mbox => true,
             FormatChoice::Eml | FormatChoice::Maildir => false,
@@ -178,7 +187,7 @@ impl Inputs {
             self.mbox = Some(Box::new(MboxMessages::new(source, reader, self.max_bytes)));
             return None;
         }
-        Some(match read_bounded(reader, self.max_bytes) {
+        Some(match read_bounded(reader, self.max_bytes, size) {
             Ok(bytes) => Item::Message(RawMessage::new(source, bytes, Format::Eml, None)),
             Err(error) => failed(source, error),
         })
@@ -247,11 +256,15 @@ fn sorted_entries(dir: &Path) -> io::Result<Vec<PathBuf>> {
 /// Reads a whole file, refusing one over `max_bytes`.
 pub fn read_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
     let file = File::open(path).map_err(|err| format!("cannot open: {err}"))?;
-    read_bounded(file, max_bytes)
+    let size = file.metadata().map_or(0, |m| m.len());
+    read_bounded(file, max_bytes, size)
 }
 
-fn read_bounded(reader: impl Read, max_bytes: u64) -> Result<Vec<u8>, String> {
-    let mut bytes = Vec::new();
+/// Reads to the end, refusing more than `max_bytes`; `size_hint` (the file's size, or 0)
+/// sizes the buffer, within the limit.
+fn read_bounded(reader: impl Read, max_bytes: u64, size_hint: u64) -> Result<Vec<u8>, String> {
+    let capacity = size_hint.min(max_bytes).saturating_add(1);
+    let mut bytes = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
     reader
         .take(max_bytes.saturating_add(1))
         .read_to_end(&mut bytes)

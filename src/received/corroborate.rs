@@ -47,6 +47,11 @@ const HINTS: &[&str] = &[
     "x-spam-source",
 ];
 
+/// Whether a field name is one of the hint headers (any case).
+pub(crate) fn is_hint(name: &str) -> bool {
+    HINTS.iter().any(|h| name.eq_ignore_ascii_case(h))
+}
+
 /// Collects the hint headers of M with their trust and agreement with `origin`.
 pub(crate) fn collect(
     fields: &[Field],

@@ -38,8 +38,19 @@ impl Field {
 /// unfolding continuation lines. Accepts LF, CRLF and CR-only line endings; skips an mbox
 /// `From ` line and lines that are not header fields.
 pub fn header_fields(bytes: &[u8]) -> Vec<Field> {
+    header_fields_named(bytes, |_| true)
+}
+
+/// [`header_fields`], keeping only the fields whose name `keep` accepts (the others still
+/// count towards `MAX_FIELDS`). Most of a header is fields a reader never looks at: they
+/// are not copied.
+pub fn header_fields_named(bytes: &[u8], keep: impl Fn(&str) -> bool) -> Vec<Field> {
     let mut fields: Vec<Field> = Vec::new();
     let mut started = false;
+    let mut seen = 0usize;
+    // Whether continuation lines belong to a kept field (a line that is not a field
+    // leaves this as it was: its continuations go to the field before it).
+    let mut continuing = false;
     for line in lines(bytes) {
         if line.iter().all(|b| b.is_ascii_whitespace()) {
             // Blank lines before the block (a carved copy often starts with one) are skipped.
@@ -49,26 +60,34 @@ pub fn header_fields(bytes: &[u8]) -> Vec<Field> {
             continue;
         }
         started = true;
-        let text = String::from_utf8_lossy(line);
         if line[0] == b' ' || line[0] == b'\t' {
-            if let Some(last) = fields.last_mut()
+            if continuing
+                && let Some(last) = fields.last_mut()
                 && last.value.len() < MAX_FIELD_LEN
             {
-                last.value.push_str(&text);
+                last.value.push_str(&String::from_utf8_lossy(line));
             }
             continue;
         }
-        if fields.len() >= MAX_FIELDS {
+        if seen >= MAX_FIELDS {
             break;
         }
-        if let Some((name, value)) = text.split_once(':') {
-            let name = name.trim_end();
-            if !name.is_empty() && !name.contains(' ') {
-                fields.push(Field {
-                    name: name.to_string(),
-                    value: value.trim_start().to_string(),
-                });
-            }
+        let Some(colon) = memchr::memchr(b':', line) else {
+            continue;
+        };
+        let name = String::from_utf8_lossy(&line[..colon]);
+        let name = name.trim_end();
+        if name.is_empty() || name.contains(' ') {
+            continue;
+        }
+        seen += 1;
+        continuing = keep(name);
+        if continuing {
+            let value = String::from_utf8_lossy(&line[colon + 1..]);
+            fields.push(Field {
+                name: name.to_string(),
+                value: value.trim_start().to_string(),
+            });
         }
     }
     for f in &mut fields {

@@ -11,7 +11,7 @@ use super::corroborate;
 use super::identity;
 use super::identity::{BouncerIdentity, Org, host_name, is_generic, is_unqualified, provider_of};
 use super::netclass::{is_documentation, is_public};
-use super::parse::{Field, header_fields, received_hops};
+use super::parse::{Field, header_fields_named, received_hops};
 use super::walk::{ChainWalk, Mode, by_label, next_named, peer_label, same_provider, walk_chain};
 use super::{Anchor, Hop, Origin, OriginReport, Role, TrustConfig, WalkedHop};
 
@@ -38,7 +38,7 @@ pub(crate) struct OuterView {
 impl OuterView {
     /// `bytes` as received by `ours` (config names, or whoever wrote the top line).
     pub(crate) fn new(bytes: &[u8], ours: &Org, cfg: &TrustConfig) -> Self {
-        let fields = header_fields(bytes);
+        let fields = walk_fields(bytes);
         let hops = received_hops(&fields);
         let start = if ours.is_empty() {
             0
@@ -125,6 +125,17 @@ pub(crate) fn run(outer: &[u8], bounce: &BounceReport, cfg: &TrustConfig) -> Ori
     report
 }
 
+/// The header fields the walk reads: Received lines, the hint headers that corroborate
+/// them, and a nested report's `Reporting-MTA` and `From`.
+fn walk_fields(bytes: &[u8]) -> Vec<Field> {
+    header_fields_named(bytes, |name| {
+        ["received", "reporting-mta", "from"]
+            .iter()
+            .any(|n| name.eq_ignore_ascii_case(n))
+            || corroborate::is_hint(name)
+    })
+}
+
 fn our_org(cfg: &TrustConfig) -> Org {
     let mut org = Org::default();
     for n in cfg.own_domains.iter().chain(cfg.own_mx.iter()) {
@@ -178,7 +189,7 @@ fn returned(
     ours: &Org,
     cfg: &TrustConfig,
 ) {
-    let fields = header_fields(m);
+    let fields = walk_fields(m);
     let hops = received_hops(&fields);
     report.bouncer = Some(ident);
     let wrapper_boundary = (kind == Kind::NotABounce)
