@@ -24,6 +24,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// mimalloc: many threads allocate and free message-sized buffers; glibc's per-thread
 /// arenas let the peak grow with the run, mimalloc keeps it flat (see BENCHMARKS.md).
+/// Built without transparent huge pages (`no_thp`): memory it hands back and takes again
+/// would otherwise be faulted in, and zeroed, 2 MB at a time.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
