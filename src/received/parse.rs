@@ -209,7 +209,16 @@ pub fn parse_received(index: usize, value: &str) -> Hop {
     // mail-parser's tokenizer costs more than this whole parse: ask it only when this
     // parse missed something it may find (a `for` clause both read alike).
     if hop.timestamp.is_none() || hop.by_host.is_none() || hop.id.is_none() {
-        second_opinion(value, &mut hop);
+        // It can only fill what its keywords (`;` before the date, `by`, `id`, `for`)
+        // introduce: without one of them in the text it has nothing to add.
+        let lower = value.to_ascii_lowercase();
+        let may_add = (hop.timestamp.is_none() && lower.contains(';'))
+            || (hop.by_host.is_none() && lower.contains("by"))
+            || (hop.id.is_none() && lower.contains("id"))
+            || (hop.for_.is_none() && lower.contains("for"));
+        if may_add {
+            second_opinion(value, &mut hop);
+        }
     }
     hop.date = hop
         .timestamp
