@@ -28,7 +28,7 @@ static LABELLED: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Handles from labelled text.
-pub fn from_text(part: usize, text: &str, _region: &str, out: &mut Vec<Contact>) {
+pub fn from_text(part: usize, text: &str, out: &mut Vec<Contact>) {
     for caps in LABELLED.captures_iter(text) {
         let (Some(label), Some(sep), Some(handle)) =
             (caps.name("label"), caps.name("sep"), caps.name("handle"))
@@ -278,7 +278,7 @@ mod tests {
 
     fn text(t: &str) -> Vec<String> {
         let mut out = Vec::new();
-        from_text(0, t, "US", &mut out);
+        from_text(0, t, &mut out);
         out.into_iter()
             .map(|c| format!("{}:{}", c.kind, c.value))
             .collect()

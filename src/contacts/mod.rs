@@ -150,7 +150,7 @@ pub fn extract(message: &[u8], ctx: &ContactContext) -> Vec<Contact> {
 
 /// Lists the contacts advertised in already decoded text parts (see [`decode`]).
 pub fn extract_from_parts(parts: &[TextPart], ctx: &ContactContext) -> Vec<Contact> {
-    let region = phones::region_for(parts, ctx);
+    let region = phones::Region::new(parts, ctx);
     let mut found = Vec::new();
     for part in parts {
         urls::from_links(part, &mut found);
@@ -204,7 +204,7 @@ fn chunks(text: &str) -> impl Iterator<Item = (usize, &str)> {
 
 /// Both passes over one chunk: as written, then de-obfuscated (keeping only what the
 /// disguise hid, and dropping the fragments the first pass saw of it).
-fn scan_chunk(part: usize, text: &str, region: &str, found: &mut Vec<Contact>) {
+fn scan_chunk(part: usize, text: &str, region: &phones::Region, found: &mut Vec<Contact>) {
     let first = found.len();
     scan_text(part, text, region, found);
     if let Some(clear) = deobfuscate::deobfuscate(text) {
@@ -246,11 +246,11 @@ fn drop_fragments(found: &mut Vec<Contact>, first: usize, restored: &[Contact]) 
 
 /// Runs every text extractor over one text (the visible text or its de-obfuscated form).
 /// Every contact's `raw` is the slice of `text` at `where_.offset`.
-fn scan_text(part: usize, text: &str, region: &str, out: &mut Vec<Contact>) {
+fn scan_text(part: usize, text: &str, region: &phones::Region, out: &mut Vec<Contact>) {
     let spans = urls::from_text(part, text, out);
     emails::from_text(part, text, &spans, out);
     phones::from_text(part, text, &spans, region, out);
-    messengers::from_text(part, text, region, out);
+    messengers::from_text(part, text, out);
 }
 
 /// Merges repeated contacts (same kind, value and role), keeping the first occurrence,

@@ -229,7 +229,7 @@ pub fn from_text(
     part: usize,
     text: &str,
     url_spans: &[(usize, usize)],
-    region: &str,
+    region: &Region,
     out: &mut Vec<Contact>,
 ) {
     for m in CANDIDATE.find_iter(text) {
@@ -249,7 +249,7 @@ pub fn from_text(
         if !phone_word && !international {
             continue;
         }
-        let Some((e164, country)) = parse_remembered(raw, region) else {
+        let Some((e164, country)) = parse_remembered(raw, region.get()) else {
             continue;
         };
         let at = Where::new(part, start, "text");
@@ -470,9 +470,49 @@ pub fn from_tel_link(href: &str, at: Where, out: &mut Vec<Contact>) {
     }
 }
 
-/// The region for national numbers: the context's hint, else the most frequent
-/// country-code TLD among the message's link hosts, else the script of its text, else `US`.
-pub fn region_for(parts: &[TextPart], ctx: &ContactContext) -> String {
+/// The region for national numbers of one message, worked out when a number first
+/// needs it (most messages have none, and the guess reads the links and the text).
+pub struct Region<'a> {
+    parts: &'a [TextPart],
+    ctx: &'a ContactContext,
+    value: std::sync::OnceLock<String>,
+}
+
+impl<'a> Region<'a> {
+    pub fn new(parts: &'a [TextPart], ctx: &'a ContactContext) -> Self {
+        Region {
+            parts,
+            ctx,
+            value: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// A region given in advance.
+    #[cfg(test)]
+    pub fn fixed(region: &str) -> Region<'static> {
+        static NO_CONTEXT: ContactContext = ContactContext {
+            own_domains: Vec::new(),
+            forged_addresses: Vec::new(),
+            received_hosts: Vec::new(),
+            region_hint: None,
+        };
+        let value = std::sync::OnceLock::new();
+        let _ = value.set(region.to_string());
+        Region {
+            parts: &[],
+            ctx: &NO_CONTEXT,
+            value,
+        }
+    }
+
+    pub fn get(&self) -> &str {
+        self.value.get_or_init(|| guess_region(self.parts, self.ctx))
+    }
+}
+
+/// The context's hint, else the most frequent country-code TLD among the message's link
+/// hosts, else the script of its text, else `US`.
+fn guess_region(parts: &[TextPart], ctx: &ContactContext) -> String {
     if let Some(hint) = ctx.region_hint.as_deref().map(str::to_ascii_uppercase)
         && hint.parse::<Id>().is_ok()
     {
@@ -540,7 +580,7 @@ mod tests {
 
     fn phones(text: &str, region: &str) -> Vec<String> {
         let mut out = Vec::new();
-        from_text(0, text, &[], region, &mut out);
+        from_text(0, text, &[], &Region::fixed(region), &mut out);
         out.into_iter()
             .map(|c| format!("{}:{}", c.kind, c.value))
             .collect()
@@ -619,7 +659,7 @@ mod tests {
     #[test]
     fn spaced_digits_are_obfuscation() {
         let mut out = Vec::new();
-        from_text(0, "call 4 1 5 8 6 7 5 3 0 9 now", &[], "US", &mut out);
+        from_text(0, "call 4 1 5 8 6 7 5 3 0 9 now", &[], &Region::fixed("US"), &mut out);
         assert_eq!(out[0].value, "+14158675309");
         assert!(out[0].obfuscated);
     }
