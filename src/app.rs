@@ -91,7 +91,7 @@ impl Analyzer {
         let bytes = &message.bytes;
         let limits = &self.config.limits;
         let (report, walk) = self.decode_and_walk(bytes);
-        let arrival = arrival_time(bytes).unwrap_or(self.now);
+        let arrival = arrival_time(bytes, &report.header).unwrap_or(self.now);
         let verdict = verdict::judge(
             bytes,
             &report,
@@ -599,9 +599,8 @@ fn summarize_original(original: &bounce::Original) -> OriginalSummary {
     }
 }
 
-/// The bounce's own Date, as a Unix time.
-fn arrival_time(bytes: &[u8]) -> Option<i64> {
-    let block = bounce::headers::parse_block(bytes, 0, bytes.len());
+/// The bounce's own Date (from its header block), as a Unix time.
+fn arrival_time(bytes: &[u8], block: &bounce::headers::Block) -> Option<i64> {
     crate::mailparse::timestamp(block.last(bytes, "date")?)
 }
 

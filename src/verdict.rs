@@ -14,7 +14,8 @@ use mail_parser::HeaderValue;
 use serde::Serialize;
 use sha1::Sha1;
 
-use crate::bounce::{BounceReport, Kind};
+use crate::bounce::headers::Block;
+use crate::bounce::{BounceReport, Kind, Original};
 use crate::config::Config;
 use crate::received::Origin;
 
@@ -76,12 +77,12 @@ pub fn judge(
         signals.extend(batv_signal(address, ctx));
     }
     if let Some(original) = &bounce.original {
-        signals.extend(original_signals(&original.bytes, ctx));
+        signals.extend(original_signals(original, ctx));
         let has_own_signal = signals
             .iter()
             .any(|s| matches!(s, Signal::Ours(_) | Signal::Forged(_)));
         if !has_own_signal {
-            signals.extend(origin_signal(&original.bytes, origin, ctx.config));
+            signals.extend(origin_signal(original, origin, ctx.config));
         }
     }
     decide(signals, addresses, ctx.config)
@@ -143,6 +144,7 @@ struct Address {
 fn addressed_to(outer: &[u8], bounce: &BounceReport, config: &Config) -> Vec<Address> {
     let mut candidates = header_addresses(
         outer,
+        &bounce.header,
         &[
             "Delivered-To",
             "X-Original-To",
@@ -154,6 +156,7 @@ fn addressed_to(outer: &[u8], bounce: &BounceReport, config: &Config) -> Vec<Add
     if let Some(original) = &bounce.original {
         candidates.extend(header_addresses(
             &original.bytes,
+            &original.header,
             &["Return-Path", "From", "Sender"],
         ));
     }
@@ -172,9 +175,8 @@ fn addressed_to(outer: &[u8], bounce: &BounceReport, config: &Config) -> Vec<Add
 /// Addresses in the named fields of `message`'s header block, lower case, in field order.
 /// Address fields are read with mail-parser's address parser, `Return-Path` as a path,
 /// the rest (`Delivered-To`, ...) as a bare address.
-fn header_addresses(message: &[u8], names: &[&str]) -> Vec<String> {
+fn header_addresses(message: &[u8], block: &Block, names: &[&str]) -> Vec<String> {
     const ADDRESS_FIELDS: [&str; 5] = ["from", "to", "sender", "cc", "reply-to"];
-    let block = crate::bounce::headers::parse_block(message, 0, message.len());
     let mut out = Vec::new();
     for field in &block.fields {
         let name = &message[field.name.clone()];
@@ -320,10 +322,10 @@ fn decode_srs(address: &str) -> Option<String> {
 }
 
 /// Signals from the returned original: outbound log, our relays, DKIM by our domain.
-fn original_signals(original: &[u8], ctx: &VerdictContext) -> Vec<Signal> {
+fn original_signals(original: &Original, ctx: &VerdictContext) -> Vec<Signal> {
     let config = ctx.config;
     let mut signals = Vec::new();
-    let block = crate::bounce::headers::parse_block(original, 0, original.len());
+    let (block, original) = (&original.header, &original.bytes[..]);
     if let Some(id) = block
         .last(original, "message-id")
         .and_then(crate::mailparse::single_id)
@@ -377,18 +379,22 @@ fn original_signals(original: &[u8], ctx: &VerdictContext) -> Vec<Signal> {
 /// Without relays, BATV or a log configured: a returned original that claims a sender at
 /// our domain but entered the bouncer from a host that is not ours (by its recorded
 /// reverse name and our MX names) did not come from us.
-fn origin_signal(original: &[u8], origin: Option<&Origin>, config: &Config) -> Option<Signal> {
+fn origin_signal(original: &Original, origin: Option<&Origin>, config: &Config) -> Option<Signal> {
     let origin = origin?;
     if config.own_domains.is_empty() {
         return None;
     }
-    let claimed = header_addresses(original, &["From", "Return-Path", "Sender"])
-        .into_iter()
-        .find(|address| {
-            address
-                .rsplit_once('@')
-                .is_some_and(|(_, d)| config.is_own_domain(d))
-        })?;
+    let claimed = header_addresses(
+        &original.bytes,
+        &original.header,
+        &["From", "Return-Path", "Sender"],
+    )
+    .into_iter()
+    .find(|address| {
+        address
+            .rsplit_once('@')
+            .is_some_and(|(_, d)| config.is_own_domain(d))
+    })?;
     let names: Vec<&str> = origin
         .rdns
         .iter()
@@ -467,6 +473,7 @@ mod tests {
             date: None,
             carrier: "message/rfc822".into(),
             depth: 1,
+            header: crate::bounce::headers::parse_block(bytes, 0, bytes.len()),
         });
         report
     }
@@ -477,9 +484,12 @@ mod tests {
         report: &BounceReport,
         ids: &HashSet<String>,
     ) -> Verdict {
+        // The report stands for a decode of `outer`: its header block is outer's.
+        let mut report = report.clone();
+        report.header = crate::bounce::headers::parse_block(outer, 0, outer.len());
         judge(
             outer,
-            report,
+            &report,
             &VerdictContext {
                 config,
                 outbound_ids: ids,
@@ -640,18 +650,15 @@ mod tests {
     fn origin_outside_our_hosts_means_forged_sender() {
         let config = config("");
         let original = b"From: joe@victim.example\nMessage-ID: <x@bot>\n\nhi";
-        let report = bounce(Kind::Bounce, Some(original));
+        let outer = b"To: joe@victim.example\n\n";
+        let mut report = bounce(Kind::Bounce, Some(original));
+        report.header = crate::bounce::headers::parse_block(outer, 0, outer.len());
         let ctx = VerdictContext {
             config: &config,
             outbound_ids: &HashSet::new(),
             arrival_day: 20_000,
         };
-        let forged = judge(
-            b"To: joe@victim.example\n\n",
-            &report,
-            &ctx,
-            Some(&origin("dsl-9.isp.example")),
-        );
+        let forged = judge(outer, &report, &ctx, Some(&origin("dsl-9.isp.example")));
         assert_eq!(
             forged.verdict,
             VerdictKind::Backscatter,
@@ -663,14 +670,9 @@ mod tests {
             "{:?}",
             forged.reasons
         );
-        let ours = judge(
-            b"To: joe@victim.example\n\n",
-            &report,
-            &ctx,
-            Some(&origin("out1.victim.example")),
-        );
+        let ours = judge(outer, &report, &ctx, Some(&origin("out1.victim.example")));
         assert_eq!(ours.verdict, VerdictKind::OwnBounce, "{:?}", ours.reasons);
-        let unknown = judge(b"To: joe@victim.example\n\n", &report, &ctx, None);
+        let unknown = judge(outer, &report, &ctx, None);
         assert_eq!(unknown.verdict, VerdictKind::Unknown);
     }
 }

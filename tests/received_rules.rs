@@ -41,7 +41,10 @@ fn report(kind: Kind, m: Option<&str>, reporting_mta: Option<&str>) -> BounceRep
             date: None,
             carrier: "message/rfc822".into(),
             depth: 1,
+            header: blowback::bounce::headers::parse_block(m.as_bytes(), 0, m.len()),
         }),
+        // The walk reads the outer message's bytes itself.
+        header: Default::default(),
     }
 }
 

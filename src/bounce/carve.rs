@@ -17,6 +17,8 @@ pub struct Carved {
     pub range: Option<(usize, usize)>,
     pub completeness: Completeness,
     pub carrier: String,
+    /// The header block of `bytes` (read while carving; later stages reuse it).
+    pub header: headers::Block,
 }
 
 const MESSAGE_TYPES: &[&str] = &[
@@ -109,6 +111,7 @@ fn whole_part(buf: &[u8], p: &Part) -> Option<Carved> {
         range,
         completeness,
         carrier,
+        header: block,
     })
 }
 
@@ -129,6 +132,7 @@ fn inline_part(buf: &[u8], p: &Part) -> Option<Carved> {
             range: None,
             completeness,
             carrier: "inline-quoted".into(),
+            header: block,
         });
     };
     let b = &found.block;
@@ -146,6 +150,7 @@ fn inline_part(buf: &[u8], p: &Part) -> Option<Carved> {
         range,
         completeness,
         carrier: "inline".into(),
+        header: block,
     })
 }
 

@@ -62,14 +62,14 @@ pub fn lines(buf: &[u8], range: Range<usize>) -> impl Iterator<Item = Line> + '_
 
 /// One header field; `name` and `value` index the buffer the block was parsed from.
 /// `value` spans continuation lines (raw, still folded).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Field {
     pub name: Range<usize>,
     pub value: Range<usize>,
 }
 
 /// A parsed header block.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Block {
     pub start: usize,
     pub fields: Vec<Field>,

@@ -68,11 +68,18 @@ pub fn parse(buf: &[u8]) -> Part {
 /// Parses `buf` as a message, nesting at most `max_depth` multiparts and splitting at
 /// most `max_parts` parts; what lies beyond stays an unsplit body.
 pub fn parse_limited(buf: &[u8], max_depth: usize, max_parts: usize) -> Part {
+    let header = headers::parse_block(buf, 0, buf.len());
+    parse_limited_with(buf, header, max_depth, max_parts)
+}
+
+/// [`parse_limited`] for a message whose header block (`parse_block(buf, 0, buf.len())`)
+/// was already read.
+pub fn parse_limited_with(buf: &[u8], header: Block, max_depth: usize, max_parts: usize) -> Part {
     let mut budget = Budget {
         parts_left: max_parts,
         max_depth,
     };
-    parse_part(buf, 0..buf.len(), 0, "text/plain", &mut budget)
+    part_with_header(buf, header, 0..buf.len(), 0, "text/plain", &mut budget)
 }
 
 /// What splitting may still cost.
@@ -89,6 +96,17 @@ fn parse_part(
     budget: &mut Budget,
 ) -> Part {
     let header = headers::parse_block(buf, range.start, range.end);
+    part_with_header(buf, header, range, depth, default, budget)
+}
+
+fn part_with_header(
+    buf: &[u8],
+    header: Block,
+    range: Range<usize>,
+    depth: usize,
+    default: &str,
+    budget: &mut Budget,
+) -> Part {
     let body = header.body.min(range.end)..range.end;
     let (ctype, params) = match header.get(buf, "content-type") {
         Some(v) => content_type(&headers::unfold(v)),

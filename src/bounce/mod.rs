@@ -78,6 +78,9 @@ pub struct Original {
     pub carrier: String,
     /// How many reports deep M was found (1 = directly inside this bounce).
     pub depth: u32,
+    /// M's header block (offsets into `bytes`), read once for every later stage.
+    #[serde(skip)]
+    pub header: headers::Block,
 }
 
 /// One recipient block of a DSN, or what a non-standard bounce says about a recipient.
@@ -111,6 +114,10 @@ pub struct BounceReport {
     pub diagnostic: Option<String>,
     /// `In-Reply-To` of the report (for an auto-reply: the message it answers), as written.
     pub in_reply_to: Option<String>,
+    /// The header block of the message this report was decoded from (offsets into its
+    /// bytes), read once for every later stage.
+    #[serde(skip)]
+    pub header: headers::Block,
 }
 
 /// How many reports deep carving descends (bounce of a bounce of ...).
@@ -205,6 +212,7 @@ pub fn decode_with(bytes: &[u8], limits: &DecodeLimits) -> BounceReport {
         status,
         diagnostic,
         in_reply_to: view.in_reply_to.clone(),
+        header: tree.header,
     }
 }
 
@@ -214,19 +222,12 @@ fn descend(first: carve::Carved, limits: &DecodeLimits) -> Original {
     let mut cur = first;
     let mut depth = 1;
     while depth < limits.report_depth {
-        let tree = mime::parse_limited(&cur.bytes, limits.mime_depth, limits.mime_parts);
-        // Most copies are the spam itself: its header and structure say so before its
-        // text (often large HTML) is decoded.
-        let headers_only = View::read_headers(&cur.bytes, &tree);
-        let no_dsn = dsn::Dsn::default();
-        if !classify::may_be_report(&headers_only.evidence(&tree, &no_dsn, false, String::new())) {
-            break;
-        }
-        let view = headers_only.with_text(&cur.bytes, &tree);
-        let dsn = read_dsn(&cur.bytes, &tree, &view.raw_text);
-        let inner = carve::carve(&cur.bytes, &tree, true);
-        let report = classify::is_report(&view.evidence_for(&tree, &dsn, inner.as_ref()));
-        let Some(mut inner) = inner.filter(|_| report) else {
+        // The copy's header block was read while carving it.
+        let header = std::mem::take(&mut cur.header);
+        let tree =
+            mime::parse_limited_with(&cur.bytes, header, limits.mime_depth, limits.mime_parts);
+        let Some(mut inner) = inner_copy(&cur.bytes, &tree) else {
+            cur.header = tree.header;
             break;
         };
         inner.range = match (cur.range, inner.range) {
@@ -239,9 +240,25 @@ fn descend(first: carve::Carved, limits: &DecodeLimits) -> Original {
     finish(cur, depth)
 }
 
+/// The copy inside `bytes` (whose structure is `tree`) when `bytes` is itself a report.
+fn inner_copy(bytes: &[u8], tree: &Part) -> Option<carve::Carved> {
+    // Most copies are the spam itself: its header and structure say so before its
+    // text (often large HTML) is decoded.
+    let headers_only = View::read_headers(bytes, tree);
+    let no_dsn = dsn::Dsn::default();
+    if !classify::may_be_report(&headers_only.evidence(tree, &no_dsn, false, String::new())) {
+        return None;
+    }
+    let view = headers_only.with_text(bytes, tree);
+    let dsn = read_dsn(bytes, tree, &view.raw_text);
+    let inner = carve::carve(bytes, tree, true);
+    let report = classify::is_report(&view.evidence_for(tree, &dsn, inner.as_ref()));
+    inner.filter(|_| report)
+}
+
 /// Turns a carved copy into `Original` with its identifying fields.
 fn finish(c: carve::Carved, depth: u32) -> Original {
-    let block = headers::parse_block(&c.bytes, 0, c.bytes.len());
+    let block = c.header;
     let from = first_mailbox(&block, &c.bytes).and_then(|a| a.address);
     Original {
         sha256: crate::hash::sha256_hex(&c.bytes),
@@ -254,6 +271,7 @@ fn finish(c: carve::Carved, depth: u32) -> Original {
         carrier: c.carrier,
         depth,
         bytes: c.bytes,
+        header: block,
     }
 }
 

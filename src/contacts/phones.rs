@@ -506,7 +506,8 @@ impl<'a> Region<'a> {
     }
 
     pub fn get(&self) -> &str {
-        self.value.get_or_init(|| guess_region(self.parts, self.ctx))
+        self.value
+            .get_or_init(|| guess_region(self.parts, self.ctx))
     }
 }
 
@@ -659,7 +660,13 @@ mod tests {
     #[test]
     fn spaced_digits_are_obfuscation() {
         let mut out = Vec::new();
-        from_text(0, "call 4 1 5 8 6 7 5 3 0 9 now", &[], &Region::fixed("US"), &mut out);
+        from_text(
+            0,
+            "call 4 1 5 8 6 7 5 3 0 9 now",
+            &[],
+            &Region::fixed("US"),
+            &mut out,
+        );
         assert_eq!(out[0].value, "+14158675309");
         assert!(out[0].obfuscated);
     }
