@@ -117,6 +117,38 @@ pub fn structure() -> &'static MessageParser {
     &PARSER
 }
 
+/// Text of a body in its declared charset (mail-parser's decoders; no usable charset
+/// reads as UTF-8), bad bytes as U+FFFD. ASCII in an ASCII-compatible charset is the
+/// same text in every one of them and is taken as it is, without a table lookup per byte.
+pub fn body_text(bytes: Vec<u8>, charset: Option<&str>) -> String {
+    let decoder =
+        charset.and_then(|c| mail_parser::decoders::charsets::map::charset_decoder(c.as_bytes()));
+    match decoder {
+        Some(decode) if !(bytes.is_ascii() && charset.is_some_and(ascii_compatible)) => {
+            decode(&bytes)
+        }
+        _ => String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    }
+}
+
+/// Charsets whose first 128 code points are ASCII's (not UTF-7, UTF-16 or ISO-2022,
+/// where ASCII bytes can shift or pair).
+fn ascii_compatible(charset: &str) -> bool {
+    let c = charset.trim().to_ascii_lowercase();
+    ["us-ascii", "ascii", "utf-8", "utf8"].contains(&c.as_str())
+        || [
+            "windows-125",
+            "cp125",
+            "iso-8859-",
+            "iso8859-",
+            "iso_8859-",
+            "koi8-",
+        ]
+        .iter()
+        .any(|prefix| c.starts_with(prefix))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,5 +220,50 @@ hello\r\n\
         );
         let m = structure().parse(MESSAGE).expect("parses");
         assert_eq!(m.parts.len(), full.parts.len());
+    }
+
+    #[test]
+    fn ascii_compatible_charsets_read_ascii_as_it_is() {
+        let ascii: Vec<u8> = (0u8..128).collect();
+        for charset in [
+            "us-ascii",
+            "utf-8",
+            "windows-1250",
+            "windows-1251",
+            "windows-1252",
+            "windows-1253",
+            "windows-1254",
+            "windows-1255",
+            "windows-1256",
+            "windows-1257",
+            "windows-1258",
+            "cp1251",
+            "iso-8859-1",
+            "iso-8859-2",
+            "iso-8859-5",
+            "iso-8859-7",
+            "iso-8859-9",
+            "iso-8859-15",
+            "iso8859-1",
+            "koi8-r",
+            "koi8-u",
+        ] {
+            assert!(ascii_compatible(charset), "{charset}");
+            // UTF-8 has no decoder of its own: it is read as UTF-8 either way.
+            if let Some(decode) =
+                mail_parser::decoders::charsets::map::charset_decoder(charset.as_bytes())
+            {
+                assert_eq!(decode(&ascii).as_bytes(), &ascii[..], "{charset}");
+            }
+            assert_eq!(
+                body_text(ascii.clone(), Some(charset)).as_bytes(),
+                &ascii[..]
+            );
+        }
+        for charset in ["utf-7", "utf-16", "iso-2022-jp", "shift_jis"] {
+            assert!(!ascii_compatible(charset), "{charset}");
+        }
+        assert_eq!(body_text(b"\xd2\xe5".to_vec(), Some("windows-1251")), "Те");
+        assert_eq!(body_text(b"a\xffb".to_vec(), None), "a\u{fffd}b");
     }
 }

@@ -461,19 +461,21 @@ fn report_text(bytes: &[u8], tree: &Part) -> String {
             continue;
         }
         let body = &bytes[p.body.start..p.body.end.min(p.body.start + TEXT_LIMIT * 2)];
-        let raw = mime::decode(body, p.cte);
-        let text = p
-            .param("charset")
-            .and_then(|c| mail_parser::decoders::charsets::map::charset_decoder(c.as_bytes()))
-            .map_or_else(|| String::from_utf8_lossy(&raw).into_owned(), |d| d(&raw));
+        let text = crate::mailparse::body_text(mime::decode(body, p.cte), p.param("charset"));
         let text = if p.ctype == "text/html" {
             mail_parser::decoders::html::html_to_text(&text)
         } else {
             text
         };
         let text = normalise_eol(&text);
+        // At most `room` characters; a text of no more bytes than that has no more
+        // characters either, and is taken whole without counting.
         let room = TEXT_LIMIT.saturating_sub(out.len());
-        let cut = text.char_indices().nth(room).map_or(text.len(), |(i, _)| i);
+        let cut = if text.len() <= room {
+            text.len()
+        } else {
+            text.char_indices().nth(room).map_or(text.len(), |(i, _)| i)
+        };
         out.push_str(&text[..cut]);
         out.push('\n');
     }

@@ -10,7 +10,6 @@
 
 use std::borrow::Cow;
 
-use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::{Encoding, Message, MessagePart, MimeHeaders, PartType};
 
 use super::MAX_PART_TEXT;
@@ -119,15 +118,11 @@ fn fix_undeclared_qp<'t>(part: &MessagePart<'_>, raw: &[u8], text: &'t str) -> C
     let Some(body) = raw.get(start..end.min(raw.len())) else {
         return Cow::Borrowed(text);
     };
-    let bytes = lenient_qp_decode(body);
-    let decoder = part
-        .content_type()
-        .and_then(|ct| ct.attribute("charset"))
-        .and_then(|cs| charset_decoder(cs.as_bytes()));
-    Cow::Owned(match decoder {
-        Some(decode) => decode(&bytes),
-        None => String::from_utf8_lossy(&bytes).into_owned(),
-    })
+    let charset = part.content_type().and_then(|ct| ct.attribute("charset"));
+    Cow::Owned(crate::mailparse::body_text(
+        lenient_qp_decode(body),
+        charset,
+    ))
 }
 
 /// Quoted-printable decoding that never fails: `=XX` becomes the byte, `=` before a line
