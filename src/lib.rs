@@ -22,6 +22,7 @@ pub mod ingest;
 pub mod lookup_table;
 pub mod mailparse;
 pub mod output;
+pub mod phrases;
 pub mod received;
 pub mod render;
 pub mod store;

@@ -5,8 +5,11 @@
 //! `X-Failed-Recipients`, RFC 3834 `Auto-Submitted`, vendor auto-reply headers, and subject
 //! and report vocabulary in several languages. Never keyed to particular files.
 
+use std::sync::LazyLock;
+
 use super::Kind;
 use super::dsn::Dsn;
+use crate::phrases::Phrases;
 
 /// What the classifier looks at, gathered once by the caller.
 #[derive(Debug)]
@@ -321,6 +324,13 @@ fn any(hay: &str, needles: &[&str]) -> bool {
     needles.iter().any(|n| hay.contains(n))
 }
 
+// The lists searched in report text (up to 16 KB), each in one pass.
+static BOUNCE_TEXT_IN: LazyLock<Phrases> = LazyLock::new(|| Phrases::new(BOUNCE_TEXT));
+static DELAY_WORDS_IN: LazyLock<Phrases> = LazyLock::new(|| Phrases::new(DELAY_WORDS));
+static PERMANENT_WORDS_IN: LazyLock<Phrases> = LazyLock::new(|| Phrases::new(PERMANENT_WORDS));
+static AUTO_TEXT_IN: LazyLock<Phrases> = LazyLock::new(|| Phrases::new(AUTO_TEXT));
+static CHALLENGE_WORDS_IN: LazyLock<Phrases> = LazyLock::new(|| Phrases::new(CHALLENGE_WORDS));
+
 /// Whether the subject reads like an auto-reply (`Re:`/`AW:` style prefixes tolerated).
 pub fn auto_subject(subject: &str) -> bool {
     any(subject, AUTO_SUBJECT)
@@ -436,8 +446,8 @@ fn by_dsn(ev: &Evidence) -> Option<Kind> {
 
 fn bounce_or_delay(ev: &Evidence) -> Kind {
     let subject_delay = any(&ev.subject, DELAY_WORDS);
-    let text_delay = any(&ev.text, DELAY_WORDS);
-    let permanent = any(&ev.text, PERMANENT_WORDS) || any(&ev.subject, &["fail", "undeliver"]);
+    let text_delay = DELAY_WORDS_IN.any_in(&ev.text);
+    let permanent = PERMANENT_WORDS_IN.any_in(&ev.text) || any(&ev.subject, &["fail", "undeliver"]);
     if (subject_delay || text_delay) && !permanent {
         Kind::Delay
     } else {
@@ -488,7 +498,7 @@ fn bounce_score(ev: &Evidence) -> i32 {
     s += i32::from(null_sender(ev));
     s += 3 * i32::from(ev.header("x-failed-recipients").is_some());
     s += 2 * i32::from(any(&ev.subject, BOUNCE_SUBJECT));
-    s += 2 * i32::from(any(&ev.text, BOUNCE_TEXT));
+    s += 2 * i32::from(BOUNCE_TEXT_IN.any_in(&ev.text));
     s += 2 * i32::from(ev.carved);
     s
 }
@@ -551,12 +561,12 @@ fn autoreply(ev: &Evidence) -> bool {
         || ev
             .header("x-mailer")
             .is_some_and(|v| v.contains("vacation"));
-    let said = auto_subject(&ev.subject) && (any(&ev.text, AUTO_TEXT) || null_sender(ev));
+    let said = auto_subject(&ev.subject) && (AUTO_TEXT_IN.any_in(&ev.text) || null_sender(ev));
     auto_submitted
         || vendor
         || leading_auto_subject(&ev.subject)
         || said
-        || (ev.header("auto-submitted").is_some_and(|v| v != "no") && any(&ev.text, AUTO_TEXT))
+        || (ev.header("auto-submitted").is_some_and(|v| v != "no") && AUTO_TEXT_IN.any_in(&ev.text))
 }
 
 fn challenge(ev: &Evidence) -> bool {
@@ -576,6 +586,6 @@ fn challenge(ev: &Evidence) -> bool {
                 "challenge",
             ],
         );
-    let text = any(&ev.text, CHALLENGE_WORDS);
+    let text = CHALLENGE_WORDS_IN.any_in(&ev.text);
     header || (subject && text)
 }

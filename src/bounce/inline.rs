@@ -5,7 +5,10 @@
 //! lines with message header names (Received, Return-Path, Message-ID, From, ...). Blocks
 //! made of delivery-status fields are skipped. One pass over the text: linear time.
 
+use std::sync::LazyLock;
+
 use super::headers::{self, Block, lines};
+use crate::phrases::Phrases;
 
 /// Header names that only a copied message carries (never report text).
 const STRONG: &[&str] = &[
@@ -167,9 +170,10 @@ fn is_marker(line: &str) -> bool {
     if l.is_empty() || l.chars().count() > 100 {
         return false;
     }
-    let lower = l.to_lowercase();
-    MARKERS.iter().any(|m| lower.contains(m))
+    MARKERS_IN.any_in(&l.to_lowercase())
 }
+
+static MARKERS_IN: LazyLock<Phrases> = LazyLock::new(|| Phrases::new(MARKERS));
 
 /// Lines after a marker within which a weaker block is still accepted.
 const MARKER_REACH: usize = 12;

@@ -3,7 +3,10 @@
 //! headers and report text, and reads the failed recipients and the diagnostic a bounce
 //! states in prose (`X-Failed-Recipients`, an address alone on a line, SMTP reply lines).
 
+use std::sync::LazyLock;
+
 use super::RecipientStatus;
+use crate::phrases::Phrases;
 
 /// (family, needles): the first family with a needle in the headers or text wins.
 /// Needles are lower case; specific services come before the generic MTAs they run on.
@@ -175,29 +178,34 @@ pub fn family(sender: &str, headers: &str, text: &str) -> Option<String> {
         .iter()
         .find(|(d, _)| !domain.is_empty() && domain.contains(d))
         .map(|(_, f)| *f);
-    let by_self = SELF_NAMED
-        .iter()
-        .find(|(n, _)| text.contains(n))
-        .map(|(_, f)| *f);
+    let by_self = SELF_NAMED_IN.first_in(text).map(|i| SELF_NAMED[i].1);
     let found = match (by_sender, by_self) {
         (Some("gmail"), Some("googlegroups")) => Some("googlegroups"),
         (Some(f), _) | (None, Some(f)) => Some(f),
         (None, None) => None,
     };
     found
-        .or_else(|| {
-            FAMILIES
-                .iter()
-                .find(|(_, ns)| ns.iter().any(|n| headers.contains(n)))
-                .map(|(f, _)| *f)
-        })
-        .or_else(|| {
-            FAMILIES
-                .iter()
-                .find(|(_, ns)| ns.iter().any(|n| text.contains(n)))
-                .map(|(f, _)| *f)
-        })
+        .or_else(|| family_marked_in(headers))
+        .or_else(|| family_marked_in(text))
         .map(str::to_string)
+}
+
+static SELF_NAMED_IN: LazyLock<Phrases> =
+    LazyLock::new(|| Phrases::new(&SELF_NAMED.iter().map(|(n, _)| *n).collect::<Vec<_>>()));
+
+/// Every `FAMILIES` needle in one list, with the family it names, in `FAMILIES` order.
+static FAMILY_NEEDLES: LazyLock<(Phrases, Vec<&'static str>)> = LazyLock::new(|| {
+    let (needles, families): (Vec<&str>, Vec<&str>) = FAMILIES
+        .iter()
+        .flat_map(|(family, needles)| needles.iter().map(move |n| (*n, *family)))
+        .unzip();
+    (Phrases::new(&needles), families)
+});
+
+/// The first family in `FAMILIES` order with a needle in `text`.
+fn family_marked_in(text: &str) -> Option<&'static str> {
+    let (needles, families) = &*FAMILY_NEEDLES;
+    needles.first_in(text).map(|i| families[i])
 }
 
 /// Recipients named by `X-Failed-Recipients` (comma separated).

@@ -6,8 +6,14 @@
 //! filter (Safe Links, urldefense: their target is kept). Unsubscribe and tracking links
 //! stay, marked by `role`, so complaints can tell them from the spammer's own pages.
 
+use std::sync::LazyLock;
+
 use super::{Contact, ContactContext};
 use crate::hostname::in_domain;
+use crate::phrases::Phrases;
+
+static UNSUBSCRIBE_WORDS_IN: LazyLock<Phrases> = LazyLock::new(|| Phrases::new(UNSUBSCRIBE_WORDS));
+static TRACKING_PATHS_IN: LazyLock<Phrases> = LazyLock::new(|| Phrases::new(TRACKING_PATHS));
 
 /// Hosts (and their subdomains) of XML namespaces, schemas and DTDs.
 const SCHEMA_DOMAINS: &[&str] = &[
@@ -148,10 +154,7 @@ const TRACKING_HOST_LABELS: &[&str] = &[
 pub fn role_of(url: &str, host: &str, anchor: &str) -> &'static str {
     let lower = url.to_lowercase();
     let anchor = anchor.to_lowercase();
-    if UNSUBSCRIBE_WORDS
-        .iter()
-        .any(|w| lower.contains(w) || anchor.contains(w))
-    {
+    if UNSUBSCRIBE_WORDS_IN.any_in(&lower) || UNSUBSCRIBE_WORDS_IN.any_in(&anchor) {
         return "unsubscribe";
     }
     let first = host.split('.').next().unwrap_or("");
@@ -169,7 +172,7 @@ pub fn role_of(url: &str, host: &str, anchor: &str) -> &'static str {
     ]
     .iter()
     .any(|d| in_domain(host, d));
-    if tracking_host || tracking_provider || TRACKING_PATHS.iter().any(|p| lower.contains(p)) {
+    if tracking_host || tracking_provider || TRACKING_PATHS_IN.any_in(&lower) {
         return "tracking";
     }
     "advertised"
