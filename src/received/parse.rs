@@ -5,13 +5,16 @@
 //! mail-parser's Received parser is used as a second opinion for `by`, `id`, `for` and the
 //! date; the `from` clause (where the formats differ most) is read here.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
+use std::sync::LazyLock;
 
 use mail_parser::parsers::MessageStream;
 use mail_parser::{DateTime, HeaderValue};
 
 use super::Hop;
 use super::netclass::parse_ip;
+use crate::phrases::Phrases;
 
 /// At most this many header fields are read from one header block.
 pub const MAX_FIELDS: usize = 2000;
@@ -203,7 +206,8 @@ pub fn parse_received(index: usize, value: &str) -> Hop {
             _ => {}
         }
     }
-    exim_host_name(&mut hop);
+    let lower = raw.to_ascii_lowercase();
+    exim_host_name(&mut hop, &lower);
     qmail_host_name(&mut hop);
     hop.timestamp = tail.and_then(parse_date);
     // mail-parser's tokenizer costs more than this whole parse: ask it only when this
@@ -223,15 +227,16 @@ pub fn parse_received(index: usize, value: &str) -> Hop {
     hop.date = hop
         .timestamp
         .map(|t| DateTime::from_timestamp(t).to_rfc3339());
-    hop.authenticated = looks_authenticated(&hop);
+    hop.authenticated = looks_authenticated(&hop, &lower);
     hop
 }
 
 /// Exim writes `from NAME ([ip])` only when NAME is the verified host name (rDNS); without
 /// one it writes `from [ip] (helo=...)`. Postfix and Sendmail always put the rDNS (or
 /// `unknown`) inside the parentheses, so this applies to Exim lines only.
-fn exim_host_name(hop: &mut Hop) {
-    if hop.from_rdns.is_some() || !hop.raw.to_ascii_lowercase().contains("(exim ") {
+/// `lower` is the raw value in lower case.
+fn exim_host_name(hop: &mut Hop, lower: &str) {
+    if hop.from_rdns.is_some() || !lower.contains("(exim ") {
         return;
     }
     let Some(name) = hop.from_helo.as_deref() else {
@@ -300,6 +305,9 @@ fn second_opinion(value: &str, hop: &mut Hop) {
 }
 
 fn collapse_ws(s: &str) -> String {
+    if s.is_ascii() {
+        return collapse_ascii_ws(s);
+    }
     let mut out = String::with_capacity(s.len());
     let mut space = false;
     for ch in s.chars() {
@@ -314,6 +322,25 @@ fn collapse_ws(s: &str) -> String {
         }
     }
     out
+}
+
+/// [`collapse_ws`] for ASCII text, byte by byte (ASCII whitespace is `char::is_whitespace`
+/// for ASCII: space, tab, line feed, vertical tab, form feed, carriage return).
+fn collapse_ascii_ws(s: &str) -> String {
+    let mut out = Vec::with_capacity(s.len());
+    let mut space = false;
+    for &b in s.as_bytes() {
+        if matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r') {
+            space = true;
+        } else {
+            if space && !out.is_empty() {
+                out.push(b' ');
+            }
+            space = false;
+            out.push(b);
+        }
+    }
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Splits at the last `;` outside comments: clauses before, date after.
@@ -334,40 +361,43 @@ fn split_date(s: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// Words and comments of a value whose whitespace `collapse_ws` has made single spaces.
 fn tokenize(s: &str) -> Vec<Tok<'_>> {
+    let bytes = s.as_bytes();
     let mut toks = Vec::new();
-    let mut chars = s.char_indices().peekable();
-    while let Some(&(start, ch)) = chars.peek() {
-        if ch.is_whitespace() {
-            chars.next();
-        } else if ch == '(' {
-            chars.next();
-            let mut depth = 1usize;
-            let mut end = s.len();
-            for (i, c) in chars.by_ref() {
-                match c {
-                    '(' => depth += 1,
-                    ')' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            end = i;
-                            break;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b' ' => i += 1,
+            b'(' => {
+                let start = i + 1;
+                let mut depth = 1usize;
+                let mut end = bytes.len();
+                let mut j = start;
+                while j < bytes.len() {
+                    match bytes[j] {
+                        b'(' => depth += 1,
+                        b')' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                end = j;
+                                break;
+                            }
                         }
+                        _ => {}
                     }
-                    _ => {}
+                    j += 1;
                 }
+                toks.push(Tok::Comment(s[start..end].trim()));
+                i = (end + 1).min(bytes.len());
             }
-            toks.push(Tok::Comment(s[start + 1..end].trim()));
-        } else {
-            let mut end = s.len();
-            while let Some(&(i, c)) = chars.peek() {
-                if c.is_whitespace() || c == '(' {
-                    end = i;
-                    break;
+            _ => {
+                let start = i;
+                while i < bytes.len() && bytes[i] != b' ' && bytes[i] != b'(' {
+                    i += 1;
                 }
-                chars.next();
+                toks.push(Tok::Word(&s[start..i]));
             }
-            toks.push(Tok::Word(&s[start..end]));
         }
     }
     toks
@@ -440,7 +470,7 @@ fn read_from(c: &Clause, hop: &mut Hop) {
                 if ip.is_none() {
                     hop.illegal_ip = hop.illegal_ip.take().or_else(|| illegal_literal(text));
                 }
-                if text.to_ascii_lowercase().contains("may be forged") {
+                if find_ignore_case(text, "may be forged").is_some() {
                     hop.may_be_forged = true;
                 }
             }
@@ -499,8 +529,7 @@ fn comment_helo(text: &str) -> Option<String> {
     if is_helo_comment(text) {
         return text.split_whitespace().nth(1).map(str::to_string);
     }
-    let lower = text.to_ascii_lowercase();
-    let at = lower.find("helo=")?;
+    let at = find_ignore_case(text, "helo=")?;
     let rest = &text[at + 5..];
     let value: String = rest
         .chars()
@@ -510,8 +539,15 @@ fn comment_helo(text: &str) -> Option<String> {
 }
 
 fn is_helo_comment(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    lower.starts_with("helo ") || lower.starts_with("ehlo ")
+    text.get(..5)
+        .is_some_and(|p| p.eq_ignore_ascii_case("helo ") || p.eq_ignore_ascii_case("ehlo "))
+}
+
+/// Where `needle` (lower-case ASCII) first occurs in `hay`, ASCII case ignored.
+fn find_ignore_case(hay: &str, needle: &str) -> Option<usize> {
+    hay.as_bytes()
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// The peer address (and the rDNS name written before it) recorded inside a comment:
@@ -535,17 +571,16 @@ fn comment_peer(text: &str) -> Option<(IpAddr, Option<String>)> {
     parse_ip(token).map(|ip| (ip, None))
 }
 
-fn strip_helo_value(text: &str) -> String {
-    let lower = text.to_ascii_lowercase();
-    match lower.find("helo=") {
-        None => text.to_string(),
+fn strip_helo_value(text: &str) -> Cow<'_, str> {
+    match find_ignore_case(text, "helo=") {
+        None => Cow::Borrowed(text),
         Some(at) => {
             let rest = &text[at..];
             let end = rest
                 .find(char::is_whitespace)
                 .map(|e| at + e)
                 .unwrap_or(text.len());
-            format!("{} {}", &text[..at], &text[end..])
+            Cow::Owned(format!("{} {}", &text[..at], &text[end..]))
         }
     }
 }
@@ -624,8 +659,9 @@ fn parse_date(text: &str) -> Option<i64> {
     d.is_valid().then(|| d.to_timestamp())
 }
 
-/// SMTP AUTH or another sign of an authenticated submission in this hop.
-fn looks_authenticated(hop: &Hop) -> bool {
+/// SMTP AUTH or another sign of an authenticated submission in this hop (`lower`: the
+/// raw value in lower case).
+fn looks_authenticated(hop: &Hop, lower: &str) -> bool {
     let proto = hop.protocol.as_deref().unwrap_or("").to_ascii_uppercase();
     let first = proto.split_whitespace().next().unwrap_or("");
     if matches!(
@@ -642,8 +678,11 @@ fn looks_authenticated(hop: &Hop) -> bool {
     ) {
         return true;
     }
-    let raw = hop.raw.to_ascii_lowercase();
-    [
+    AUTH_MARKERS_IN.any_in(lower)
+}
+
+static AUTH_MARKERS_IN: LazyLock<Phrases> = LazyLock::new(|| {
+    Phrases::new(&[
         " with plain)",
         " with login)",
         " with cram-md5)",
@@ -654,10 +693,8 @@ fn looks_authenticated(hop: &Hop) -> bool {
         "(auth=",
         " auth=",
         "smtp-auth",
-    ]
-    .iter()
-    .any(|m| raw.contains(m))
-}
+    ])
+});
 
 #[cfg(test)]
 mod tests {
