@@ -12,6 +12,8 @@
 //! alone before `=` or an alphanumeric, so `?a=1&copy=2` stays a URL). It replaced the
 //! html5ever tokenizer here, which cost more than any other step of the stage.
 
+use std::borrow::Cow;
+
 use html5ever::data::{C1_REPLACEMENTS, NAMED_ENTITIES};
 
 /// Which element a link target came from.
@@ -162,10 +164,12 @@ fn tag_name(bytes: &[u8], from: usize) -> (String, usize) {
 
 /// Reads attributes from `pos` to the tag's `>`; returns the offset after it and whether
 /// the tag closed itself (`/>`), or `None` when the input ends inside the tag.
-fn attributes(
-    html: &str,
+/// Values are kept as written (`decode(value, true)` gives the value): most attributes
+/// are never read.
+fn attributes<'a>(
+    html: &'a str,
     mut pos: usize,
-    out: &mut Vec<(String, String)>,
+    out: &mut Vec<(String, &'a str)>,
 ) -> Option<(usize, bool)> {
     let bytes = html.as_bytes();
     let mut self_closing = false;
@@ -191,7 +195,7 @@ fn attributes(
         while pos < bytes.len() && bytes[pos].is_ascii_whitespace() {
             pos += 1;
         }
-        let mut value = String::new();
+        let mut value = "";
         if bytes.get(pos) == Some(&b'=') {
             pos += 1;
             while pos < bytes.len() && bytes[pos].is_ascii_whitespace() {
@@ -210,7 +214,7 @@ fn attributes(
                     (&html[pos..end], end)
                 }
             };
-            value = decode(raw, true);
+            value = raw;
             pos = next;
         }
         if out.len() < MAX_ATTRIBUTES && !out.iter().any(|(n, _)| *n == name) {
@@ -221,9 +225,9 @@ fn attributes(
 
 /// Decodes character references; `in_attribute` applies the attribute-value rule for
 /// legacy names without `;`.
-fn decode(text: &str, in_attribute: bool) -> String {
+fn decode(text: &str, in_attribute: bool) -> Cow<'_, str> {
     if !text.contains(['&', '\r', '\0']) {
-        return text.to_string();
+        return Cow::Borrowed(text);
     }
     let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
@@ -259,7 +263,7 @@ fn decode(text: &str, in_attribute: bool) -> String {
             },
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// The character reference after an `&` at `from - 1`: its text and where it ends.
@@ -342,7 +346,7 @@ struct State {
 }
 
 impl State {
-    fn start_tag(&mut self, name: &str, attrs: &[(String, String)]) {
+    fn start_tag(&mut self, name: &str, attrs: &[(String, &str)]) {
         self.spacing(name);
         for (attr, value) in attrs {
             let link_tag = match (name, attr.as_str()) {
@@ -352,7 +356,7 @@ impl State {
                 (_, "src" | "background" | "poster" | "srcset") => LinkTag::Image,
                 _ => continue,
             };
-            self.push_link(value.trim(), link_tag, name == "a");
+            self.push_link(decode(value, true).trim(), link_tag, name == "a");
         }
     }
 
