@@ -26,4 +26,5 @@ pub mod phrases;
 pub mod received;
 pub mod render;
 pub mod store;
+pub mod utf8;
 pub mod verdict;

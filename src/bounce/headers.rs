@@ -227,9 +227,9 @@ impl Block {
 
 /// Unfolds a raw value: line breaks and the whitespace runs they start become one space.
 pub fn unfold(raw: &[u8]) -> String {
-    let text = String::from_utf8_lossy(raw);
+    let text = crate::utf8::lossy(raw);
     // Most values are one line: nothing to join.
-    if !text.contains(['\r', '\n']) {
+    if memchr::memchr2(b'\r', b'\n', raw).is_none() {
         return text.trim().to_string();
     }
     let mut out = String::with_capacity(text.len());

@@ -330,7 +330,7 @@ impl View {
             .iter()
             .take(FIELD_LIMIT)
             .map(|f| {
-                let name = String::from_utf8_lossy(&bytes[f.name.clone()]).to_ascii_lowercase();
+                let name = crate::utf8::lossy(&bytes[f.name.clone()]).to_ascii_lowercase();
                 // Trace and signature fields are most of a header's bytes and no
                 // classification rule reads their values: kept by name only.
                 let value = if is_trace_field(&name) {
@@ -592,7 +592,7 @@ fn field_value(bytes: &[u8], f: &headers::Field) -> String {
 fn header_text(bytes: &[u8], block: &headers::Block) -> String {
     let mut text = String::new();
     for f in block.fields.iter().take(FIELD_LIMIT) {
-        let name = String::from_utf8_lossy(&bytes[f.name.clone()]).to_ascii_lowercase();
+        let name = crate::utf8::lossy(&bytes[f.name.clone()]).to_ascii_lowercase();
         text.extend([name.as_str(), ": ", &field_value(bytes, f), "\n"]);
     }
     text

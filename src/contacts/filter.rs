@@ -247,19 +247,52 @@ fn keep_email(value: &str, own: &[String], forged: &[String]) -> bool {
 }
 
 fn keep_host(host: &str, value: &str, own: &[String], received: &[String]) -> bool {
-    let listed = |list: &[&str]| {
-        list.iter().any(|d| match d.split_once('/') {
-            Some((h, path)) => in_domain(host, h) && value.contains(&format!("/{path}")),
-            None => in_domain(host, d),
+    let listed = |list: &[Listed]| {
+        list.iter().any(|entry| {
+            in_domain(host, entry.host)
+                && entry
+                    .path
+                    .as_ref()
+                    .is_none_or(|path| value.contains(path.as_str()))
         })
     };
     !own.iter().any(|d| in_domain(host, d))
-        && !listed(RESERVED_DOMAINS)
+        && !listed(&RESERVED_LISTED)
         && !received.iter().any(|r| r == host)
-        && !listed(SCHEMA_DOMAINS)
-        && !listed(MAIL_CDN_DOMAINS)
-        && !listed(RECIPIENT_REWRITERS)
+        && !listed(&SCHEMA_LISTED)
+        && !listed(&MAIL_CDN_LISTED)
+        && !listed(&RECIPIENT_REWRITERS_LISTED)
 }
+
+/// A list entry `host` (the host and its subdomains) or `host/path` (URLs on that host
+/// whose text contains `/path`), split once rather than per contact.
+struct Listed {
+    host: &'static str,
+    /// `/path`, with its slash.
+    path: Option<String>,
+}
+
+fn listed(entries: &[&'static str]) -> Vec<Listed> {
+    entries
+        .iter()
+        .map(|entry| match entry.split_once('/') {
+            Some((host, path)) => Listed {
+                host,
+                path: Some(format!("/{path}")),
+            },
+            None => Listed {
+                host: entry,
+                path: None,
+            },
+        })
+        .collect()
+}
+
+static RESERVED_LISTED: LazyLock<Vec<Listed>> = LazyLock::new(|| listed(RESERVED_DOMAINS));
+static SCHEMA_LISTED: LazyLock<Vec<Listed>> = LazyLock::new(|| listed(SCHEMA_DOMAINS));
+static MAIL_CDN_LISTED: LazyLock<Vec<Listed>> = LazyLock::new(|| listed(MAIL_CDN_DOMAINS));
+static RECIPIENT_REWRITERS_LISTED: LazyLock<Vec<Listed>> =
+    LazyLock::new(|| listed(RECIPIENT_REWRITERS));
 
 #[cfg(test)]
 mod tests {

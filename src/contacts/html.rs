@@ -157,7 +157,7 @@ fn tag_name(bytes: &[u8], from: usize) -> (String, usize) {
         .position(|c| c.is_ascii_whitespace() || matches!(c, b'/' | b'>'))
         .map_or(bytes.len(), |i| from + i);
     (
-        String::from_utf8_lossy(&bytes[from..end]).to_ascii_lowercase(),
+        crate::utf8::lossy(&bytes[from..end]).to_ascii_lowercase(),
         end,
     )
 }

@@ -68,7 +68,7 @@ pub fn header_fields_named(bytes: &[u8], keep: impl Fn(&str) -> bool) -> Vec<Fie
                 && let Some(last) = fields.last_mut()
                 && last.value.len() < MAX_FIELD_LEN
             {
-                last.value.push_str(&String::from_utf8_lossy(line));
+                last.value.push_str(&crate::utf8::lossy(line));
             }
             continue;
         }
@@ -78,7 +78,7 @@ pub fn header_fields_named(bytes: &[u8], keep: impl Fn(&str) -> bool) -> Vec<Fie
         let Some(colon) = memchr::memchr(b':', line) else {
             continue;
         };
-        let name = String::from_utf8_lossy(&line[..colon]);
+        let name = crate::utf8::lossy(&line[..colon]);
         let name = name.trim_end();
         if name.is_empty() || name.contains(' ') {
             continue;
@@ -86,7 +86,7 @@ pub fn header_fields_named(bytes: &[u8], keep: impl Fn(&str) -> bool) -> Vec<Fie
         seen += 1;
         continuing = keep(name);
         if continuing {
-            let value = String::from_utf8_lossy(&line[colon + 1..]);
+            let value = crate::utf8::lossy(&line[colon + 1..]);
             fields.push(Field {
                 name: name.to_string(),
                 value: value.trim_start().to_string(),
