@@ -87,7 +87,7 @@ impl Inputs {
             if let Some(known) = self.known_file(&source, &metadata) {
                 return Some(known);
             }
-            return self.expand_file(path, depth > 0);
+            return self.expand_file(path, depth > 0, metadata.len());
         }
         let as_maildir = match self.format {
             FormatChoice::Maildir => true,
@@ -134,27 +134,30 @@ impl Inputs {
 
     fn read_maildir_file(&mut self, path: PathBuf) -> Option<Item> {
         let source = path.display().to_string();
-        if let Ok(metadata) = fs::metadata(&path)
-            && let Some(known) = self.known_file(&source, &metadata)
+        let metadata = fs::metadata(&path).ok();
+        if let Some(known) = metadata
+            .as_ref()
+            .and_then(|metadata| self.known_file(&source, metadata))
         {
             return Some(known);
         }
         let date = maildir::date_from_name(&path);
-        Some(match read_file(&path, self.max_bytes) {
+        let size = metadata.map_or(0, |m| m.len());
+        Some(match read_file(&path, self.max_bytes, size) {
             Ok(bytes) => Item::Message(RawMessage::new(source, bytes, Format::Maildir, date)),
             Err(error) => failed(source, error),
         })
     }
 
     /// `walked`: met while walking a directory (then a file that is not mail is passed
-    /// over); a file named on the command line is always read as mail.
-    fn expand_file(&mut self, path: PathBuf, walked: bool) -> Option<Item> {
+    /// over); a file named on the command line is always read as mail. `size`: its size
+    /// when listed, to size the buffer.
+    fn expand_file(&mut self, path: PathBuf, walked: bool, size: u64) -> Option<Item> {
         let source = path.display().to_string();
         let file = match File::open(&path) {
             Ok(file) => file,
             Err(err) => return Some(failed(source, format!("cannot open: {err}"))),
         };
-        let size = file.metadata().map_or(0, |m| m.len());
         let mut reader = BufReader::with_capacity(64 * 1024, file);
         if walked && self.format == FormatChoice::Auto {
             match reader.fill_buf() {
@@ -253,11 +256,11 @@ fn sorted_entries(dir: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(children)
 }
 
-/// Reads a whole file, refusing one over `max_bytes`.
-pub fn read_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
+/// Reads a whole file, refusing one over `max_bytes`; `size_hint` is its listed size
+/// (or 0).
+pub fn read_file(path: &Path, max_bytes: u64, size_hint: u64) -> Result<Vec<u8>, String> {
     let file = File::open(path).map_err(|err| format!("cannot open: {err}"))?;
-    let size = file.metadata().map_or(0, |m| m.len());
-    read_bounded(file, max_bytes, size)
+    read_bounded(file, max_bytes, size_hint)
 }
 
 /// Reads to the end, refusing more than `max_bytes`; `size_hint` (the file's size, or 0)
