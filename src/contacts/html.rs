@@ -164,12 +164,12 @@ fn tag_name(bytes: &[u8], from: usize) -> (String, usize) {
 
 /// Reads attributes from `pos` to the tag's `>`; returns the offset after it and whether
 /// the tag closed itself (`/>`), or `None` when the input ends inside the tag.
-/// Values are kept as written (`decode(value, true)` gives the value): most attributes
-/// are never read.
+/// Names and values are kept as written (names compare without ASCII case,
+/// `decode(value, true)` gives the value): most attributes are never read.
 fn attributes<'a>(
     html: &'a str,
     mut pos: usize,
-    out: &mut Vec<(String, &'a str)>,
+    out: &mut Vec<(&'a str, &'a str)>,
 ) -> Option<(usize, bool)> {
     let bytes = html.as_bytes();
     let mut self_closing = false;
@@ -191,7 +191,7 @@ fn attributes<'a>(
         {
             pos += 1;
         }
-        let name = html[start..pos].to_ascii_lowercase();
+        let name = &html[start..pos];
         while pos < bytes.len() && bytes[pos].is_ascii_whitespace() {
             pos += 1;
         }
@@ -217,7 +217,7 @@ fn attributes<'a>(
             value = raw;
             pos = next;
         }
-        if out.len() < MAX_ATTRIBUTES && !out.iter().any(|(n, _)| *n == name) {
+        if out.len() < MAX_ATTRIBUTES && !out.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
             out.push((name, value));
         }
     }
@@ -346,15 +346,20 @@ struct State {
 }
 
 impl State {
-    fn start_tag(&mut self, name: &str, attrs: &[(String, &str)]) {
+    fn start_tag(&mut self, name: &str, attrs: &[(&str, &str)]) {
         self.spacing(name);
         for (attr, value) in attrs {
-            let link_tag = match (name, attr.as_str()) {
-                ("a" | "area", "href") => LinkTag::Anchor,
-                ("form", "action") => LinkTag::Form,
-                ("link", "href") => LinkTag::LinkElement,
-                (_, "src" | "background" | "poster" | "srcset") => LinkTag::Image,
-                _ => continue,
+            let is = |wanted: &str| attr.eq_ignore_ascii_case(wanted);
+            let link_tag = if matches!(name, "a" | "area") && is("href") {
+                LinkTag::Anchor
+            } else if name == "form" && is("action") {
+                LinkTag::Form
+            } else if name == "link" && is("href") {
+                LinkTag::LinkElement
+            } else if is("src") || is("background") || is("poster") || is("srcset") {
+                LinkTag::Image
+            } else {
+                continue;
             };
             self.push_link(decode(value, true).trim(), link_tag, name == "a");
         }
