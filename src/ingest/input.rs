@@ -6,6 +6,7 @@ use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use super::listing::Listing;
 use super::mbox::MboxMessages;
 use super::sniff::{is_maildir, looks_like_mail, looks_like_mbox};
 use super::{
@@ -19,8 +20,13 @@ enum Job {
         path: PathBuf,
         depth: usize,
     },
-    /// A message file of a Maildir folder.
-    MaildirFile(PathBuf),
+    /// The entries of a directory not expanded yet (`depth` is theirs); Maildir message
+    /// files when `maildir`.
+    Listing {
+        listing: Listing,
+        depth: usize,
+        maildir: bool,
+    },
     Failed(IngestFailure),
     Stdin,
 }
@@ -72,7 +78,25 @@ impl Inputs {
                 0,
             ),
             Job::Path { path, depth } => self.expand_path(path, depth),
-            Job::MaildirFile(path) => self.read_maildir_file(path),
+            Job::Listing {
+                mut listing,
+                depth,
+                maildir,
+            } => {
+                let path = listing.next()?;
+                if listing.remaining() > 0 {
+                    self.jobs.push_front(Job::Listing {
+                        listing,
+                        depth,
+                        maildir,
+                    });
+                }
+                if maildir {
+                    self.read_maildir_file(path)
+                } else {
+                    self.expand_path(path, depth)
+                }
+            }
             Job::Failed(failure) => Some(Item::Failed(failure)),
         }
     }
@@ -95,9 +119,13 @@ impl Inputs {
             _ => false,
         };
         let children = if as_maildir {
-            let (files, failures) = maildir::list(&path);
+            let (listings, failures) = maildir::list(&path);
             let mut jobs: Vec<Job> = failures.into_iter().map(Job::Failed).collect();
-            jobs.extend(files.into_iter().map(Job::MaildirFile));
+            jobs.extend(listings.into_iter().map(|listing| Job::Listing {
+                listing,
+                depth: depth + 1,
+                maildir: true,
+            }));
             jobs
         } else if depth >= self.max_depth {
             let error = format!(
@@ -106,14 +134,12 @@ impl Inputs {
             );
             return Some(failed(source, error));
         } else {
-            match sorted_entries(&path) {
-                Ok(entries) => entries
-                    .into_iter()
-                    .map(|path| Job::Path {
-                        path,
-                        depth: depth + 1,
-                    })
-                    .collect(),
+            match Listing::read(&path) {
+                Ok(listing) => vec![Job::Listing {
+                    listing,
+                    depth: depth + 1,
+                    maildir: false,
+                }],
                 Err(err) => return Some(failed(source, format!("cannot list directory: {err}"))),
             }
         };

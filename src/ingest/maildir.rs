@@ -5,47 +5,30 @@
 //! a file it cannot read, so the folder is listed here: sorted, and every unreadable
 //! file is named.
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use super::listing::Listing;
 use super::{IngestFailure, rfc3339};
 
 /// The message files of one Maildir folder (`cur/` then `new/`, each sorted by name),
 /// and a failure for each part that could not be listed.
-pub fn list(dir: &Path) -> (Vec<PathBuf>, Vec<IngestFailure>) {
-    let mut files = Vec::new();
+pub fn list(dir: &Path) -> (Vec<Listing>, Vec<IngestFailure>) {
+    let mut listings = Vec::new();
     let mut failures = Vec::new();
     for sub in ["cur", "new"] {
         let sub_dir = dir.join(sub);
         if !sub_dir.exists() {
             continue;
         }
-        let listing = fs::read_dir(&sub_dir).and_then(|entries| {
-            let mut names = Vec::new();
-            for entry in entries {
-                let entry = entry?;
-                if !is_hidden(&entry.file_name()) {
-                    names.push(entry.path());
-                }
-            }
-            Ok(names)
-        });
-        match listing {
-            Ok(mut names) => {
-                names.sort();
-                files.extend(names);
-            }
+        match Listing::read(&sub_dir) {
+            Ok(listing) => listings.push(listing),
             Err(err) => failures.push(IngestFailure::new(
                 sub_dir.display().to_string(),
                 format!("cannot list Maildir folder: {err}"),
             )),
         }
     }
-    (files, failures)
-}
-
-fn is_hidden(name: &std::ffi::OsStr) -> bool {
-    name.as_encoded_bytes().first() == Some(&b'.')
+    (listings, failures)
 }
 
 /// The delivery time a Maildir unique name starts with, if it has one.

@@ -6,6 +6,7 @@
 //! an [`IngestFailure`] naming its source, so every input is accounted for.
 
 mod input;
+mod listing;
 mod maildir;
 mod mbox;
 mod sniff;
