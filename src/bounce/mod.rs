@@ -194,7 +194,7 @@ pub fn decode_with(bytes: &[u8], limits: &DecodeLimits) -> BounceReport {
             let text = view.lower_text_before(inline_copy(original.as_ref()));
             mta::family(
                 view.from_address.as_deref().unwrap_or(""),
-                &header_text(bytes, &tree.header),
+                &view.header_text(bytes, &tree.header),
                 &text,
             )
         }
@@ -425,6 +425,22 @@ impl View {
         }
     }
 
+    /// All header fields of `block` (the block this view was read from) as `name: value`
+    /// lines (lower case, unfolded), trace fields included: which mail system wrote a
+    /// report shows in its Received lines. Values already read are reused.
+    fn header_text(&self, bytes: &[u8], block: &headers::Block) -> String {
+        let mut text = String::new();
+        for (f, (name, value)) in block.fields.iter().zip(&self.headers) {
+            let value = if is_trace_field(name) {
+                field_value(bytes, f)
+            } else {
+                value.clone()
+            };
+            text.extend([name.as_str(), ": ", &value, "\n"]);
+        }
+        text
+    }
+
     /// The report text before the returned original, when that was copied inline.
     fn report_text(&self, original: Option<&Original>) -> String {
         self.text_before(inline_copy(original))
@@ -585,17 +601,6 @@ fn is_trace_field(name: &str) -> bool {
 fn field_value(bytes: &[u8], f: &headers::Field) -> String {
     let value = &bytes[f.value.start..f.value.end.min(f.value.start + VALUE_LIMIT)];
     lower_case(headers::unfold(value))
-}
-
-/// All header fields of the block as `name: value` lines (lower case, unfolded), trace
-/// fields included: which mail system wrote a report shows in its Received lines.
-fn header_text(bytes: &[u8], block: &headers::Block) -> String {
-    let mut text = String::new();
-    for f in block.fields.iter().take(FIELD_LIMIT) {
-        let name = crate::utf8::lossy(&bytes[f.name.clone()]).to_ascii_lowercase();
-        text.extend([name.as_str(), ": ", &field_value(bytes, f), "\n"]);
-    }
-    text
 }
 
 /// `text` in lower case, in place when it is ASCII (most header values are).

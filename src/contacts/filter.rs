@@ -272,7 +272,7 @@ struct Listed {
     path: Option<String>,
 }
 
-fn listed(entries: &[&'static str]) -> Vec<Listed> {
+fn split_entries(entries: &[&'static str]) -> Vec<Listed> {
     entries
         .iter()
         .map(|entry| match entry.split_once('/') {
@@ -288,11 +288,11 @@ fn listed(entries: &[&'static str]) -> Vec<Listed> {
         .collect()
 }
 
-static RESERVED_LISTED: LazyLock<Vec<Listed>> = LazyLock::new(|| listed(RESERVED_DOMAINS));
-static SCHEMA_LISTED: LazyLock<Vec<Listed>> = LazyLock::new(|| listed(SCHEMA_DOMAINS));
-static MAIL_CDN_LISTED: LazyLock<Vec<Listed>> = LazyLock::new(|| listed(MAIL_CDN_DOMAINS));
+static RESERVED_LISTED: LazyLock<Vec<Listed>> = LazyLock::new(|| split_entries(RESERVED_DOMAINS));
+static SCHEMA_LISTED: LazyLock<Vec<Listed>> = LazyLock::new(|| split_entries(SCHEMA_DOMAINS));
+static MAIL_CDN_LISTED: LazyLock<Vec<Listed>> = LazyLock::new(|| split_entries(MAIL_CDN_DOMAINS));
 static RECIPIENT_REWRITERS_LISTED: LazyLock<Vec<Listed>> =
-    LazyLock::new(|| listed(RECIPIENT_REWRITERS));
+    LazyLock::new(|| split_entries(RECIPIENT_REWRITERS));
 
 #[cfg(test)]
 mod tests {

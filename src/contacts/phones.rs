@@ -475,7 +475,7 @@ pub fn from_tel_link(href: &str, at: Where, out: &mut Vec<Contact>) {
 pub struct Region<'a> {
     parts: &'a [TextPart],
     ctx: &'a ContactContext,
-    value: std::sync::OnceLock<String>,
+    value: std::cell::OnceCell<String>,
 }
 
 impl<'a> Region<'a> {
@@ -483,7 +483,7 @@ impl<'a> Region<'a> {
         Region {
             parts,
             ctx,
-            value: std::sync::OnceLock::new(),
+            value: std::cell::OnceCell::new(),
         }
     }
 
@@ -496,7 +496,7 @@ impl<'a> Region<'a> {
             received_hosts: Vec::new(),
             region_hint: None,
         };
-        let value = std::sync::OnceLock::new();
+        let value = std::cell::OnceCell::new();
         let _ = value.set(region.to_string());
         Region {
             parts: &[],

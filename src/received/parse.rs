@@ -214,8 +214,8 @@ pub fn parse_received(index: usize, value: &str) -> Hop {
     // parse missed something it may find (a `for` clause both read alike).
     if hop.timestamp.is_none() || hop.by_host.is_none() || hop.id.is_none() {
         // It can only fill what its keywords (`;` before the date, `by`, `id`, `for`)
-        // introduce: without one of them in the text it has nothing to add.
-        let lower = value.to_ascii_lowercase();
+        // introduce: without one of them in the text it has nothing to add. (`lower` is
+        // the value with its whitespace collapsed, which keeps every keyword as it was.)
         let may_add = (hop.timestamp.is_none() && lower.contains(';'))
             || (hop.by_host.is_none() && lower.contains("by"))
             || (hop.id.is_none() && lower.contains("id"))
