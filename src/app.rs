@@ -5,8 +5,9 @@
 use std::collections::{HashSet, VecDeque};
 use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex, OnceLock, mpsc};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, mpsc};
+
+use workers::{Batch, Workers};
 
 use crate::annotate::Annotator;
 use crate::bounce::{self, BounceReport, Kind};
@@ -17,6 +18,8 @@ use crate::output::{OriginalSummary, Record, RecordWriter, Summary};
 use crate::received::{self, TrustConfig};
 use crate::store::{Analysed, Store};
 use crate::verdict::{self, VerdictContext};
+
+mod workers;
 
 /// Everything the stages need, resolved once before the run.
 pub struct Analyzer {
@@ -181,8 +184,9 @@ impl Analyzer {
     /// records written when `replay_known`), and new results are remembered.
     ///
     /// Three things overlap: a reader thread reads and hashes the next messages, the
-    /// analysis threads work on up to `IN_FLIGHT` of them, and this thread writes each
-    /// record as soon as every record before it is out.
+    /// analysis threads work on batches of them (up to `IN_FLIGHT_PER_THREAD` batches
+    /// per thread), and this thread writes the records of each batch as soon as every
+    /// batch before it is out.
     pub fn run<W: Write>(
         self: &Arc<Self>,
         inputs: impl Iterator<Item = Item> + Send,
@@ -195,15 +199,8 @@ impl Analyzer {
         let workers = Workers::start(Arc::clone(self), threads);
         let in_flight_max = IN_FLIGHT_PER_THREAD * threads;
         std::thread::scope(|scope| {
-            let (read, items) = mpsc::sync_channel(READ_AHEAD);
-            scope.spawn(move || {
-                for item in inputs {
-                    // The receiver is gone only when the run stopped on an error.
-                    if read.send(item).is_err() {
-                        break;
-                    }
-                }
-            });
+            let (read, batches) = mpsc::sync_channel(READ_AHEAD);
+            scope.spawn(move || read_in_batches(inputs, &read));
             let mut out = Emitter {
                 writer,
                 summary: Summary::default(),
@@ -212,37 +209,124 @@ impl Analyzer {
                 now: self.now,
                 unsaved: Vec::new(),
             };
-            let mut in_flight: VecDeque<Slot> = VecDeque::new();
-            for item in items {
+            let mut in_flight: VecDeque<Group> = VecDeque::new();
+            for batch in batches {
                 // Store look-ups happen on this thread: the connection is not shared.
-                in_flight.push_back(match triage(item, store.as_deref()) {
-                    Pending::Analyse(message) => workers.dispatch(message),
-                    Pending::Done(outcome) => Slot::Done(outcome),
-                });
+                in_flight.push_back(Group::new(batch, store.as_deref(), &workers));
                 loop {
                     let full = in_flight.len() >= in_flight_max;
                     let ready = in_flight.front_mut().map(|front| full || front.poll());
                     if ready != Some(true) {
                         break;
                     }
-                    let slot = in_flight.pop_front().expect("front exists");
-                    out.emit(workers.finish(slot), store.as_deref_mut())?;
+                    let group = in_flight.pop_front().expect("front exists");
+                    group.emit(&workers, &mut out, store.as_deref_mut())?;
                 }
             }
-            for slot in in_flight {
-                out.emit(workers.finish(slot), store.as_deref_mut())?;
+            for group in in_flight {
+                group.emit(&workers, &mut out, store.as_deref_mut())?;
             }
-            out.save(store.as_deref_mut())?;
+            out.save(store)?;
             Ok(out.summary)
         })
     }
 }
 
-/// Messages read ahead of the analysis.
-const READ_AHEAD: usize = 16;
-/// Messages dispatched but not yet written, per analysis thread. Together with
+/// Sends the inputs on in batches. A batch goes as soon as there is room for it, so a
+/// slow input is not held back; while the analysis is behind, batches fill up to
+/// `BATCH_MESSAGES` (or `BATCH_BYTES`) and each hand-over carries many messages.
+fn read_in_batches(inputs: impl Iterator<Item = Item>, read: &mpsc::SyncSender<Vec<Item>>) {
+    let mut batch = Vec::new();
+    let mut bytes = 0usize;
+    for item in inputs {
+        if let Item::Message(message) = &item {
+            bytes += message.bytes.len();
+        }
+        batch.push(item);
+        // The receiver is gone only when the run stopped on an error.
+        if batch.len() >= BATCH_MESSAGES || bytes >= BATCH_BYTES {
+            if read.send(std::mem::take(&mut batch)).is_err() {
+                return;
+            }
+            bytes = 0;
+            continue;
+        }
+        match read.try_send(std::mem::take(&mut batch)) {
+            Ok(()) => bytes = 0,
+            Err(mpsc::TrySendError::Full(back)) => batch = back,
+            Err(mpsc::TrySendError::Disconnected(_)) => return,
+        }
+    }
+    if !batch.is_empty() {
+        let _ = read.send(batch);
+    }
+}
+
+/// One read batch on its way out: the outcomes that needed no analysis and the analysis
+/// of the rest, in input order.
+struct Group {
+    entries: Vec<Entry>,
+    analysis: Batch,
+}
+
+enum Entry {
+    Done(Outcome),
+    /// The next record of the group's analysis.
+    Analysed,
+}
+
+impl Group {
+    fn new(items: Vec<Item>, store: Option<&Store>, workers: &Workers) -> Self {
+        let mut messages = Vec::new();
+        let entries = items
+            .into_iter()
+            .map(|item| match triage(item, store) {
+                Pending::Analyse(message) => {
+                    messages.push(message);
+                    Entry::Analysed
+                }
+                Pending::Done(outcome) => Entry::Done(outcome),
+            })
+            .collect();
+        Group {
+            entries,
+            analysis: workers.dispatch(messages),
+        }
+    }
+
+    /// True when every outcome of the group is in and writing it will not wait.
+    fn poll(&mut self) -> bool {
+        self.analysis.poll()
+    }
+
+    fn emit<W: Write, P: FnMut(&Record)>(
+        mut self,
+        workers: &Workers,
+        out: &mut Emitter<'_, W, P>,
+        mut store: Option<&mut Store>,
+    ) -> Result<(), RunError> {
+        for entry in self.entries {
+            let outcome = match entry {
+                Entry::Done(outcome) => outcome,
+                Entry::Analysed => {
+                    Outcome::Analysed(Box::new(workers.next_record(&mut self.analysis)))
+                }
+            };
+            out.emit(outcome, store.as_deref_mut())?;
+        }
+        Ok(())
+    }
+}
+
+/// Most messages in one batch, and the size at which a batch is closed early. Each
+/// batch holds at most `BATCH_BYTES` plus one message.
+const BATCH_MESSAGES: usize = 16;
+const BATCH_BYTES: usize = 1 << 20;
+/// Batches read ahead of the analysis.
+const READ_AHEAD: usize = 2;
+/// Batches dispatched but not yet written, per analysis thread. Together with
 /// `READ_AHEAD` this bounds the messages held in memory, whatever the input's size.
-const IN_FLIGHT_PER_THREAD: usize = 4;
+const IN_FLIGHT_PER_THREAD: usize = 3;
 /// Records written between two commits to the store.
 const STORE_BATCH: usize = 16;
 
@@ -277,7 +361,7 @@ impl<W: Write, P: FnMut(&Record)> Emitter<'_, W, P> {
                 (self.progress)(&record);
                 self.writer.write(&record).map_err(RunError::Output)?;
                 if store.is_some() && record.error.is_none() {
-                    self.unsaved.push(record);
+                    self.unsaved.push(*record);
                 }
             }
         }
@@ -331,11 +415,11 @@ fn triage(item: Item, store: Option<&Store>) -> Pending {
             let stored = store.and_then(|s| s.stored_record(&id).ok().flatten());
             done(Outcome::Known { stored })
         }
-        Item::Failed(failure) => done(Outcome::Analysed(Record::failed(
+        Item::Failed(failure) => done(Outcome::Analysed(Box::new(Record::failed(
             failure.source,
             None,
             failure.error,
-        ))),
+        )))),
         Item::Message(message) => match store.map(|s| s.stored_record(&message.id)) {
             Some(Ok(Some(stored))) => done(Outcome::Known {
                 stored: Some(stored),
@@ -350,144 +434,6 @@ enum Pending {
     Done(Outcome),
 }
 
-/// Long-lived analysis threads fed through a channel, so each message can be given a
-/// time budget (`limits.max_seconds_per_message`): a message over it is recorded as
-/// failed naming the limit, its thread is left to finish alone and a fresh thread takes
-/// its place. Every stage is bounded and linear, so this is a backstop against a bug.
-/// (A thread per message would do the same, but thread churn lets the allocator's
-/// peak grow over a long run.)
-struct Workers {
-    jobs: mpsc::Sender<Job>,
-    queue: Arc<Mutex<mpsc::Receiver<Job>>>,
-    analyzer: Arc<Analyzer>,
-}
-
-/// A message, where to send its record, and when a thread began on it.
-type Job = (RawMessage, mpsc::Sender<Record>, Arc<OnceLock<Instant>>);
-
-/// One input's place in the output order.
-enum Slot {
-    Done(Outcome),
-    Running(Running),
-}
-
-/// A message handed to the analysis threads.
-struct Running {
-    answer: mpsc::Receiver<Record>,
-    started: Arc<OnceLock<Instant>>,
-    source: String,
-    id: String,
-}
-
-impl Running {
-    /// The failed record of this message, naming `error`.
-    fn failed(&self, error: &str) -> Outcome {
-        Outcome::Analysed(Record::failed(
-            self.source.clone(),
-            Some(self.id.clone()),
-            error.into(),
-        ))
-    }
-}
-
-const THREAD_STOPPED: &str = "the analysis thread stopped unexpectedly";
-
-impl Slot {
-    /// Takes in a finished analysis without waiting; true when the slot can be written.
-    fn poll(&mut self) -> bool {
-        let Slot::Running(running) = self else {
-            return true;
-        };
-        let outcome = match running.answer.try_recv() {
-            Ok(record) => Outcome::Analysed(record),
-            Err(mpsc::TryRecvError::Empty) => return false,
-            Err(mpsc::TryRecvError::Disconnected) => running.failed(THREAD_STOPPED),
-        };
-        *self = Slot::Done(outcome);
-        true
-    }
-}
-
-impl Workers {
-    fn start(analyzer: Arc<Analyzer>, threads: usize) -> Self {
-        let (jobs, queue) = mpsc::channel();
-        let workers = Workers {
-            jobs,
-            queue: Arc::new(Mutex::new(queue)),
-            analyzer,
-        };
-        for _ in 0..threads.max(1) {
-            workers.spawn_one();
-        }
-        workers
-    }
-
-    fn spawn_one(&self) {
-        let (queue, analyzer) = (Arc::clone(&self.queue), Arc::clone(&self.analyzer));
-        // A failed spawn leaves fewer workers; the others still drain the queue.
-        let _ = std::thread::Builder::new()
-            .name("blowback-analyze".into())
-            .spawn(move || {
-                loop {
-                    let job = match queue.lock() {
-                        Ok(receiver) => receiver.recv(),
-                        Err(_) => return,
-                    };
-                    let Ok((message, reply, started)) = job else {
-                        return;
-                    };
-                    let _ = started.set(Instant::now());
-                    let _ = reply.send(analyzer.analyze(&message));
-                }
-            });
-    }
-
-    fn dispatch(&self, message: RawMessage) -> Slot {
-        let (reply, answer) = mpsc::channel();
-        let started = Arc::new(OnceLock::new());
-        let running = Running {
-            answer,
-            started: Arc::clone(&started),
-            source: message.source.clone(),
-            id: message.id.clone(),
-        };
-        if self.jobs.send((message, reply, started)).is_err() {
-            return Slot::Done(running.failed("the analysis threads have stopped"));
-        }
-        Slot::Running(running)
-    }
-
-    /// The slot's outcome, waiting for its analysis within the time budget, counted from
-    /// when a thread began on it (the queue before that is not the message's fault).
-    fn finish(&self, slot: Slot) -> Outcome {
-        let running = match slot {
-            Slot::Done(outcome) => return outcome,
-            Slot::Running(running) => running,
-        };
-        let limits = &self.analyzer.config.limits;
-        let budget = Duration::from_secs_f64(limits.max_seconds_per_message.max(0.001));
-        loop {
-            let wait = match running.started.get() {
-                Some(at) if at.elapsed() >= budget => {
-                    self.spawn_one();
-                    let seconds = limits.max_seconds_per_message;
-                    return running.failed(&format!(
-                        "analysis took longer than limits.max_seconds_per_message ({seconds} s); skipped"
-                    ));
-                }
-                Some(at) => budget - at.elapsed(),
-                // Still queued behind other messages: look again shortly.
-                None => Duration::from_millis(10),
-            };
-            match running.answer.recv_timeout(wait) {
-                Ok(record) => return Outcome::Analysed(record),
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => return running.failed(THREAD_STOPPED),
-            }
-        }
-    }
-}
-
 /// What became of one ingest item.
 enum Outcome {
     NotMail(String),
@@ -495,7 +441,7 @@ enum Outcome {
     Known {
         stored: Option<String>,
     },
-    Analysed(Record),
+    Analysed(Box<Record>),
 }
 
 /// Why a run stopped early.
