@@ -180,19 +180,47 @@ impl Inputs {
     /// when listed, to size the buffer.
     fn expand_file(&mut self, path: PathBuf, walked: bool, size: u64) -> Option<Item> {
         let source = path.display().to_string();
-        let file = match File::open(&path) {
+        let mut file = match File::open(&path) {
             Ok(file) => file,
             Err(err) => return Some(failed(source, format!("cannot open: {err}"))),
         };
-        let mut reader = BufReader::with_capacity(64 * 1024, file);
-        if walked && self.format == FormatChoice::Auto {
-            match reader.fill_buf() {
-                Ok(head) if !looks_like_mail(head) => return Some(Item::NotMail(source)),
-                Ok(_) => {}
-                Err(err) => return Some(failed(source, format!("cannot read: {err}"))),
-            }
+        // The head that decides what the file is goes straight into the message's own
+        // buffer, sized from the listing: one message is read without a second copy.
+        let capacity = size.min(self.max_bytes).saturating_add(1);
+        let mut bytes = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+        if let Err(err) = read_head(&mut file, &mut bytes) {
+            return Some(failed(source, format!("cannot read: {err}")));
         }
-        self.open_stream(source, Box::new(reader), size)
+        if walked && self.format == FormatChoice::Auto && !looks_like_mail(&bytes) {
+            return Some(Item::NotMail(source));
+        }
+        if self.is_mbox(&bytes) {
+            let reader = BufReader::with_capacity(64 * 1024, io::Cursor::new(bytes).chain(file));
+            self.mbox = Some(Box::new(MboxMessages::new(
+                source,
+                Box::new(reader),
+                self.max_bytes,
+            )));
+            return None;
+        }
+        let rest = self
+            .max_bytes
+            .saturating_add(1)
+            .saturating_sub(bytes.len() as u64);
+        Some(match read_rest(file.take(rest), bytes, self.max_bytes) {
+            Ok(bytes) => Item::Message(RawMessage::new(source, bytes, Format::Eml, None)),
+            Err(error) => failed(source, error),
+        })
+    }
+
+    /// True when an input starting with `head` is read as an mbox: by `--format`, or by
+    /// its first line.
+    fn is_mbox(&self, head: &[u8]) -> bool {
+        match self.format {
+            FormatChoice::Mbox => true,
+            FormatChoice::Eml | FormatChoice::Maildir => false,
+            FormatChoice::Auto => looks_like_mbox(head),
+        }
     }
 
     /// Reads a file or stdin as one message or as an mbox, by `--format` or by sniffing.
@@ -204,15 +232,11 @@ impl Inputs {
         mut reader: Box<dyn BufRead + Send>,
         size: u64,
     ) -> Option<Item> {
-        let is_mbox = match self.format {
-            FormatChoice::Mbox => true,
-            FormatChoice::Eml | FormatChoice::Maildir => false,
-            FormatChoice::Auto => match reader.fill_buf() {
-                Ok(head) => looks_like_mbox(head),
-                Err(err) => return Some(failed(source, format!("cannot read: {err}"))),
-            },
+        let head = match reader.fill_buf() {
+            Ok(head) => head,
+            Err(err) => return Some(failed(source, format!("cannot read: {err}"))),
         };
-        if is_mbox {
+        if self.is_mbox(head) {
             self.mbox = Some(Box::new(MboxMessages::new(source, reader, self.max_bytes)));
             return None;
         }
@@ -293,9 +317,35 @@ pub fn read_file(path: &Path, max_bytes: u64, size_hint: u64) -> Result<Vec<u8>,
 /// sizes the buffer, within the limit.
 fn read_bounded(reader: impl Read, max_bytes: u64, size_hint: u64) -> Result<Vec<u8>, String> {
     let capacity = size_hint.min(max_bytes).saturating_add(1);
-    let mut bytes = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    let bytes = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    read_rest(reader.take(max_bytes.saturating_add(1)), bytes, max_bytes)
+}
+
+/// How much of a file is read before deciding what it is (one read call at most).
+const HEAD_BYTES: usize = 64 * 1024;
+
+/// Reads the start of a file into `bytes` (empty, with its capacity set): one read
+/// call, retried only when interrupted.
+fn read_head(file: &mut File, bytes: &mut Vec<u8>) -> io::Result<()> {
+    let want = HEAD_BYTES.min(bytes.capacity().max(1));
+    bytes.resize(want, 0);
+    let read = loop {
+        match file.read(bytes) {
+            Ok(read) => break read,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => {
+                bytes.clear();
+                return Err(err);
+            }
+        }
+    };
+    bytes.truncate(read);
+    Ok(())
+}
+
+/// Appends what `reader` has left to `bytes`, refusing a total over `max_bytes`.
+fn read_rest(mut reader: impl Read, mut bytes: Vec<u8>, max_bytes: u64) -> Result<Vec<u8>, String> {
     reader
-        .take(max_bytes.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|err| format!("cannot read: {err}"))?;
     if bytes.len() as u64 > max_bytes {

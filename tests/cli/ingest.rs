@@ -232,3 +232,65 @@ fn forced_mbox_with_junk_before_the_first_from_line_names_the_junk() {
     assert_eq!(records[1]["source"], "box#10");
     assert!(records[1]["error"].is_null());
 }
+
+/// A message of exactly `len` bytes: a header block, then filler lines.
+fn message_of_len(len: usize) -> Vec<u8> {
+    let mut message = b"From: a@b.example\nSubject: size\n\n".to_vec();
+    while message.len() < len {
+        let line = b"filler text that is long enough to need many lines\n";
+        message.extend_from_slice(&line[..line.len().min(len - message.len())]);
+    }
+    message
+}
+
+#[test]
+fn the_message_size_limit_is_exact_and_large_files_are_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("blowback.toml"),
+        "[limits]\nmax_message_bytes = 200000\n",
+    )
+    .unwrap();
+    // Larger than what is read to sniff a file, so the head and the rest are joined.
+    let sizes = [
+        ("small.eml", 100),
+        ("large.eml", 150_000),
+        ("limit.eml", 200_000),
+    ];
+    for (name, len) in sizes {
+        fs::write(dir.path().join(name), message_of_len(len)).unwrap();
+    }
+    fs::write(dir.path().join("over.eml"), message_of_len(200_001)).unwrap();
+    let output = run_in(
+        dir.path(),
+        &[
+            "analyze",
+            "--ndjson",
+            "small.eml",
+            "large.eml",
+            "limit.eml",
+            "over.eml",
+        ],
+        None,
+    );
+    let records = ndjson(&output);
+    assert_eq!(records.len(), 4, "{}", stderr(&output));
+    for (record, (name, len)) in records.iter().zip(sizes) {
+        assert_eq!(record["source"], name);
+        assert_eq!(
+            record["id"],
+            sha256_hex(&message_of_len(len)).as_str(),
+            "{name}"
+        );
+        assert!(record["error"].is_null(), "{record}");
+    }
+    assert_eq!(records[3]["source"], "over.eml");
+    assert!(
+        records[3]["error"]
+            .as_str()
+            .unwrap()
+            .contains("larger than limits.max_message_bytes (200000 bytes)"),
+        "{}",
+        records[3]
+    );
+}
