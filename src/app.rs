@@ -199,6 +199,7 @@ impl Analyzer {
         let workers = Workers::start(Arc::clone(self), threads);
         let in_flight_max = IN_FLIGHT_PER_THREAD * threads;
         std::thread::scope(|scope| {
+            scope.spawn(contacts::prepare);
             let (read, batches) = mpsc::sync_channel(READ_AHEAD);
             scope.spawn(move || read_in_batches(inputs, &read));
             let mut out = Emitter {

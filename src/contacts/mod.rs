@@ -22,6 +22,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 pub use decode::{Link, LinkTag, TextPart, decode, decode_message};
+pub use phones::prepare;
 
 /// At most this many distinct contacts are returned per message.
 pub const MAX_CONTACTS: usize = 500;

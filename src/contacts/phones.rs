@@ -451,6 +451,13 @@ pub fn parse(raw: &str, region: &str) -> Option<(String, String)> {
 /// step of the contact stage when measured). A few hundred compiled patterns is a few MB.
 const REGEX_CACHE: usize = 1024;
 
+/// Loads `phonenumber`'s metadata now (tens of milliseconds), so that a run can do it
+/// on a thread of its own instead of stalling the first analysis that meets a number
+/// (and every other analysis thread waiting on the same load).
+pub fn prepare() {
+    enlarge_regex_cache();
+}
+
 fn enlarge_regex_cache() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
