@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 SECONDS_EACH=${1:-600}
 export RUSTC_BOOTSTRAP=1
 [ -d seeds ] || ./seed.sh
-for target in ingest bounce received contacts whois_rdap config; do
+for target in ingest bounce received contacts decode_paths whois_rdap config; do
     mkdir -p "corpus/$target"
     log="fuzz-$target.log"
     cargo fuzz run -O "$target" "corpus/$target" "seeds/$target" -- \

@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 fixtures=../tests/fixtures
-for target in ingest bounce received contacts; do
+for target in ingest bounce received contacts decode_paths; do
     mkdir -p "seeds/$target"
     cp "$fixtures"/corpus/bounces/*.eml "$fixtures"/corpus/backscatter/bs-00[0-4]*.eml \
        "$fixtures"/corpus/spam/spamassassin/*.eml "seeds/$target/"

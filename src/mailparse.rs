@@ -54,6 +54,15 @@ pub fn unstructured(raw: &[u8]) -> Option<String> {
     }
 }
 
+/// A field kept as written (mail-parser's raw reading: blanks trimmed, folds kept).
+pub fn raw_text(raw: &[u8]) -> Option<String> {
+    let value = terminated(raw);
+    match MessageStream::new(&value).parse_raw() {
+        HeaderValue::Text(text) => Some(text.into_owned()),
+        _ => None,
+    }
+}
+
 /// A date field as a Unix time, when it is a valid date.
 pub fn timestamp(raw: &[u8]) -> Option<i64> {
     let value = terminated(raw);

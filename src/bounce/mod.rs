@@ -16,7 +16,7 @@ mod classify;
 mod dsn;
 pub mod headers;
 mod inline;
-mod mime;
+pub(crate) mod mime;
 mod mta;
 
 pub use mime::MAX_DEPTH as MAX_MIME_DEPTH;

@@ -12,6 +12,8 @@ use std::borrow::Cow;
 
 use mail_parser::{Encoding, Message, MessagePart, MimeHeaders, PartType};
 
+use super::mime_text::Body;
+
 use super::MAX_PART_TEXT;
 
 pub use super::html::{Link, LinkTag};
@@ -36,11 +38,26 @@ pub fn decode(message: &[u8]) -> Vec<TextPart> {
 
 /// M's text parts and the addresses M was sent to (`To`, `Cc`, `Delivered-To`,
 /// `X-Original-To`, `Envelope-To`): the recipient's own address is never advertised.
+///
+/// Messages of plain structure are read by `mime_text` (the same parts and text as
+/// mail-parser, without decoding attachments); the rest by a full mail-parser parse.
 pub fn decode_message(message: &[u8]) -> (Vec<TextPart>, Vec<String>) {
+    match super::mime_text::bodies(message) {
+        Some((bodies, header)) => (
+            bodies.into_iter().map(finish).collect(),
+            recipients_in_block(message, &header),
+        ),
+        None => decode_by_mail_parser(message),
+    }
+}
+
+/// [`decode_message`] by a full mail-parser parse alone: the reading the plain-structure
+/// path must agree with (compared in tests and by the `decode_paths` fuzz target).
+pub fn decode_by_mail_parser(message: &[u8]) -> (Vec<TextPart>, Vec<String>) {
     let Some(msg) = crate::mailparse::bodies().parse(message) else {
         return (Vec::new(), Vec::new());
     };
-    let parts = text_parts(&msg);
+    let parts = text_parts(&msg).into_iter().map(finish).collect();
     (parts, recipients(&msg))
 }
 
@@ -56,11 +73,7 @@ fn recipients(msg: &Message<'_>) -> Vec<String> {
     for name in crate::mailparse::DELIVERY_FIELDS {
         for value in msg.header_values(name) {
             if let Some(text) = value.as_text() {
-                out.extend(
-                    text.split([',', ' ', '<', '>'])
-                        .filter(|a| a.contains('@'))
-                        .map(str::to_lowercase),
-                );
+                add_delivery_addresses(&mut out, text);
             }
         }
     }
@@ -68,24 +81,77 @@ fn recipients(msg: &Message<'_>) -> Vec<String> {
     out
 }
 
-fn text_parts(msg: &Message<'_>) -> Vec<TextPart> {
+/// [`recipients`] from a header block, field by field with mail-parser's own readers
+/// (the last `To` and `Cc`, as mail-parser reports them; every delivery field).
+fn recipients_in_block(message: &[u8], block: &crate::bounce::headers::Block) -> Vec<String> {
+    let mut out = Vec::new();
+    for name in ["to", "cc"] {
+        if let Some(raw) = block.last(message, name) {
+            out.extend(
+                crate::mailparse::mailboxes(raw)
+                    .into_iter()
+                    .filter_map(|m| m.address)
+                    .map(|a| a.to_lowercase()),
+            );
+        }
+    }
+    for name in crate::mailparse::DELIVERY_FIELDS {
+        for raw in block.values(message, name) {
+            if let Some(text) = crate::mailparse::raw_text(raw) {
+                add_delivery_addresses(&mut out, &text);
+            }
+        }
+    }
+    out.truncate(1000);
+    out
+}
+
+fn add_delivery_addresses(out: &mut Vec<String>, text: &str) {
+    out.extend(
+        text.split([',', ' ', '<', '>'])
+            .filter(|a| a.contains('@'))
+            .map(str::to_lowercase),
+    );
+}
+
+/// The text and HTML parts of a parsed message, in part order.
+fn text_parts<'m>(msg: &'m Message<'_>) -> Vec<Body<'m>> {
     let raw = msg.raw_message();
     let mut out = Vec::new();
     for (index, part) in msg.parts.iter().enumerate() {
         let (text, html) = match &part.body {
-            PartType::Text(t) => (fix_undeclared_qp(part, raw, t), false),
-            PartType::Html(t) => (fix_undeclared_qp(part, raw, t), true),
+            PartType::Text(t) => (t, false),
+            PartType::Html(t) => (t, true),
             _ => continue,
         };
-        let text = if is_folded_format(part) {
-            Cow::Owned(unfold(&text))
-        } else {
-            text
-        };
-        let text = &text[..char_floor(&text, MAX_PART_TEXT)];
-        out.push(text_part(index, text, html || looks_like_html(text)));
+        let (start, end) = (part.offset_body as usize, part.offset_end as usize);
+        out.push(Body {
+            index,
+            text: Cow::Borrowed(text.as_ref()),
+            html,
+            identity: part.encoding == Encoding::None,
+            raw: raw.get(start..end.min(raw.len())),
+            charset: part
+                .content_type()
+                .and_then(|ct| ct.attribute("charset"))
+                .map(str::to_string),
+            folded: is_folded_format(part),
+        });
     }
     out
+}
+
+/// The contact stage's own reading of a decoded part: undeclared quoted-printable,
+/// folded iCalendar/vCard lines, the size cap, HTML rendering.
+fn finish(body: Body<'_>) -> TextPart {
+    let text = fix_undeclared_qp(&body);
+    let text = if body.folded {
+        Cow::Owned(unfold(&text))
+    } else {
+        text
+    };
+    let text = &text[..char_floor(&text, MAX_PART_TEXT)];
+    text_part(body.index, text, body.html || looks_like_html(text))
 }
 
 /// Builds the `TextPart` of one decoded body.
@@ -110,18 +176,17 @@ pub fn text_part(index: usize, text: &str, html: bool) -> TextPart {
 
 /// A part without transfer encoding whose body has QP soft line breaks or `=3D` is
 /// decoded as quoted-printable anyway (old spamware declares `7bit`).
-fn fix_undeclared_qp<'t>(part: &MessagePart<'_>, raw: &[u8], text: &'t str) -> Cow<'t, str> {
-    if part.encoding != Encoding::None || !looks_like_qp(text) {
+fn fix_undeclared_qp<'t>(body: &'t Body<'_>) -> Cow<'t, str> {
+    let text: &str = &body.text;
+    if !body.identity || !looks_like_qp(text) {
         return Cow::Borrowed(text);
     }
-    let (start, end) = (part.offset_body as usize, part.offset_end as usize);
-    let Some(body) = raw.get(start..end.min(raw.len())) else {
+    let Some(raw) = body.raw else {
         return Cow::Borrowed(text);
     };
-    let charset = part.content_type().and_then(|ct| ct.attribute("charset"));
     Cow::Owned(crate::mailparse::body_text(
-        lenient_qp_decode(body),
-        charset,
+        lenient_qp_decode(raw),
+        body.charset.as_deref(),
     ))
 }
 

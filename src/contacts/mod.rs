@@ -15,6 +15,7 @@ mod emails;
 mod filter;
 mod html;
 mod messengers;
+mod mime_text;
 mod phones;
 mod urls;
 
