@@ -434,15 +434,15 @@ fn quoted_printable_mime(data: &[u8], boundary: &[u8], _keep: bool) -> Option<(u
     let mut crlf: &[u8] = b"\n";
     let mut i = 0;
     while i < data.len() {
-        // Ordinary bytes outside an escape are copied in runs, with the same effect on
-        // the blank count and the last two bytes as one at a time.
+        // Outside an escape, whole runs of ordinary bytes and whole `=XX` escapes and
+        // soft breaks are taken at once, with the same effect on the output, the blank
+        // count and the last two bytes as byte by byte.
         if state == State::None {
-            let run = data[i..]
-                .iter()
-                .position(|b| matches!(b, b'=' | b'\n' | b'\r' | b'-'))
-                .unwrap_or(data.len() - i);
+            let rest = &data[i..];
+            let special = memchr::memchr3(b'=', b'\n', b'\r', rest).unwrap_or(rest.len());
+            let run = memchr::memchr(b'-', &rest[..special]).unwrap_or(special);
             if run > 1 {
-                let bytes = &data[i..i + run];
+                let bytes = &rest[..run];
                 buf.extend_from_slice(bytes);
                 let trailing = bytes
                     .iter()
@@ -456,6 +456,33 @@ fn quoted_printable_mime(data: &[u8], boundary: &[u8], _keep: bool) -> Option<(u
                 };
                 (before_last, last) = (bytes[run - 2], bytes[run - 1]);
                 i += run;
+                continue;
+            }
+            if let [b'=', high, low, ..] = *rest
+                && HEX_MAP[usize::from(high)] != -1
+                && HEX_MAP[usize::from(low)] != -1
+            {
+                let byte =
+                    ((HEX_MAP[usize::from(high)] as u8) << 4) | HEX_MAP[usize::from(low)] as u8;
+                buf.push(byte);
+                blanks = 0;
+                (before_last, last) = (high, low);
+                i += 3;
+                continue;
+            }
+            if rest.starts_with(b"=\n") {
+                end = i + 1;
+                blanks = 0;
+                (before_last, last) = (b'=', b'\n');
+                i += 2;
+                continue;
+            }
+            if rest.starts_with(b"=\r\n") {
+                crlf = b"\r\n";
+                end = i + 1;
+                blanks = 0;
+                (before_last, last) = (b'\r', b'\n');
+                i += 3;
                 continue;
             }
         }
