@@ -1,7 +1,9 @@
 //! Decoding M's own MIME parts into text the extractors can read.
 //!
 //! `mail-parser` undoes transfer encodings and charsets (windows-125x, KOI8, ISO-2022-JP,
-//! UTF-16, UTF-7, ...; bad bytes become U+FFFD and decoding goes on). A part declared
+//! UTF-16, UTF-7, ...; bad bytes become U+FFFD and decoding goes on): by a full parse, or,
+//! for M of plain structure, through `mime_text.rs`, which gives the same parts and text
+//! without decoding attachments. A part declared
 //! `7bit` that is really quoted-printable is decoded again. HTML goes through the
 //! scanner of `html.rs`: visible text (no script, style, comments or alt text) plus the
 //! link targets of `a`/`area` (`href`), `form` (`action`), `img`/`input` (`src`) and
