@@ -495,9 +495,9 @@ fn contacts_of(
 ) -> Vec<contacts::Contact> {
     match (&report.original, report.kind) {
         (Some(original), _) if original.completeness != bounce::Completeness::HeadersOnly => {
-            contacts::extract(&original.bytes, ctx)
+            contacts::extract_with(&original.bytes, original.structure.as_ref(), ctx)
         }
-        (None, Kind::NotABounce) => contacts::extract(bytes, ctx),
+        (None, Kind::NotABounce) => contacts::extract_with(bytes, report.structure.as_ref(), ctx),
         _ => Vec::new(),
     }
 }

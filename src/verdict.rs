@@ -474,6 +474,7 @@ mod tests {
             carrier: "message/rfc822".into(),
             depth: 1,
             header: crate::bounce::headers::parse_block(bytes, 0, bytes.len()),
+            structure: None,
         });
         report
     }

@@ -42,9 +42,11 @@ fn report(kind: Kind, m: Option<&str>, reporting_mta: Option<&str>) -> BounceRep
             carrier: "message/rfc822".into(),
             depth: 1,
             header: blowback::bounce::headers::parse_block(m.as_bytes(), 0, m.len()),
+            structure: None,
         }),
         // The walk reads the outer message's bytes itself.
         header: Default::default(),
+        structure: None,
     }
 }
 

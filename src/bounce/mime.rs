@@ -22,7 +22,7 @@ pub enum Cte {
 }
 
 /// One MIME part (or the whole message).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Part {
     pub header: Block,
     pub body: Range<usize>,

@@ -16,7 +16,7 @@ mod classify;
 mod dsn;
 pub mod headers;
 mod inline;
-pub(crate) mod mime;
+pub mod mime;
 mod mta;
 
 pub use mime::MAX_DEPTH as MAX_MIME_DEPTH;
@@ -81,6 +81,9 @@ pub struct Original {
     /// M's header block (offsets into `bytes`), read once for every later stage.
     #[serde(skip)]
     pub header: headers::Block,
+    /// M's MIME structure when the descent read it (the contact stage reuses it).
+    #[serde(skip)]
+    pub structure: Option<mime::Part>,
 }
 
 /// One recipient block of a DSN, or what a non-standard bounce says about a recipient.
@@ -118,6 +121,10 @@ pub struct BounceReport {
     /// bytes), read once for every later stage.
     #[serde(skip)]
     pub header: headers::Block,
+    /// The MIME structure of that message (the contact stage reuses it when the message
+    /// is M itself).
+    #[serde(skip)]
+    pub structure: Option<mime::Part>,
 }
 
 /// How many reports deep carving descends (bounce of a bounce of ...).
@@ -170,7 +177,7 @@ pub fn decode_with(bytes: &[u8], limits: &DecodeLimits) -> BounceReport {
         Kind::Bounce | Kind::Delay | Kind::FeedbackReport => found.map(descend),
         Kind::Autoreply | Kind::Challenge => carve::carve(bytes, &tree, false).map(descend),
         Kind::NotABounce if view.filter_wrapper(&tree) => {
-            carve::carve(bytes, &tree, false).map(|c| finish(c, 1))
+            carve::carve(bytes, &tree, false).map(|c| finish(c, 1, None))
         }
         Kind::NotABounce => None,
     };
@@ -212,7 +219,8 @@ pub fn decode_with(bytes: &[u8], limits: &DecodeLimits) -> BounceReport {
         status,
         diagnostic,
         in_reply_to: view.in_reply_to.clone(),
-        header: tree.header,
+        header: tree.header.clone(),
+        structure: Some(tree),
     }
 }
 
@@ -221,13 +229,15 @@ pub fn decode_with(bytes: &[u8], limits: &DecodeLimits) -> BounceReport {
 fn descend(first: carve::Carved, limits: &DecodeLimits) -> Original {
     let mut cur = first;
     let mut depth = 1;
+    let mut structure = None;
     while depth < limits.report_depth {
         // The copy's header block was read while carving it.
         let header = std::mem::take(&mut cur.header);
         let tree =
             mime::parse_limited_with(&cur.bytes, header, limits.mime_depth, limits.mime_parts);
         let Some(mut inner) = inner_copy(&cur.bytes, &tree) else {
-            cur.header = tree.header;
+            cur.header = tree.header.clone();
+            structure = Some(tree);
             break;
         };
         inner.range = match (cur.range, inner.range) {
@@ -237,7 +247,7 @@ fn descend(first: carve::Carved, limits: &DecodeLimits) -> Original {
         cur = inner;
         depth += 1;
     }
-    finish(cur, depth)
+    finish(cur, depth, structure)
 }
 
 /// The copy inside `bytes` (whose structure is `tree`) when `bytes` is itself a report.
@@ -257,7 +267,7 @@ fn inner_copy(bytes: &[u8], tree: &Part) -> Option<carve::Carved> {
 }
 
 /// Turns a carved copy into `Original` with its identifying fields.
-fn finish(c: carve::Carved, depth: u32) -> Original {
+fn finish(c: carve::Carved, depth: u32, structure: Option<mime::Part>) -> Original {
     let block = c.header;
     let from = first_mailbox(&block, &c.bytes).and_then(|a| a.address);
     Original {
@@ -272,6 +282,7 @@ fn finish(c: carve::Carved, depth: u32) -> Original {
         depth,
         bytes: c.bytes,
         header: block,
+        structure,
     }
 }
 

@@ -44,7 +44,15 @@ pub fn decode(message: &[u8]) -> Vec<TextPart> {
 /// Messages of plain structure are read by `mime_text` (the same parts and text as
 /// mail-parser, without decoding attachments); the rest by a full mail-parser parse.
 pub fn decode_message(message: &[u8]) -> (Vec<TextPart>, Vec<String>) {
-    match super::mime_text::bodies(message) {
+    decode_message_with(message, None)
+}
+
+/// [`decode_message`] reusing M's MIME structure when the bounce stage read it.
+pub fn decode_message_with(
+    message: &[u8],
+    structure: Option<&crate::bounce::mime::Part>,
+) -> (Vec<TextPart>, Vec<String>) {
+    match super::mime_text::bodies(message, structure) {
         Some((bodies, header)) => (
             bodies.into_iter().map(finish).collect(),
             recipients_in_block(message, &header),

@@ -141,7 +141,16 @@ impl Where {
 
 /// Lists the contacts advertised in `message` (the raw bytes of M).
 pub fn extract(message: &[u8], ctx: &ContactContext) -> Vec<Contact> {
-    let (parts, recipients) = decode::decode_message(message);
+    extract_with(message, None, ctx)
+}
+
+/// [`extract`] for a message whose MIME structure the bounce stage already read.
+pub fn extract_with(
+    message: &[u8],
+    structure: Option<&crate::bounce::mime::Part>,
+    ctx: &ContactContext,
+) -> Vec<Contact> {
+    let (parts, recipients) = decode::decode_message_with(message, structure);
     if recipients.is_empty() {
         return extract_from_parts(&parts, ctx);
     }
