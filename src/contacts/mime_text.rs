@@ -431,7 +431,9 @@ fn base64_mime(data: &[u8], boundary: &[u8], keep: bool) -> Option<(usize, Vec<u
 
 /// mail-parser's `decode_quoted_printable_mime`, step by step (line ends become LF until
 /// a CR is seen, then CRLF; blanks before a line end are dropped). `None` where it
-/// reports an encoding problem, or where its arithmetic would wrap.
+/// reports an encoding problem, or where its arithmetic would wrap. The bytes are always
+/// kept (the flag is for the shared [`Decoder`] shape): quoted-printable attachments are
+/// rare, and its failures must be found by decoding anyway.
 fn quoted_printable_mime(data: &[u8], boundary: &[u8], _keep: bool) -> Option<(usize, Vec<u8>)> {
     #[derive(PartialEq)]
     enum State {
