@@ -3,12 +3,11 @@
 //! `mail-parser` undoes transfer encodings and charsets (windows-125x, KOI8, ISO-2022-JP,
 //! UTF-16, UTF-7, ...; bad bytes become U+FFFD and decoding goes on): by a full parse, or,
 //! for M of plain structure, through `mime_text.rs`, which gives the same parts and text
-//! without decoding attachments. A part declared
-//! `7bit` that is really quoted-printable is decoded again. HTML goes through the
-//! scanner of `html.rs`: visible text (no script, style, comments or alt text) plus the
-//! link targets of `a`/`area` (`href`), `form` (`action`), `img`/`input` (`src`) and
-//! `link` (stylesheets and friends). Nested `message/rfc822` parts are not M's own
-//! text and are skipped.
+//! without decoding attachments. A part declared `7bit` that is really quoted-printable
+//! is decoded again. HTML goes through the scanner of `html.rs`: visible text (no script,
+//! style, comments or alt text) plus the link targets of `a`/`area` (`href`), `form`
+//! (`action`), `img`/`input` (`src`) and `link` (stylesheets and friends). Nested
+//! `message/rfc822` parts are not M's own text and are skipped.
 
 use std::borrow::Cow;
 

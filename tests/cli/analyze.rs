@@ -1,8 +1,6 @@
 //! The analyze command: output formats, exit codes and configuration errors.
 
-use std::fs;
-
-use super::util::{fixture, ndjson, run_in, stderr};
+use super::util::{dir_with_config, fixture, ndjson, run_in, stderr};
 
 const CONTRACT_FIELDS: [&str; 13] = [
     "source",
@@ -56,12 +54,7 @@ fn table_and_csv_are_written() {
 
 #[test]
 fn config_errors_exit_2_and_name_file_line_and_key() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(
-        dir.path().join("blowback.toml"),
-        "own_domains = [\"a.example\"]\nbogus_key = 1\n",
-    )
-    .unwrap();
+    let dir = dir_with_config("own_domains = [\"a.example\"]\nbogus_key = 1\n");
     let output = run_in(dir.path(), &["analyze", "x.eml"], None);
     assert_eq!(output.status.code(), Some(2));
     let err = stderr(&output);

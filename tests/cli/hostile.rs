@@ -6,7 +6,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use super::util::{bin, ndjson, stderr};
+use super::util::{bin, dir_with_config, ndjson, stderr};
 
 /// Runs blowback with `args` in `dir` under `ulimit -v` (memory must stay bounded).
 fn run_limited(dir: &Path, args: &[&str]) -> std::process::Output {
@@ -145,12 +145,8 @@ fn dot_dot_names_stay_what_they_are() {
 
 #[test]
 fn configured_limits_are_applied_and_named() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(
-        dir.path().join("blowback.toml"),
-        "[limits]\nmax_header_fields = 3\nmax_contacts = 1\nmax_url_bytes = 30\n",
-    )
-    .unwrap();
+    let dir =
+        dir_with_config("[limits]\nmax_header_fields = 3\nmax_contacts = 1\nmax_url_bytes = 30\n");
     fs::write(
         dir.path().join("many-headers.eml"),
         b"A: 1\nB: 2\nC: 3\nD: 4\n\nbody\n",
@@ -178,12 +174,7 @@ fn configured_limits_are_applied_and_named() {
 
 #[test]
 fn a_message_over_the_time_budget_is_failed_by_name_and_the_run_goes_on() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(
-        dir.path().join("blowback.toml"),
-        "[limits]\nmax_seconds_per_message = 0.000001\n",
-    )
-    .unwrap();
+    let dir = dir_with_config("[limits]\nmax_seconds_per_message = 0.000001\n");
     let mut dots = b"From: a@b.example\nSubject: dots\n\n".to_vec();
     dots.extend(std::iter::repeat_n(b'.', 2 * 1024 * 1024));
     fs::write(dir.path().join("slow.eml"), &dots).unwrap();

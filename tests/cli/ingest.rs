@@ -3,7 +3,7 @@
 use std::fs;
 use std::os::unix::fs::symlink;
 
-use super::util::{fixture, ndjson, run_in, sha256_hex, stderr};
+use super::util::{dir_with_config, fixture, ndjson, run_in, sha256_hex, stderr};
 
 const SAMPLES: [&str; 3] = [
     "corpus/bounces/lhost-exim-01.eml",
@@ -245,12 +245,7 @@ fn message_of_len(len: usize) -> Vec<u8> {
 
 #[test]
 fn the_message_size_limit_is_exact_and_large_files_are_read_whole() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(
-        dir.path().join("blowback.toml"),
-        "[limits]\nmax_message_bytes = 200000\n",
-    )
-    .unwrap();
+    let dir = dir_with_config("[limits]\nmax_message_bytes = 200000\n");
     // Larger than what is read to sniff a file, so the head and the rest are joined.
     let sizes = [
         ("small.eml", 100),

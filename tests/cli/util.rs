@@ -9,6 +9,14 @@ pub fn fixture(relative: &str) -> PathBuf {
         .join(relative)
 }
 
+/// A temp dir holding `blowback.toml` with `config` (the binary reads it from its
+/// working directory).
+pub fn dir_with_config(config: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("blowback.toml"), config).unwrap();
+    dir
+}
+
 pub fn bin() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_blowback"));
     command
