@@ -52,6 +52,8 @@ const MAX_ENTITY_NAME: usize = 32;
 pub fn render(html: &str) -> (String, Vec<Link>) {
     let mut state = State::default();
     let bytes = html.as_bytes();
+    // One attribute list for every tag: a fresh one each time was an allocation per tag.
+    let mut attrs = Vec::new();
     let mut pos = 0;
     while pos < bytes.len() {
         let Some(lt) = memchr::memchr(b'<', &bytes[pos..]).map(|i| pos + i) else {
@@ -61,13 +63,18 @@ pub fn render(html: &str) -> (String, Vec<Link>) {
         if lt > pos {
             state.chars(&decode(&html[pos..lt], false));
         }
-        pos = markup(html, lt, &mut state);
+        pos = markup(html, lt, &mut state, &mut attrs);
     }
     (state.text, state.links)
 }
 
 /// Reads the markup starting with `<` at `lt`; returns where text resumes.
-fn markup(html: &str, lt: usize, state: &mut State) -> usize {
+fn markup<'a>(
+    html: &'a str,
+    lt: usize,
+    state: &mut State,
+    attrs: &mut Vec<(&'a str, &'a str)>,
+) -> usize {
     let bytes = html.as_bytes();
     let rest = &bytes[lt + 1..];
     match rest.first() {
@@ -77,10 +84,10 @@ fn markup(html: &str, lt: usize, state: &mut State) -> usize {
         Some(b'!' | b'?') => after_gt(bytes, lt + 1),
         Some(b'/') => match rest.get(1) {
             Some(c) if c.is_ascii_alphabetic() => {
-                let (name, end) = tag_name(bytes, lt + 2);
+                let (name, end) = tag_name(html, lt + 2);
                 // Attributes of an end tag are read over and ignored.
-                let mut ignored = Vec::new();
-                let Some((close, _)) = attributes(html, end, &mut ignored) else {
+                attrs.clear();
+                let Some((close, _)) = attributes(html, end, attrs) else {
                     return bytes.len();
                 };
                 state.end_tag(&name);
@@ -91,16 +98,16 @@ fn markup(html: &str, lt: usize, state: &mut State) -> usize {
             None => bytes.len(),
         },
         Some(c) if c.is_ascii_alphabetic() => {
-            let (name, end) = tag_name(bytes, lt + 1);
-            let mut attrs = Vec::new();
-            let Some((close, self_closing)) = attributes(html, end, &mut attrs) else {
+            let (name, end) = tag_name(html, lt + 1);
+            attrs.clear();
+            let Some((close, self_closing)) = attributes(html, end, attrs) else {
                 return bytes.len();
             };
-            state.start_tag(&name, &attrs);
+            state.start_tag(&name, attrs);
             if self_closing {
                 return close;
             }
-            match name.as_str() {
+            match &*name {
                 "script" | "style" | "xmp" | "iframe" | "noembed" | "noframes" => {
                     end_of_raw_text(bytes, close, &name)
                 }
@@ -151,15 +158,21 @@ fn end_of_raw_text(bytes: &[u8], from: usize, name: &str) -> usize {
 }
 
 /// A tag name from `from`, lower case, and the offset after it.
-fn tag_name(bytes: &[u8], from: usize) -> (String, usize) {
+fn tag_name(html: &str, from: usize) -> (Cow<'_, str>, usize) {
+    let bytes = html.as_bytes();
     let end = bytes[from..]
         .iter()
         .position(|c| c.is_ascii_whitespace() || matches!(c, b'/' | b'>'))
         .map_or(bytes.len(), |i| from + i);
-    (
-        crate::utf8::lossy(&bytes[from..end]).to_ascii_lowercase(),
-        end,
-    )
+    // `from` follows an ASCII `<` or `</`, and `end` is an ASCII byte or the end: both
+    // are character boundaries. Names already in lower case (most) are borrowed.
+    let name = &html[from..end];
+    let name = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
+    };
+    (name, end)
 }
 
 /// Reads attributes from `pos` to the tag's `>`; returns the offset after it and whether
@@ -253,7 +266,7 @@ fn decode(text: &str, in_attribute: bool) -> Cow<'_, str> {
             }
             _ => match reference(text, next + 1, in_attribute) {
                 Some((decoded, end)) => {
-                    out.push_str(&decoded);
+                    out.extend(decoded);
                     pos = end;
                 }
                 None => {
@@ -267,7 +280,11 @@ fn decode(text: &str, in_attribute: bool) -> Cow<'_, str> {
 }
 
 /// The character reference after an `&` at `from - 1`: its text and where it ends.
-fn reference(text: &str, from: usize, in_attribute: bool) -> Option<(String, usize)> {
+fn reference(
+    text: &str,
+    from: usize,
+    in_attribute: bool,
+) -> Option<(impl Iterator<Item = char>, usize)> {
     let bytes = text.as_bytes();
     if bytes.get(from) == Some(&b'#') {
         let hex = matches!(bytes.get(from + 1), Some(b'x' | b'X'));
@@ -288,7 +305,7 @@ fn reference(text: &str, from: usize, in_attribute: bool) -> Option<(String, usi
         let digits = &text[digits_from..digits_end.min(digits_from + 8)];
         let value = u32::from_str_radix(digits, if hex { 16 } else { 10 }).unwrap_or(u32::MAX);
         let end = digits_end + usize::from(bytes.get(digits_end) == Some(&b';'));
-        return Some((numeric(value).to_string(), end));
+        return Some((chars(u32::from(numeric(value)), 0), end));
     }
     let name_end = bytes[from..]
         .iter()
@@ -318,12 +335,11 @@ fn reference(text: &str, from: usize, in_attribute: bool) -> Option<(String, usi
     None
 }
 
-fn chars(a: u32, b: u32) -> String {
+fn chars(a: u32, b: u32) -> impl Iterator<Item = char> {
     [a, b]
         .into_iter()
         .filter(|&c| c != 0)
         .filter_map(char::from_u32)
-        .collect()
 }
 
 /// A numeric reference's character, with the WHATWG replacements (NUL, surrogates and
