@@ -329,7 +329,7 @@ impl View {
     /// Adds the report text to a view read by [`View::read_headers`].
     fn with_text(mut self, bytes: &[u8], tree: &Part) -> View {
         self.raw_text = report_text(bytes, tree);
-        self.text = self.raw_text.to_lowercase();
+        self.text = crate::utf8::to_lowercase(&self.raw_text);
         self
     }
 
@@ -432,7 +432,7 @@ impl View {
     fn lower_text_before(&self, copy: Option<&[u8]>) -> String {
         match copy {
             None => self.text.clone(),
-            Some(_) => self.text_before(copy).to_lowercase(),
+            Some(_) => crate::utf8::to_lowercase(&self.text_before(copy)),
         }
     }
 
@@ -620,7 +620,7 @@ fn lower_case(mut text: String) -> String {
         text.make_ascii_lowercase();
         text
     } else {
-        text.to_lowercase()
+        crate::utf8::to_lowercase(&text)
     }
 }
 

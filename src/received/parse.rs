@@ -164,13 +164,14 @@ enum Kw {
     For,
 }
 
+/// A keyword and the tokens after it, up to the next keyword.
 #[derive(Debug)]
-struct Clause<'a> {
+struct Clause<'t, 'a> {
     kw: Kw,
-    toks: Vec<Tok<'a>>,
+    toks: &'t [Tok<'a>],
 }
 
-impl Clause<'_> {
+impl Clause<'_, '_> {
     fn words(&self) -> impl Iterator<Item = &str> {
         self.toks.iter().filter_map(|t| match t {
             Tok::Word(w) => Some(*w),
@@ -189,10 +190,10 @@ impl Clause<'_> {
 pub fn parse_received(index: usize, value: &str) -> Hop {
     let raw = collapse_ws(value);
     let (head, tail) = split_date(&raw);
-    let clauses = clauses(tokenize(head));
+    let toks = tokenize(head);
+    let clauses = clauses(&toks);
     let mut hop = Hop {
         index,
-        raw: raw.clone(),
         ..Hop::default()
     };
     for c in &clauses {
@@ -206,10 +207,11 @@ pub fn parse_received(index: usize, value: &str) -> Hop {
             _ => {}
         }
     }
+    hop.timestamp = tail.and_then(parse_date);
     let lower = raw.to_ascii_lowercase();
+    hop.raw = raw;
     exim_host_name(&mut hop, &lower);
     qmail_host_name(&mut hop);
-    hop.timestamp = tail.and_then(parse_date);
     // mail-parser's tokenizer costs more than this whole parse: ask it only when this
     // parse missed something it may find (a `for` clause both read alike).
     if hop.timestamp.is_none() || hop.by_host.is_none() || hop.id.is_none() {
@@ -364,7 +366,7 @@ fn split_date(s: &str) -> (&str, Option<&str>) {
 /// Words and comments of a value whose whitespace `collapse_ws` has made single spaces.
 fn tokenize(s: &str) -> Vec<Tok<'_>> {
     let bytes = s.as_bytes();
-    let mut toks = Vec::new();
+    let mut toks = Vec::with_capacity(24);
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
@@ -418,28 +420,24 @@ fn keyword(w: &str) -> Option<Kw> {
         .map(|(_, kw)| *kw)
 }
 
-fn clauses(toks: Vec<Tok<'_>>) -> Vec<Clause<'_>> {
-    let mut out = vec![Clause {
-        kw: Kw::Lead,
-        toks: Vec::new(),
-    }];
-    for t in toks {
-        let kw = match &t {
-            Tok::Word(w) => keyword(w),
-            Tok::Comment(_) => None,
-        };
-        match kw {
-            Some(kw) => out.push(Clause {
+fn clauses<'t, 'a>(toks: &'t [Tok<'a>]) -> Vec<Clause<'t, 'a>> {
+    let mut out = Vec::with_capacity(8);
+    let mut kw = Kw::Lead;
+    let mut start = 0;
+    for (i, t) in toks.iter().enumerate() {
+        let Tok::Word(w) = t else { continue };
+        if let Some(next) = keyword(w) {
+            out.push(Clause {
                 kw,
-                toks: Vec::new(),
-            }),
-            None => {
-                if let Some(last) = out.last_mut() {
-                    last.toks.push(t);
-                }
-            }
+                toks: &toks[start..i],
+            });
+            (kw, start) = (next, i + 1);
         }
     }
+    out.push(Clause {
+        kw,
+        toks: &toks[start..],
+    });
     out
 }
 
@@ -627,7 +625,7 @@ fn read_by(c: &Clause, hop: &mut Hop) {
 
 fn read_with(c: &Clause) -> Option<String> {
     let mut words = Vec::new();
-    for t in &c.toks {
+    for t in c.toks {
         match t {
             Tok::Word(w) => words.push(w.trim_end_matches(';').to_string()),
             Tok::Comment(_) => break,
