@@ -8,7 +8,9 @@
 //! names the fields its callers read and skips the rest. Built once, shared by all
 //! threads.
 
-use std::sync::LazyLock;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
 
 use mail_parser::parsers::MessageStream;
 use mail_parser::{HeaderName, HeaderValue, MessageParser};
@@ -132,13 +134,98 @@ pub fn structure() -> &'static MessageParser {
 pub fn body_text(bytes: Vec<u8>, charset: Option<&str>) -> String {
     let decoder =
         charset.and_then(|c| mail_parser::decoders::charsets::map::charset_decoder(c.as_bytes()));
-    match decoder {
-        Some(decode) if !(bytes.is_ascii() && charset.is_some_and(ascii_compatible)) => {
-            decode(&bytes)
+    match (decoder, charset) {
+        (Some(decode), Some(name)) if !(bytes.is_ascii() && ascii_compatible(name)) => {
+            match single_byte_table(name, decode) {
+                Some(table) => decode_single_byte(&bytes, &table),
+                None => decode(&bytes),
+            }
         }
         _ => String::from_utf8(bytes)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
     }
+}
+
+type Decoder = fn(&[u8]) -> String;
+
+/// The byte-to-character table of a single-byte charset (Windows, ISO 8859, KOI8), read
+/// off mail-parser's own decoder, which maps each byte through such a table one
+/// character at a time. With the table, runs of ASCII are copied whole. `None` for
+/// every other charset, and for any decoder that does not behave byte by byte on the
+/// probes.
+fn single_byte_table(charset: &str, decode: Decoder) -> Option<Arc<[char; 256]>> {
+    thread_local! {
+        static TABLES: RefCell<HashMap<String, Option<Arc<[char; 256]>>>> =
+            RefCell::new(HashMap::new());
+    }
+    let name = charset.trim().to_ascii_lowercase();
+    let single_byte = [
+        "windows-125",
+        "cp125",
+        "iso-8859-",
+        "iso8859-",
+        "iso_8859-",
+        "koi8-",
+    ]
+    .iter()
+    .any(|prefix| name.starts_with(prefix));
+    if !single_byte || name.len() > 32 {
+        return None;
+    }
+    TABLES.with_borrow_mut(|tables| {
+        if let Some(known) = tables.get(&name) {
+            return known.clone();
+        }
+        let table = probe_table(decode).map(Arc::new);
+        // Names are bounded by the prefixes and length above; the cap keeps a flood of
+        // made-up variants from growing the map.
+        if tables.len() < 256 {
+            tables.insert(name, table.clone());
+        }
+        table
+    })
+}
+
+/// Each byte decoded alone; `None` unless decoding all bytes together, in both orders,
+/// and a pair that would be one character in UTF-8, gives the same characters.
+fn probe_table(decode: Decoder) -> Option<[char; 256]> {
+    let mut table = ['\0'; 256];
+    for (byte, slot) in (0..=255u8).zip(table.iter_mut()) {
+        let text = decode(&[byte]);
+        let mut chars = text.chars();
+        *slot = chars.next()?;
+        if chars.next().is_some() || (byte.is_ascii() && *slot != char::from(byte)) {
+            return None;
+        }
+    }
+    let forward: Vec<u8> = (0..=255u8).collect();
+    let backward: Vec<u8> = (0..=255u8).rev().collect();
+    for probe in [&forward[..], &backward[..], b"\xc3\xa9\x82\xa0\x1b$B"] {
+        if decode(probe) != decode_single_byte(probe, &table) {
+            return None;
+        }
+    }
+    Some(table)
+}
+
+fn decode_single_byte(bytes: &[u8], table: &[char; 256]) -> String {
+    let mut out = String::with_capacity(bytes.len() + bytes.len() / 2);
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let ascii = rest
+            .iter()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(rest.len());
+        let (run, tail) = rest.split_at(ascii);
+        out.push_str(std::str::from_utf8(run).unwrap_or_default());
+        if let Some((&byte, tail)) = tail.split_first() {
+            out.push(table[usize::from(byte)]);
+            rest = tail;
+        } else {
+            rest = tail;
+        }
+    }
+    out
 }
 
 /// Charsets whose first 128 code points are ASCII's (not UTF-7, UTF-16 or ISO-2022,
@@ -161,6 +248,74 @@ fn ascii_compatible(charset: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The table path gives what mail-parser's decoder gives, and charsets that are not
+    /// one byte per character never take it.
+    #[test]
+    fn single_byte_charsets_decode_as_mail_parser_does() {
+        let mut seed = 0x2545_f491_u32;
+        let mut noise = |n: usize| -> Vec<u8> {
+            (0..n)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 17;
+                    seed ^= seed << 5;
+                    // Mostly ASCII with high bytes between, like real text.
+                    if seed % 4 == 0 {
+                        (seed >> 8) as u8
+                    } else {
+                        (seed >> 8) as u8 & 0x7f
+                    }
+                })
+                .collect()
+        };
+        let single = [
+            "windows-1250",
+            "windows-1251",
+            "Windows-1252",
+            "windows-1253",
+            "windows-1254",
+            "windows-1255",
+            "windows-1256",
+            "windows-1257",
+            "windows-1258",
+            "cp1252",
+            "iso-8859-1",
+            "ISO-8859-2",
+            "iso-8859-5",
+            "iso-8859-7",
+            "iso-8859-15",
+            "koi8-r",
+            "koi8-u",
+        ];
+        for name in single {
+            let decode =
+                mail_parser::decoders::charsets::map::charset_decoder(name.as_bytes()).expect(name);
+            assert!(single_byte_table(name, decode).is_some(), "{name}");
+            for n in [0, 1, 7, 300, 5000] {
+                let bytes = noise(n);
+                assert_eq!(
+                    body_text(bytes.clone(), Some(name)),
+                    decode(&bytes),
+                    "{name}"
+                );
+            }
+        }
+        for name in [
+            "utf-8",
+            "shift_jis",
+            "iso-2022-jp",
+            "utf-7",
+            "gb2312",
+            "big5",
+        ] {
+            if let Some(decode) =
+                mail_parser::decoders::charsets::map::charset_decoder(name.as_bytes())
+            {
+                assert!(single_byte_table(name, decode).is_none(), "{name}");
+            }
+        }
+    }
 
     /// The field-level readers give what the whole-message parse gives for that field.
     #[test]
