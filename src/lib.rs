@@ -26,5 +26,6 @@ pub mod phrases;
 pub mod received;
 pub mod render;
 pub mod store;
+pub mod timefmt;
 pub mod utf8;
 pub mod verdict;

@@ -182,13 +182,17 @@ fn clean_header_block(m: &[u8], part: &Part) -> Option<bool> {
     let head = m.get(block.start..block.body)?;
     let mut fields = 0;
     let mut closed = false;
-    for line in head.split_inclusive(|&b| b == b'\n') {
+    let mut rest = head;
+    while !rest.is_empty() {
         if closed {
             return None;
         }
-        let line = line.strip_suffix(b"\n")?;
+        // Every line ends in a line feed; a carriage return only right before it.
+        let end = memchr::memchr(b'\n', rest)?;
+        let line = &rest[..end];
+        rest = &rest[end + 1..];
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.contains(&b'\r') {
+        if memchr::memchr(b'\r', line).is_some() {
             return None;
         }
         match line.first() {

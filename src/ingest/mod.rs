@@ -119,7 +119,7 @@ pub type KnownFiles = Box<dyn Fn(&FileStamp) -> Option<String> + Send>;
 
 /// Formats a Unix time as RFC 3339 UTC.
 fn rfc3339(timestamp: i64) -> String {
-    mail_parser::DateTime::from_timestamp(timestamp).to_rfc3339()
+    crate::timefmt::utc_rfc3339(timestamp)
 }
 
 /// Splits an mbox stream into messages (for callers holding the bytes, and fuzzing).

@@ -226,9 +226,7 @@ pub fn parse_received(index: usize, value: &str) -> Hop {
             second_opinion(value, &mut hop);
         }
     }
-    hop.date = hop
-        .timestamp
-        .map(|t| DateTime::from_timestamp(t).to_rfc3339());
+    hop.date = hop.timestamp.map(crate::timefmt::utc_rfc3339);
     hop.authenticated = looks_authenticated(&hop, &lower);
     hop
 }
@@ -676,23 +674,34 @@ fn looks_authenticated(hop: &Hop, lower: &str) -> bool {
     ) {
         return true;
     }
-    AUTH_MARKERS_IN.any_in(lower)
+    // Every marker names `auth` but the three `with MECHANISM)` comments: a line with
+    // neither (most) is settled by two quick scans, without the phrase search.
+    let mechanism = memchr::memmem::find_iter(lower.as_bytes(), " with ").any(|at| {
+        let after = &lower[at + 6..];
+        ["plain)", "login)", "cram-md5)"]
+            .iter()
+            .any(|m| after.starts_with(m))
+    });
+    let auth = memchr::memmem::find(lower.as_bytes(), b"auth").is_some();
+    (mechanism || auth) && AUTH_MARKERS_IN.any_in(lower)
 }
 
-static AUTH_MARKERS_IN: LazyLock<Phrases> = LazyLock::new(|| {
-    Phrases::new(&[
-        " with plain)",
-        " with login)",
-        " with cram-md5)",
-        "(authenticated",
-        "authenticated sender",
-        "authenticated user",
-        "authenticated as",
-        "(auth=",
-        " auth=",
-        "smtp-auth",
-    ])
-});
+/// Signs of SMTP AUTH in a Received line, lower case. Each names `auth` or is one of
+/// the ` with MECHANISM)` comments: `looks_authenticated` filters on that.
+const AUTH_MARKERS: &[&str] = &[
+    " with plain)",
+    " with login)",
+    " with cram-md5)",
+    "(authenticated",
+    "authenticated sender",
+    "authenticated user",
+    "authenticated as",
+    "(auth=",
+    " auth=",
+    "smtp-auth",
+];
+
+static AUTH_MARKERS_IN: LazyLock<Phrases> = LazyLock::new(|| Phrases::new(AUTH_MARKERS));
 
 #[cfg(test)]
 mod tests {
@@ -704,6 +713,32 @@ mod tests {
 
     fn ip(s: &str) -> Option<IpAddr> {
         s.parse().ok()
+    }
+
+    #[test]
+    fn auth_markers_pass_the_quick_filter() {
+        for m in AUTH_MARKERS {
+            let mechanism = ["plain)", "login)", "cram-md5)"]
+                .iter()
+                .any(|k| m.strip_prefix(" with ") == Some(k));
+            assert!(mechanism || m.contains("auth"), "{m}");
+        }
+        let h = hop(
+            "from a.example (a.example [192.0.2.1]) (Authenticated sender: x) by mx.example with ESMTP id 1; Tue, 1 Aug 2023 10:00:00 +0000",
+        );
+        assert!(h.authenticated);
+        let h = hop(
+            "from a.example ([192.0.2.1]) by mx.example (x with LOGIN) with ESMTP id 1; Tue, 1 Aug 2023 10:00:00 +0000",
+        );
+        assert!(h.authenticated, "{h:?}");
+        let h = hop(
+            "from a.example ([192.0.2.1]) by mx.example (x with login; y) with ESMTP id 1; Tue, 1 Aug 2023 10:00:00 +0000",
+        );
+        assert!(!h.authenticated, "{h:?}");
+        let h = hop(
+            "from a.example ([192.0.2.1]) by mx.example (authenticated bits 0 with login) with ESMTP id 1; Tue, 1 Aug 2023 10:00:00 +0000",
+        );
+        assert!(h.authenticated);
     }
 
     #[test]
