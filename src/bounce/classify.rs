@@ -414,7 +414,8 @@ pub fn kind(ev: &Evidence) -> Kind {
 /// ARF fields written without the RFC 5965 structure (older feedback loops).
 fn arf_fields(ev: &Evidence) -> bool {
     let lines = || ev.text.lines().map(str::trim_start);
-    lines().any(|l| l.starts_with("feedback-type:"))
+    memchr::memmem::find(ev.text.as_bytes(), b"feedback-type:").is_some()
+        && lines().any(|l| l.starts_with("feedback-type:"))
         && lines().any(|l| l.starts_with("user-agent:") || l.starts_with("version:"))
         && ev
             .part_types
@@ -498,8 +499,12 @@ fn bounce_score(ev: &Evidence) -> i32 {
     s += i32::from(null_sender(ev));
     s += 3 * i32::from(ev.header("x-failed-recipients").is_some());
     s += 2 * i32::from(any(&ev.subject, BOUNCE_SUBJECT));
-    s += 2 * i32::from(BOUNCE_TEXT_IN.any_in(&ev.text));
     s += 2 * i32::from(ev.carved);
+    // The report text adds 2. The score only meets thresholds of 4 and up: below 2
+    // without the text, none is in reach, and the text (of spam, mostly) is not searched.
+    if s >= 2 {
+        s += 2 * i32::from(BOUNCE_TEXT_IN.any_in(&ev.text));
+    }
     s
 }
 
@@ -586,6 +591,6 @@ fn challenge(ev: &Evidence) -> bool {
                 "challenge",
             ],
         );
-    let text = CHALLENGE_WORDS_IN.any_in(&ev.text);
-    header || (subject && text)
+    // The text is searched only when the subject asks for a confirmation.
+    header || (subject && CHALLENGE_WORDS_IN.any_in(&ev.text))
 }

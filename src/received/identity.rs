@@ -2,6 +2,7 @@
 //! registrable domains, addresses), the bouncer's identity as the outer message and the
 //! report show it, and the large mail providers and hosted filters (rules 3 and 6).
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::sync::{LazyLock, OnceLock};
@@ -491,12 +492,19 @@ impl Org {
                 "{name} is under the organisation's internal domain {parent}"
             ));
         }
-        if let Some(p) = provider_of(&name)
+        // `name` went through `host_name` once; a second pass changes it only when it
+        // ends in blanks (`a. .`), and is skipped otherwise.
+        let normal = if name.ends_with(char::is_whitespace) {
+            Cow::Owned(host_name(&name)?)
+        } else {
+            Cow::Borrowed(name.as_str())
+        };
+        if let Some(p) = provider_of_host(&normal)
             && self.providers.contains(p)
         {
             return Some(format!("{name} belongs to {p}, like the organisation"));
         }
-        let d = registrable(&name)?;
+        let d = registrable_host(&normal)?;
         (!is_generic(&name) && self.domains.contains(&d))
             .then(|| format!("{name} is under the organisation's domain {d}"))
     }

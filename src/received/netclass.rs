@@ -132,7 +132,11 @@ pub fn is_documentation(ip: IpAddr) -> bool {
 pub fn parse_ip(text: &str) -> Option<IpAddr> {
     let t = text.trim().trim_matches(|c| c == '[' || c == ']');
     let t = strip_prefix_ci(t, "ipv6:").unwrap_or(t);
-    let t = t.split('%').next().unwrap_or(t);
+    // A zone index (`%14`) is dropped; a byte loop, as the text is short.
+    let t = t
+        .bytes()
+        .position(|b| b == b'%')
+        .map_or(t, |zone| &t[..zone]);
     // Host names are the common case here: refuse them before any parsing.
     if t.is_empty()
         || t.len() > 64
