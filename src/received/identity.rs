@@ -285,14 +285,26 @@ pub(crate) fn host_name(h: &str) -> Option<String> {
 
 /// A name that says nothing about an organisation (`localhost`, `unknown`, a bare label).
 pub(crate) fn is_generic(h: &str) -> bool {
-    let h = h.to_ascii_lowercase();
     !h.contains('.')
-        || h.starts_with("localhost")
-        || h == "unknown"
-        || h.ends_with(".local")
-        || h.ends_with(".localdomain")
-        || h.ends_with(".internal")
-        || h.ends_with(".lan")
+        || starts_with_ci(h, "localhost")
+        || h.eq_ignore_ascii_case("unknown")
+        || [".local", ".localdomain", ".internal", ".lan"]
+            .iter()
+            .any(|suffix| ends_with_ci(h, suffix))
+}
+
+/// `h.to_ascii_lowercase().starts_with(prefix)` for a lower-case ASCII `prefix`, without
+/// the copy.
+fn starts_with_ci(h: &str, prefix: &str) -> bool {
+    h.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+}
+
+/// `h.to_ascii_lowercase().ends_with(suffix)` for a lower-case ASCII `suffix`.
+fn ends_with_ci(h: &str, suffix: &str) -> bool {
+    h.len() >= suffix.len()
+        && h.as_bytes()[h.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
 }
 
 /// The registrable domain (public suffix + one label) of a host name.
@@ -362,11 +374,9 @@ pub(crate) fn provider_has_nets(name: &str) -> bool {
 /// A name that any host may carry (`localhost`, `unknown`, `mail`, `server`, ...): never
 /// evidence of who wrote a line, even as an exact match.
 pub(crate) fn is_placeholder(h: &str) -> bool {
-    let h = h.to_ascii_lowercase();
-    let first = h.split('.').next().unwrap_or("");
-    h.starts_with("localhost")
+    starts_with_ci(h, "localhost")
         || (!h.contains('.')
-            && (first.len() < 4
+            && (h.len() < 4
                 || [
                     "unknown",
                     "mail",
@@ -382,7 +392,8 @@ pub(crate) fn is_placeholder(h: &str) -> bool {
                     "mailhost",
                     "default",
                 ]
-                .contains(&first)))
+                .iter()
+                .any(|name| h.eq_ignore_ascii_case(name))))
 }
 
 /// For a host under a private pseudo-domain (`mail01.corp.local`, `a.server.lan`), the

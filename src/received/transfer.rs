@@ -86,10 +86,7 @@ pub(crate) fn run(outer: &[u8], bounce: &BounceReport, cfg: &TrustConfig) -> Ori
         (None, false) => Subject::Direct,
         (None, true) => Subject::Absent,
     };
-    let mut report = OriginReport {
-        outer_hops: walked(&view.hops, &view.walk),
-        ..OriginReport::default()
-    };
+    let mut report = OriginReport::default();
     if is_report {
         report.bouncer_ip = view.peer().map(|ip| ip.to_string());
     }
@@ -122,6 +119,8 @@ pub(crate) fn run(outer: &[u8], bounce: &BounceReport, cfg: &TrustConfig) -> Ori
             });
         }
     }
+    // Last, so that the view's hops move into the report instead of being copied.
+    report.outer_hops = into_walked(view.hops, view.walk);
     report
 }
 
@@ -142,6 +141,14 @@ fn our_org(cfg: &TrustConfig) -> Org {
         org.add_name(n);
     }
     org
+}
+
+/// [`walked`] for hops and a walk no longer needed: moved, not copied.
+fn into_walked(hops: Vec<Hop>, w: ChainWalk) -> Vec<WalkedHop> {
+    hops.into_iter()
+        .zip(w.roles)
+        .map(|(hop, (role, why))| WalkedHop { hop, role, why })
+        .collect()
 }
 
 fn walked(hops: &[Hop], w: &ChainWalk) -> Vec<WalkedHop> {
@@ -215,7 +222,6 @@ fn returned(
         depth: 0,
     };
     let w = walk_chain(&hops, 0, &org, cfg, mode);
-    report.hops = walked(&hops, &w);
     let strong_anchor = anchor.strong;
     report.anchor = Some(anchor);
     finish(report, &fields, &hops, &w, "trust_transfer", strong_anchor);
@@ -223,6 +229,7 @@ fn returned(
         report.boundary_ip = wrapper_boundary;
     }
     forged_claims(report, &hops, &w, ours);
+    report.hops = into_walked(hops, w);
 }
 
 fn unanchored(report: &mut OriginReport, hops: &[Hop]) {
