@@ -233,22 +233,82 @@ pub fn unfold(raw: &[u8]) -> String {
         return text.trim().to_string();
     }
     let mut out = String::with_capacity(text.len());
-    for (i, part) in text.split(['\r', '\n']).enumerate() {
+    // The pieces between line breaks (`\r` and `\n` are single bytes, so every cut is
+    // a character boundary).
+    let (bytes, mut start) = (text.as_bytes(), 0);
+    for i in 0.. {
+        let end = memchr::memchr2(b'\r', b'\n', &bytes[start..]).map_or(bytes.len(), |p| start + p);
+        let part = &text[start..end];
         let part = if i == 0 { part } else { part.trim_start() };
-        if part.is_empty() {
-            continue;
+        if !part.is_empty() {
+            if !out.is_empty() && i > 0 {
+                out.push(' ');
+            }
+            out.push_str(part);
         }
-        if !out.is_empty() && i > 0 {
-            out.push(' ');
+        if end == bytes.len() {
+            break;
         }
-        out.push_str(part);
+        start = end + 1;
     }
-    out.trim().to_string()
+    let trimmed = out.trim();
+    if trimmed.len() == out.len() {
+        out
+    } else {
+        trimmed.to_string()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `unfold` as first written (split on either break, then joined), for comparison.
+    fn unfold_by_split(raw: &[u8]) -> String {
+        let text = crate::utf8::lossy(raw);
+        let mut out = String::new();
+        for (i, part) in text.split(['\r', '\n']).enumerate() {
+            let part = if i == 0 { part } else { part.trim_start() };
+            if part.is_empty() {
+                continue;
+            }
+            if !out.is_empty() && i > 0 {
+                out.push(' ');
+            }
+            out.push_str(part);
+        }
+        out.trim().to_string()
+    }
+
+    #[test]
+    fn unfold_matches_the_split_and_join() {
+        let mut values: Vec<Vec<u8>> = [
+            &b""[..],
+            b"\r\n",
+            b" a\r\n\tb ",
+            b"a\n\n b\r\rc\r\n",
+            b"\n x",
+            b"caf\xc3\xa9\r\n \xff z\n",
+        ]
+        .iter()
+        .map(|v| v.to_vec())
+        .collect();
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus/bounces");
+        for entry in std::fs::read_dir(dir).expect("corpus") {
+            let bytes = std::fs::read(entry.expect("entry").path()).expect("read");
+            let head = &bytes[..bytes.len().min(4096)];
+            values.extend(head.chunks(97).map(<[u8]>::to_vec));
+        }
+        for v in &values {
+            assert_eq!(
+                unfold(v),
+                unfold_by_split(v),
+                "{:?}",
+                String::from_utf8_lossy(v)
+            );
+        }
+    }
 
     #[test]
     fn lines_handle_all_three_line_endings() {
