@@ -272,11 +272,13 @@ fn unfold(text: &str) -> String {
 }
 
 fn looks_like_html(text: &str) -> bool {
-    let head: String = text
-        .chars()
-        .take(4096)
-        .collect::<String>()
-        .to_ascii_lowercase();
+    // The first 4096 characters: no more bytes than that hold no more characters.
+    let end = if text.len() <= 4096 {
+        text.len()
+    } else {
+        text.char_indices().nth(4096).map_or(text.len(), |(i, _)| i)
+    };
+    let head = text[..end].to_ascii_lowercase();
     head.contains("<html")
         || head.contains("<body")
         || (head.contains("<a ") && head.contains("href="))

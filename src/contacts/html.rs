@@ -402,7 +402,14 @@ impl State {
             return;
         }
         let index = self.links.len();
-        let url = url.chars().filter(|c| !c.is_control()).collect();
+        // Control characters (C0, DEL, and C1, which UTF-8 writes after a 0xC2 byte)
+        // are dropped; most URLs have none and are copied whole.
+        let plain = url.bytes().all(|b| b >= 0x20 && b != 0x7F && b != 0xC2);
+        let url = if plain {
+            url.to_string()
+        } else {
+            url.chars().filter(|c| !c.is_control()).collect()
+        };
         self.links.push(Link {
             url,
             tag,
