@@ -261,7 +261,7 @@ mod tests {
                     seed ^= seed >> 17;
                     seed ^= seed << 5;
                     // Mostly ASCII with high bytes between, like real text.
-                    if seed % 4 == 0 {
+                    if seed.is_multiple_of(4) {
                         (seed >> 8) as u8
                     } else {
                         (seed >> 8) as u8 & 0x7f

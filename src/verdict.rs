@@ -267,7 +267,7 @@ const BATV_MAX_VALIDITY_DAYS: i64 = 30;
 fn batv_signal(address: &Address, ctx: &VerdictContext) -> Option<Signal> {
     let config = ctx.config;
     let domain = address.plain.rsplit_once('@').map(|(_, d)| d.to_string())?;
-    let signing = config.batv_signing_domains().iter().any(|d| *d == domain);
+    let signing = config.batv_signing_domains().contains(&domain);
     let Some(tag) = strip_batv(&address.written) else {
         return signing.then(|| {
             Signal::Forged(format!(

@@ -194,7 +194,7 @@ fn contacts_match_labels() {
         };
         hosts.add(&case.name, &case.hosts, &got("domain"));
         emails.add(&case.name, &case.emails, &got("email"));
-        phones.add(&case.name, &case.phones, &phone_set(&found, &case.phones));
+        phones.add(&case.name, &case.phones, &phone_set(found, &case.phones));
         let msgs: BTreeSet<String> = found
             .iter()
             .filter(|c| MESSENGERS.contains(&c.kind.as_str()))

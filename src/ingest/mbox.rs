@@ -171,7 +171,7 @@ impl<R: BufRead> MboxMessages<R> {
         )))
     }
 
-    fn to_item(&mut self, read: io::Result<mail_parser::mailbox::mbox::Message>) -> Item {
+    fn next_item(&mut self, read: io::Result<mail_parser::mailbox::mbox::Message>) -> Item {
         let offset = lock(&self.state).from_offsets.pop_front().unwrap_or(0);
         let source = format!("{}#{offset}", self.name);
         let message = read.map_err(|err| {
@@ -204,7 +204,7 @@ impl<R: BufRead> Iterator for MboxMessages<R> {
         if let Some(item) = self.pending.pop_front() {
             return Some(item);
         }
-        let next = self.messages.next().map(|read| self.to_item(read));
+        let next = self.messages.next().map(|read| self.next_item(read));
         // Leading garbage is only known once the first message has been read.
         if let Some(failure) = self.leading_garbage() {
             self.pending.extend(next);
