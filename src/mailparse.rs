@@ -159,17 +159,7 @@ fn single_byte_table(charset: &str, decode: Decoder) -> Option<Arc<[char; 256]>>
             RefCell::new(HashMap::new());
     }
     let name = charset.trim().to_ascii_lowercase();
-    let single_byte = [
-        "windows-125",
-        "cp125",
-        "iso-8859-",
-        "iso8859-",
-        "iso_8859-",
-        "koi8-",
-    ]
-    .iter()
-    .any(|prefix| name.starts_with(prefix));
-    if !single_byte || name.len() > 32 {
+    if !is_single_byte(&name) || name.len() > 32 {
         return None;
     }
     TABLES.with_borrow_mut(|tables| {
@@ -218,12 +208,13 @@ fn decode_single_byte(bytes: &[u8], table: &[char; 256]) -> String {
             .unwrap_or(rest.len());
         let (run, tail) = rest.split_at(ascii);
         out.push_str(std::str::from_utf8(run).unwrap_or_default());
-        if let Some((&byte, tail)) = tail.split_first() {
-            out.push(table[usize::from(byte)]);
-            rest = tail;
-        } else {
-            rest = tail;
-        }
+        rest = match tail.split_first() {
+            Some((&byte, after)) => {
+                out.push(table[usize::from(byte)]);
+                after
+            }
+            None => tail,
+        };
     }
     out
 }
@@ -232,17 +223,21 @@ fn decode_single_byte(bytes: &[u8], table: &[char; 256]) -> String {
 /// where ASCII bytes can shift or pair).
 fn ascii_compatible(charset: &str) -> bool {
     let c = charset.trim().to_ascii_lowercase();
-    ["us-ascii", "ascii", "utf-8", "utf8"].contains(&c.as_str())
-        || [
-            "windows-125",
-            "cp125",
-            "iso-8859-",
-            "iso8859-",
-            "iso_8859-",
-            "koi8-",
-        ]
-        .iter()
-        .any(|prefix| c.starts_with(prefix))
+    ["us-ascii", "ascii", "utf-8", "utf8"].contains(&c.as_str()) || is_single_byte(&c)
+}
+
+/// Windows, ISO 8859 and KOI8 names (lower case): one byte per character, ASCII first.
+fn is_single_byte(name: &str) -> bool {
+    [
+        "windows-125",
+        "cp125",
+        "iso-8859-",
+        "iso8859-",
+        "iso_8859-",
+        "koi8-",
+    ]
+    .iter()
+    .any(|prefix| name.starts_with(prefix))
 }
 
 #[cfg(test)]
