@@ -18,6 +18,7 @@ pub mod enrich;
 pub mod evidence;
 pub mod hash;
 pub mod hostname;
+pub mod html_text;
 pub mod ingest;
 pub mod lookup_table;
 pub mod mailparse;

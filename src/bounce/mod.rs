@@ -490,7 +490,7 @@ fn report_text(bytes: &[u8], tree: &Part) -> String {
         let body = &bytes[p.body.start..p.body.end.min(p.body.start + TEXT_LIMIT * 2)];
         let text = crate::mailparse::body_text(mime::decode(body, p.cte), p.param("charset"));
         let text = if p.ctype == "text/html" {
-            mail_parser::decoders::html::html_to_text(&text)
+            crate::html_text::html_to_text(&text)
         } else {
             text
         };
