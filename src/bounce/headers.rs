@@ -121,11 +121,13 @@ pub fn parse_block(buf: &[u8], start: usize, limit: usize) -> Block {
             block.body = line.next;
             return block;
         }
-        let param_tail = open
-            && memchr::memchr(b'=', text).is_some()
-            && ends_with_semicolon(buf, block.fields.last())
-            && header_name_len(text).is_none();
-        if open && (text[0] == b' ' || text[0] == b'\t' || param_tail) {
+        // Only asked of unindented lines (most lines of a long header are indented).
+        let param_tail = || {
+            memchr::memchr(b'=', text).is_some()
+                && ends_with_semicolon(buf, block.fields.last())
+                && header_name_len(text).is_none()
+        };
+        if open && (text[0] == b' ' || text[0] == b'\t' || param_tail()) {
             if let Some(f) = block
                 .fields
                 .last_mut()
