@@ -324,34 +324,43 @@ fn collapse_ws(s: &str) -> String {
     out
 }
 
-/// [`collapse_ws`] for ASCII text, byte by byte (ASCII whitespace is `char::is_whitespace`
-/// for ASCII: space, tab, line feed, vertical tab, form feed, carriage return).
+/// [`collapse_ws`] for ASCII text (ASCII whitespace is `char::is_whitespace` for ASCII:
+/// space, tab, line feed, vertical tab, form feed, carriage return), word by word.
 fn collapse_ascii_ws(s: &str) -> String {
-    let mut out = Vec::with_capacity(s.len());
-    let mut space = false;
-    for &b in s.as_bytes() {
-        if matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r') {
-            space = true;
-        } else {
-            if space && !out.is_empty() {
-                out.push(b' ');
-            }
-            space = false;
-            out.push(b);
+    let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r');
+    let bytes = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let spaces = i;
+        while i < bytes.len() && is_space(bytes[i]) {
+            i += 1;
         }
+        if i == bytes.len() {
+            break;
+        }
+        if i > spaces && !out.is_empty() {
+            out.push(' ');
+        }
+        let word = i;
+        while i < bytes.len() && !is_space(bytes[i]) {
+            i += 1;
+        }
+        // ASCII: every byte offset is a character boundary.
+        out.push_str(&s[word..i]);
     }
-    String::from_utf8(out).unwrap_or_default()
+    out
 }
 
 /// Splits at the last `;` outside comments: clauses before, date after.
 fn split_date(s: &str) -> (&str, Option<&str>) {
     let mut depth = 0usize;
     let mut last = None;
-    for (i, b) in s.bytes().enumerate() {
-        match b {
+    for i in memchr::memchr3_iter(b'(', b')', b';', s.as_bytes()) {
+        match s.as_bytes()[i] {
             b'(' => depth += 1,
             b')' => depth = depth.saturating_sub(1),
-            b';' if depth == 0 => last = Some(i),
+            _ if depth == 0 => last = Some(i),
             _ => {}
         }
     }
@@ -706,6 +715,33 @@ static AUTH_MARKERS_IN: LazyLock<Phrases> = LazyLock::new(|| Phrases::new(AUTH_M
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn collapses_whitespace_as_splitting_and_joining_does() {
+        let reference = |s: &str| {
+            s.split(char::is_whitespace)
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let pieces = [
+            "a", "bc", " ", "\t", "\r\n", "\n", "\x0b", "\x0c", "(x;", ")", ";",
+        ];
+        let mut state = 0x1234_5678_9abc_def1_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as usize
+        };
+        for _ in 0..5_000 {
+            let len = next() % 20;
+            let text: String = (0..len).map(|_| pieces[next() % pieces.len()]).collect();
+            assert_eq!(collapse_ascii_ws(&text), reference(&text), "{text:?}");
+            assert_eq!(collapse_ws(&text), reference(&text), "{text:?}");
+        }
+        assert_eq!(collapse_ws("  é\u{2003}x\t y "), "é x y");
+    }
 
     fn hop(s: &str) -> Hop {
         parse_received(0, s)
