@@ -165,15 +165,22 @@ fn acceptable(t: &Tally, marked: bool) -> bool {
     }
 }
 
-fn is_marker(line: &str) -> bool {
+/// Whether `line` is a marker line; `lower`, its lower case when already at hand.
+/// (Lower-casing neither makes nor removes white space: `lower` trimmed is `line`
+/// trimmed in lower case.)
+fn is_marker(line: &str, lower: Option<&str>) -> bool {
     let l = line.trim();
     if l.is_empty() || l.chars().count() > 100 {
         return false;
     }
-    MARKERS_IN.any_in(&l.to_lowercase())
+    match lower {
+        Some(lower) => MARKERS_IN.any_in(lower.trim()),
+        None => MARKERS_IN.any_in(&l.to_lowercase()),
+    }
 }
 
 static MARKERS_IN: LazyLock<Phrases> = LazyLock::new(|| Phrases::new(MARKERS));
+static TRUNCATED_IN: LazyLock<Phrases> = LazyLock::new(|| Phrases::new(TRUNCATED));
 
 /// Lines after a marker within which a weaker block is still accepted.
 const MARKER_REACH: usize = 12;
@@ -214,15 +221,13 @@ pub fn find(text: &[u8], from: usize) -> Option<Found> {
             continue;
         }
         let s = String::from_utf8_lossy(raw);
-        if is_marker(&s) {
+        let lower = crate::utf8::to_lowercase(&s);
+        if is_marker(&s, Some(&lower)) {
             since_marker = Some(0);
         } else if !s.trim().is_empty() {
             since_marker = since_marker.map(|n| n + 1);
         }
-        let lower = s.to_lowercase();
-        if TRUNCATED.iter().any(|w| lower.contains(w)) {
-            truncated = true;
-        }
+        truncated = truncated || TRUNCATED_IN.any_in(&lower);
     }
     None
 }
@@ -269,7 +274,7 @@ pub fn find_quoted(text: &[u8]) -> Option<Unquoted> {
             continue;
         }
         let s = String::from_utf8_lossy(raw);
-        if is_marker(&s) {
+        if is_marker(&s, None) {
             since_marker = Some(0);
         } else if !s.trim().is_empty() {
             since_marker = since_marker.map(|n| n + 1);

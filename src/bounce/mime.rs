@@ -328,10 +328,11 @@ pub fn quoted_printable(input: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(input.len());
     let mut i = 0;
     while i < input.len() {
-        let c = input[i];
-        if c != b'=' {
-            out.push(c);
-            i += 1;
+        if input[i] != b'=' {
+            // Everything up to the next `=` is copied as it is.
+            let run = memchr::memchr(b'=', &input[i..]).unwrap_or(input.len() - i);
+            out.extend_from_slice(&input[i..i + run]);
+            i += run;
             continue;
         }
         let rest = &input[i + 1..];
