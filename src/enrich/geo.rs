@@ -4,8 +4,10 @@
 //! `data/asn.mmdb` (GeoLite2-ASN field names) are read by default; GeoLite2-Country/-City/-ASN
 //! files can be given instead, since both record shapes are understood.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::Path;
+use std::sync::Mutex;
 
 use maxminddb::Reader;
 use serde::Deserialize;
@@ -16,7 +18,14 @@ use super::EnrichError;
 pub struct Geo {
     country: Option<Reader<maxminddb::Mmap>>,
     asn: Option<Reader<maxminddb::Mmap>>,
+    /// Answers already looked up. A tree walk touches some thirty scattered nodes of a
+    /// mapped file (cache misses, on a first look page faults), and the same addresses
+    /// come back message after message: a campaign's senders, the big bouncers.
+    recent: Mutex<HashMap<IpAddr, GeoAnswer>>,
 }
+
+/// Answers kept before the cache starts afresh (a few hundred kilobytes at most).
+const RECENT_MAX: usize = 4096;
 
 /// Country and ASN of one address, as far as the databases know.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -47,6 +56,7 @@ impl Geo {
         Ok(Geo {
             country: open_opt(country)?,
             asn: open_opt(asn)?,
+            recent: Mutex::new(HashMap::new()),
         })
     }
 
@@ -63,6 +73,22 @@ impl Geo {
     }
 
     pub fn lookup(&self, ip: IpAddr) -> GeoAnswer {
+        // A thread that panicked while holding the lock left a map of whole answers.
+        let recent = || self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(known) = recent().get(&ip) {
+            return known.clone();
+        }
+        let answer = self.look_up(ip);
+        let mut recent = recent();
+        if recent.len() >= RECENT_MAX {
+            recent.clear();
+        }
+        recent.insert(ip, answer.clone());
+        answer
+    }
+
+    /// [`Geo::lookup`] in the databases themselves.
+    fn look_up(&self, ip: IpAddr) -> GeoAnswer {
         let mut answer = GeoAnswer::default();
         if let Some(r) = &self.country
             && let Ok(Some(rec)) = r.lookup::<CountryRecord>(ip)
@@ -95,4 +121,40 @@ fn open_opt(path: &Path) -> Result<Option<Reader<maxminddb::Mmap>>, EnrichError>
             path: path.display().to_string(),
             message: e.to_string(),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped() -> Geo {
+        let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+        Geo::open(&data.join("country.mmdb"), &data.join("asn.mmdb")).expect("shipped databases")
+    }
+
+    #[test]
+    fn remembered_answers_are_the_databases_answers() {
+        let geo = shipped();
+        let ips: Vec<IpAddr> = ["8.8.8.8", "193.0.6.139", "2001:4860:4860::8888", "10.0.0.1"]
+            .iter()
+            .map(|s| s.parse().expect("ip"))
+            .collect();
+        let google = geo.lookup(ips[0]);
+        assert_eq!(google.asn, Some(15169));
+        for &ip in &ips {
+            let first = geo.lookup(ip);
+            assert_eq!(first, geo.look_up(ip));
+            assert_eq!(geo.lookup(ip), first, "{ip} from the cache");
+        }
+        assert_eq!(geo.recent.lock().expect("lock").len(), ips.len());
+    }
+
+    #[test]
+    fn the_cache_stays_bounded() {
+        let geo = shipped();
+        for i in 0..(RECENT_MAX as u32 + 10) {
+            geo.lookup(IpAddr::from(std::net::Ipv4Addr::from(0x0808_0000 + i)));
+        }
+        assert!(geo.recent.lock().expect("lock").len() <= RECENT_MAX);
+    }
 }
