@@ -117,16 +117,15 @@ pub(crate) fn received_from_mta(outer: &[u8], report: &OriginReport) -> Option<C
     let prefix = b"received-from-mta:";
     let scope = &outer[..outer.len().min(512 * 1024)];
     let starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', scope).map(|i| i + 1));
-    let line = starts
-        .take(20_000)
-        .map(|start| {
-            let end = memchr::memchr(b'\n', &scope[start..]).map_or(scope.len(), |i| start + i);
-            &scope[start..end]
-        })
-        .find(|l| {
-            l.get(..prefix.len())
-                .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
-        })?;
+    // The prefix holds no line end: where it matches, the line is at least that long,
+    // so only the matching line's end is looked for.
+    let start = starts.take(20_000).find(|&start| {
+        scope
+            .get(start..start + prefix.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+    })?;
+    let end = memchr::memchr(b'\n', &scope[start..]).map_or(scope.len(), |i| start + i);
+    let line = &scope[start..end];
     let line = String::from_utf8_lossy(&line[prefix.len()..]);
     let value = line.trim();
     let value = value.split_once(';').map_or(value, |(_, v)| v.trim());
