@@ -225,7 +225,7 @@ fn completeness_of(msg: &[u8], block: &headers::Block, said_truncated: bool) -> 
     if !has_body {
         return Completeness::HeadersOnly;
     }
-    if said_truncated || cut_note(msg) || mime::parse(msg).truncated {
+    if said_truncated || cut_note(msg) || mime::top_truncated(msg, block) {
         return Completeness::Partial;
     }
     Completeness::Full

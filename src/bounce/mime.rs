@@ -145,13 +145,7 @@ fn split(buf: &[u8], part: &mut Part, boundary: &[u8], depth: usize, budget: &mu
     } else {
         "text/plain"
     };
-    let (mut ranges, mut closed) = delimit(buf, part.body.clone(), boundary);
-    if ranges.is_empty()
-        && !closed
-        && let Some(actual) = guess_boundary(buf, part.body.clone())
-    {
-        (ranges, closed) = delimit(buf, part.body.clone(), &actual);
-    }
+    let (ranges, closed) = delimit_or_guess(buf, part.body.clone(), boundary);
     part.truncated = !closed;
     for r in ranges {
         if budget.parts_left == 0 {
@@ -160,6 +154,40 @@ fn split(buf: &[u8], part: &mut Part, boundary: &[u8], depth: usize, budget: &mu
         budget.parts_left -= 1;
         part.children
             .push(parse_part(buf, r, depth + 1, child_default, budget));
+    }
+}
+
+/// [`delimit`] with the declared boundary, or with the one the body really uses when the
+/// declared one delimits nothing.
+fn delimit_or_guess(buf: &[u8], body: Range<usize>, boundary: &[u8]) -> (Vec<Range<usize>>, bool) {
+    let (ranges, closed) = delimit(buf, body.clone(), boundary);
+    if ranges.is_empty()
+        && !closed
+        && let Some(actual) = guess_boundary(buf, body.clone())
+    {
+        return delimit(buf, body, &actual);
+    }
+    (ranges, closed)
+}
+
+/// `parse(buf).truncated` without parsing the parts: whether `buf`, whose header block
+/// (`parse_block(buf, 0, buf.len())`) is `header`, is a multipart that lacks its closing
+/// delimiter.
+pub fn top_truncated(buf: &[u8], header: &Block) -> bool {
+    let Some(value) = header.get(buf, "content-type") else {
+        return false;
+    };
+    let (ctype, params) = content_type(&headers::unfold(value));
+    let boundary = params
+        .iter()
+        .find(|(n, _)| n == "boundary")
+        .map(|(_, v)| v.as_bytes());
+    match boundary {
+        Some(boundary) if ctype.starts_with("multipart/") && !boundary.is_empty() => {
+            let body = header.body.min(buf.len())..buf.len();
+            !delimit_or_guess(buf, body, boundary).1
+        }
+        _ => false,
     }
 }
 
@@ -395,6 +423,42 @@ mod tests {
         assert_eq!(p.children.len(), 1);
         assert_eq!(&m[p.children[0].body.clone()], b"one\r\nmore");
         assert!(p.truncated);
+        assert!(top_truncated(m, &p.header));
+    }
+
+    #[test]
+    fn top_truncation_is_the_parsed_trees() {
+        let mut messages: Vec<Vec<u8>> = [
+            &b"Content-Type: multipart/mixed; boundary=b\n\n--b\n\none\n--b--\n"[..],
+            b"Content-Type: multipart/mixed; boundary=b\n\n--b\n\none\n",
+            b"Content-Type: multipart/mixed; boundary=\"\"\n\n--b\n\none\n",
+            b"Content-Type: multipart/mixed; boundary=wrong\n\n--real\n\none\n--real--\n",
+            b"Content-Type: multipart/mixed; boundary=wrong\n\n--real\n\none\n",
+            b"Content-Type: text/plain; boundary=b\n\n--b\n",
+            b"Subject: no type\n\nbody\n",
+            b"",
+        ]
+        .iter()
+        .map(|m| m.to_vec())
+        .collect();
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus");
+        for sub in [
+            "bounces",
+            "backscatter",
+            "spam/phishing_pot",
+            "spam/spamassassin",
+        ] {
+            for entry in std::fs::read_dir(corpus.join(sub)).expect("corpus folder") {
+                messages.push(std::fs::read(entry.expect("entry").path()).expect("read"));
+            }
+        }
+        let mut truncated = 0;
+        for m in &messages {
+            let tree = parse(m);
+            assert_eq!(top_truncated(m, &tree.header), tree.truncated);
+            truncated += usize::from(tree.truncated);
+        }
+        assert!(truncated >= 2, "the cases include truncated multiparts");
     }
 
     #[test]
