@@ -276,11 +276,12 @@ pub(crate) const PROVIDERS: &[Provider] = &[
 
 /// Lower-cased host name without a trailing dot; `None` for empty or address literals.
 pub(crate) fn host_name(h: &str) -> Option<String> {
-    let h = h.trim().trim_end_matches('.').to_ascii_lowercase();
-    if h.is_empty() || h.starts_with('[') || parse_ip(&h).is_some() || h.len() > 253 {
+    let h = h.trim().trim_end_matches('.');
+    // Checked before the copy: `parse_ip` and the length ignore ASCII case.
+    if h.is_empty() || h.starts_with('[') || h.len() > 253 || parse_ip(h).is_some() {
         return None;
     }
-    Some(h)
+    Some(h.to_ascii_lowercase())
 }
 
 /// A name that says nothing about an organisation (`localhost`, `unknown`, a bare label).
