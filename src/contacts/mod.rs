@@ -266,7 +266,28 @@ fn scan_text(part: usize, text: &str, region: &phones::Region, out: &mut Vec<Con
 
 /// Merges repeated contacts (same kind, value and role), keeping the first occurrence,
 /// summing counts, and sorts by kind, value and role. Caps the list at [`MAX_CONTACTS`].
-fn dedupe(found: Vec<Contact>) -> Vec<Contact> {
+fn dedupe(mut found: Vec<Contact>) -> Vec<Contact> {
+    if found.len() > MAX_CONTACTS {
+        return dedupe_capped(found);
+    }
+    // No more contacts than the cap: no key is turned away, so a stable sort and a merge
+    // of each run give the same list, without a copy of every key.
+    fn key(c: &Contact) -> (&str, &str, &str) {
+        (&c.kind, &c.value, &c.role)
+    }
+    found.sort_by(|a, b| key(a).cmp(&key(b)));
+    let mut out: Vec<Contact> = Vec::with_capacity(found.len());
+    for c in found {
+        match out.last_mut() {
+            Some(seen) if key(seen) == key(&c) => merge(seen, c),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// [`dedupe`] of more contacts than the cap: keys are kept in the order first seen.
+fn dedupe_capped(found: Vec<Contact>) -> Vec<Contact> {
     let mut map: BTreeMap<(String, String, String), Contact> = BTreeMap::new();
     for c in found {
         let key = (c.kind.clone(), c.value.clone(), c.role.clone());
@@ -321,6 +342,34 @@ mod tests {
         );
         assert_eq!(found[0].registrable_domain.as_deref(), Some("example.ru"));
         assert_eq!(found[2].where_, Where::new(0, 7, "text"));
+    }
+
+    #[test]
+    fn sorted_dedupe_is_the_capped_one_under_the_cap() {
+        let mut state = 0x0dd1_5ea5_e5ca_1ab1_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as usize
+        };
+        for _ in 0..200 {
+            let found: Vec<Contact> = (0..next() % 60)
+                .map(|i| {
+                    let kind = ["url", "domain", "email"][next() % 3];
+                    let value = format!("v{}", next() % 5);
+                    let c =
+                        Contact::new(kind, value, "raw", Where::new(next() % 3, i, "text"), "h")
+                            .with_role(["advertised", "forged"][next() % 2]);
+                    if next() % 3 == 0 {
+                        c.with_obfuscation("spaced")
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            assert_eq!(dedupe(found.clone()), dedupe_capped(found));
+        }
     }
 
     #[test]
