@@ -275,7 +275,11 @@ pub fn content_type(value: &str) -> (String, Vec<(String, String)>) {
     let mut items = split_params(value).into_iter();
     let ctype = items.next().unwrap_or_default().trim().to_ascii_lowercase();
     let ctype = if ctype.contains('/') {
-        ctype.replace(char::is_whitespace, "")
+        if ctype.contains(char::is_whitespace) {
+            ctype.replace(char::is_whitespace, "")
+        } else {
+            ctype
+        }
     } else {
         "text/plain".to_string()
     };
@@ -295,20 +299,22 @@ pub fn content_type(value: &str) -> (String, Vec<(String, String)>) {
     (ctype, params)
 }
 
-fn split_params(value: &str) -> Vec<String> {
+fn split_params(value: &str) -> Vec<&str> {
     let mut out = Vec::new();
-    let mut cur = String::new();
+    let mut start = 0;
     let mut quoted = false;
-    for c in value.chars() {
-        match c {
-            ';' if !quoted => out.push(std::mem::take(&mut cur)),
-            _ => {
-                quoted ^= c == '"';
-                cur.push(c);
+    // `;` and `"` are ASCII: every cut is a character boundary.
+    for (i, b) in value.bytes().enumerate() {
+        match b {
+            b';' if !quoted => {
+                out.push(&value[start..i]);
+                start = i + 1;
             }
+            b'"' => quoted = !quoted,
+            _ => {}
         }
     }
-    out.push(cur);
+    out.push(&value[start..]);
     out
 }
 
