@@ -275,13 +275,18 @@ pub(crate) const PROVIDERS: &[Provider] = &[
 ];
 
 /// Lower-cased host name without a trailing dot; `None` for empty or address literals.
-pub(crate) fn host_name(h: &str) -> Option<String> {
+/// Borrowed when already in lower case (most names are).
+pub(crate) fn host_name(h: &str) -> Option<Cow<'_, str>> {
     let h = h.trim().trim_end_matches('.');
-    // Checked before the copy: `parse_ip` and the length ignore ASCII case.
+    // Checked before any copy: `parse_ip` and the length ignore ASCII case.
     if h.is_empty() || h.starts_with('[') || h.len() > 253 || parse_ip(h).is_some() {
         return None;
     }
-    Some(h.to_ascii_lowercase())
+    Some(if h.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(h.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(h)
+    })
 }
 
 /// A name that says nothing about an organisation (`localhost`, `unknown`, a bare label).
@@ -460,7 +465,7 @@ impl Org {
         {
             self.domains.insert(d);
         }
-        self.names.insert(name);
+        self.names.insert(name.into_owned());
     }
 
     /// Adds the receiving side of a hop this organisation wrote.
@@ -491,7 +496,7 @@ impl Org {
         if let Some(why) = self.same_fleet(&name) {
             return Some(why);
         }
-        if self.names.contains(&name) && !is_placeholder(&name) {
+        if self.names.contains(&*name) && !is_placeholder(&name) {
             return Some(format!("{name} is a known host of the organisation"));
         }
         if let Some(parent) = internal_parent(&name)
@@ -507,9 +512,9 @@ impl Org {
         // `name` went through `host_name` once; a second pass changes it only when it
         // ends in blanks (`a. .`), and is skipped otherwise.
         let normal = if name.ends_with(char::is_whitespace) {
-            Cow::Owned(host_name(&name)?)
+            Cow::Owned(host_name(&name)?.into_owned())
         } else {
-            Cow::Borrowed(name.as_str())
+            Cow::Borrowed(&*name)
         };
         if let Some(p) = provider_of_host(&normal)
             && self.providers.contains(p)
@@ -740,7 +745,7 @@ pub(crate) fn report_host(field: &str) -> Option<String> {
         None => v,
     };
     let v = v.split_whitespace().next()?;
-    host_name(v.trim_matches(|c| c == '<' || c == '>' || c == '[' || c == ']'))
+    host_name(v.trim_matches(|c| c == '<' || c == '>' || c == '[' || c == ']')).map(Cow::into_owned)
 }
 
 /// The host of a daemon sender (`MAILER-DAEMON@host`, `postmaster@host`, ...).
@@ -764,7 +769,7 @@ pub(crate) fn daemon_host(from: &str) -> Option<String> {
     if !daemon.iter().any(|d| local.contains(d)) {
         return None;
     }
-    host_name(host.trim_matches(|c: char| c == '>' || c.is_whitespace()))
+    host_name(host.trim_matches(|c: char| c == '>' || c.is_whitespace())).map(Cow::into_owned)
 }
 
 #[cfg(test)]

@@ -253,7 +253,7 @@ fn trusted_host(hop: &Hop, cfg: &TrustConfig) -> Option<String> {
     let name = host_name(name)?;
     cfg.trusted_hosts.iter().find_map(|t| {
         let t = t.trim_start_matches('.').to_ascii_lowercase();
-        crate::hostname::in_domain(&name, &t).then(|| name.clone())
+        crate::hostname::in_domain(&name, &t).then(|| name.to_string())
     })
 }
 
