@@ -27,6 +27,8 @@ pub mod phrases;
 pub mod received;
 pub mod render;
 pub mod store;
+#[cfg(test)]
+mod test_corpus;
 pub mod timefmt;
 pub mod utf8;
 pub mod verdict;

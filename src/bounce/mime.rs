@@ -447,17 +447,11 @@ mod tests {
         .iter()
         .map(|m| m.to_vec())
         .collect();
-        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus");
-        for sub in [
-            "bounces",
-            "backscatter",
-            "spam/phishing_pot",
-            "spam/spamassassin",
-        ] {
-            for entry in std::fs::read_dir(corpus.join(sub)).expect("corpus folder") {
-                messages.push(std::fs::read(entry.expect("entry").path()).expect("read"));
-            }
-        }
+        messages.extend(
+            crate::test_corpus::messages()
+                .into_iter()
+                .map(|(_, bytes)| bytes),
+        );
         let mut truncated = 0;
         for m in &messages {
             let tree = parse(m);

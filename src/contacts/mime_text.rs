@@ -619,28 +619,22 @@ mod tests {
     /// contact stage reads (the copy of a bounce, the message itself otherwise), with
     /// the MIME structure the bounce stage read for it.
     fn corpus_messages() -> Vec<(String, Vec<u8>, bool, Option<Part>)> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus");
         let mut out = Vec::new();
-        let mut dirs = vec![root];
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else if path.extension().is_some_and(|e| e == "eml") {
-                    let bytes = std::fs::read(&path).unwrap();
-                    // The contact stage reads the returned copy of a bounce, and the
-                    // message itself otherwise: compare both.
-                    let report = crate::bounce::decode(&bytes);
-                    let name = path.display().to_string();
-                    let copied = report.original.is_some();
-                    if let Some(original) = report.original {
-                        let copy = (format!("{name} (copy)"), original.bytes, true);
-                        out.push((copy.0, copy.1, copy.2, original.structure));
-                    }
-                    out.push((name, bytes, !copied, report.structure));
-                }
+        for (path, bytes) in crate::test_corpus::messages() {
+            // The contact stage reads the returned copy of a bounce, and the message
+            // itself otherwise: compare both.
+            let report = crate::bounce::decode(&bytes);
+            let name = path.display().to_string();
+            let copied = report.original.is_some();
+            if let Some(original) = report.original {
+                out.push((
+                    format!("{name} (copy)"),
+                    original.bytes,
+                    true,
+                    original.structure,
+                ));
             }
+            out.push((name, bytes, !copied, report.structure));
         }
         out.sort_by(|a, b| a.0.cmp(&b.0));
         out
