@@ -626,17 +626,12 @@ mod tests {
             let report = crate::bounce::decode(&bytes);
             let name = path.display().to_string();
             let copied = report.original.is_some();
+            out.push((name.clone(), bytes, !copied, report.structure));
             if let Some(original) = report.original {
-                out.push((
-                    format!("{name} (copy)"),
-                    original.bytes,
-                    true,
-                    original.structure,
-                ));
+                let copy = format!("{name} (copy)");
+                out.push((copy, original.bytes, true, original.structure));
             }
-            out.push((name, bytes, !copied, report.structure));
         }
-        out.sort_by(|a, b| a.0.cmp(&b.0));
         out
     }
 

@@ -512,7 +512,7 @@ impl Org {
         // `name` went through `host_name` once; a second pass changes it only when it
         // ends in blanks (`a. .`), and is skipped otherwise.
         let normal = if name.ends_with(char::is_whitespace) {
-            Cow::Owned(host_name(&name)?.into_owned())
+            host_name(&name)?
         } else {
             Cow::Borrowed(&*name)
         };
