@@ -348,6 +348,7 @@ impl<W: Write, P: FnMut(&Record)> Emitter<'_, W, P> {
     fn emit(&mut self, outcome: Outcome, store: Option<&mut Store>) -> Result<(), RunError> {
         match outcome {
             Outcome::NotMail(source) => self.summary.skipped.push(source),
+            Outcome::Skipped { source, reason } => self.summary.passed_over.push((source, reason)),
             Outcome::Known { stored } => {
                 self.summary.known += 1;
                 self.summary.inputs_read += 1;
@@ -412,6 +413,7 @@ fn triage(item: Item, store: Option<&Store>) -> Pending {
     let done = |outcome| Pending::Done(outcome);
     match item {
         Item::NotMail(source) => done(Outcome::NotMail(source)),
+        Item::Skipped { source, reason } => done(Outcome::Skipped { source, reason }),
         Item::Known { id, .. } => {
             let stored = store.and_then(|s| s.stored_record(&id).ok().flatten());
             done(Outcome::Known { stored })
@@ -438,6 +440,11 @@ enum Pending {
 /// What became of one ingest item.
 enum Outcome {
     NotMail(String),
+    /// Not read at all (not a regular file, a link not followed, already read).
+    Skipped {
+        source: String,
+        reason: String,
+    },
     /// Analysed by an earlier run; its stored record, if the store has it.
     Known {
         stored: Option<String>,

@@ -15,7 +15,7 @@ pub struct Cli {
     /// Configuration file (default: ./blowback.toml, else the user config dir).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// No progress output on stderr.
+    /// No progress bar on stderr (what failed or was passed over is still named).
     #[arg(long, short, global = true)]
     pub quiet: bool,
     #[command(subcommand)]
@@ -87,6 +87,11 @@ pub struct InputArgs {
     /// Input format; by default each input is detected.
     #[arg(long, value_enum, default_value_t = FormatChoice::Auto)]
     pub format: FormatChoice,
+    /// Follow symbolic links to directories met while walking input directories (each
+    /// directory is still read once: link loops end at the first repeat). Links named
+    /// on the command line and links to files are always followed.
+    #[arg(long)]
+    pub follow: bool,
 }
 
 #[derive(Debug, Args)]

@@ -142,7 +142,7 @@ pub fn report(
                 summary.inputs_read += 1;
                 summary.failed.push((failure.source, failure.error));
             }
-            Item::NotMail(_) => summary.not_mail += 1,
+            Item::NotMail(_) | Item::Skipped { .. } => summary.not_mail += 1,
             Item::Known { .. } => {}
         }
     }

@@ -16,6 +16,7 @@ pub mod contacts;
 pub mod deliver;
 pub mod enrich;
 pub mod evidence;
+pub mod fsutil;
 pub mod hash;
 pub mod hostname;
 pub mod html_text;

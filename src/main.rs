@@ -100,7 +100,8 @@ fn analyze(config: Config, args: AnalyzeArgs, quiet: bool) -> anyhow::Result<Exi
         Some(path) => Some(Store::open(path).map_err(|err| UsageError(err.to_string()))?),
         None => None,
     };
-    let mut inputs = Inputs::new(&args.input.inputs, args.input.format, &config.limits);
+    let mut inputs = Inputs::new(&args.input.inputs, args.input.format, &config.limits)
+        .following_links(args.input.follow);
     if let Some(store) = &store {
         inputs = inputs.with_known_files(store.known_files()?);
     }
@@ -133,9 +134,9 @@ fn analyze(config: Config, args: AnalyzeArgs, quiet: bool) -> anyhow::Result<Exi
     )?;
     progress.finish_and_clear();
     writer.finish().context("writing results")?;
-    if !quiet || summary.failed > 0 {
-        summary.write(io::stderr().lock())?;
-    }
+    // --quiet hides the progress bar only: the summary names what failed or was
+    // passed over, which must never vanish silently.
+    summary.write(io::stderr().lock())?;
     Ok(if summary.failed > 0 {
         ExitCode::from(EXIT_SOME_FAILED)
     } else {
@@ -163,7 +164,8 @@ fn progress_bar(inputs: &[String], config: &Config, quiet: bool) -> ProgressBar 
 }
 
 fn explain(config: Config, args: ExplainArgs) -> anyhow::Result<ExitCode> {
-    let inputs = Inputs::new(&args.input.inputs, args.input.format, &config.limits);
+    let inputs = Inputs::new(&args.input.inputs, args.input.format, &config.limits)
+        .following_links(args.input.follow);
     let analyzer = analyzer(config, true)?;
     let mut out = io::BufWriter::new(io::stdout().lock());
     let mut failed = false;
@@ -192,6 +194,11 @@ fn explain(config: Config, args: ExplainArgs) -> anyhow::Result<ExitCode> {
             Item::NotMail(source) => {
                 eprintln!("blowback: {}: not mail, passed over", printable(&source))
             }
+            Item::Skipped { source, reason } => eprintln!(
+                "blowback: {}: passed over: {}",
+                printable(&source),
+                printable(&reason)
+            ),
             Item::Known { .. } => {}
         }
     }
@@ -257,7 +264,8 @@ fn report(config: Config, args: ReportArgs, quiet: bool) -> anyhow::Result<ExitC
     let enrich = config.enrich.resolve(&overrides(&args.enrich));
     let jurisdictions =
         blowback::enrich::Jurisdictions::load(&enrich.data_dir.join("jurisdictions.json")).ok();
-    let inputs = Inputs::new(&args.input.inputs, args.input.format, &config.limits);
+    let inputs = Inputs::new(&args.input.inputs, args.input.format, &config.limits)
+        .following_links(args.input.follow);
     let mut analyzer = analyzer(config, false)?;
     analyzer.annotator = Some(if args.resolve {
         Annotator::resolving(enrich).map_err(|err| UsageError(format!("enrichment: {err}")))?
@@ -344,7 +352,8 @@ fn evidence(config: Config, args: EvidenceArgs) -> anyhow::Result<ExitCode> {
     let options = PackOptions::resolve(&config.evidence, args.out, args.zip, args.case);
     let enrich = config.enrich.resolve(&overrides(&args.enrich));
     let key_path = config.evidence.signing_key.clone();
-    let inputs = Inputs::new(&args.input.inputs, args.input.format, &config.limits);
+    let inputs = Inputs::new(&args.input.inputs, args.input.format, &config.limits)
+        .following_links(args.input.follow);
     let analyzer = analyzer(config, false)?;
     let outcome = evidence::run(analyzer, inputs, enrich, args.resolve, key_path, &options)
         .map_err(|err| match err {

@@ -420,6 +420,9 @@ pub struct Summary {
     /// Files met while walking a directory that are not mail (README, PROVENANCE.tsv, ...):
     /// not inputs, but named so nothing vanishes silently.
     pub skipped: Vec<String>,
+    /// (path, reason) of what walking passed over without reading it: FIFOs, sockets,
+    /// devices, links to directories without `--follow`, files met twice through links.
+    pub passed_over: Vec<(String, String)>,
     /// Forged addresses of ours seen across the run, with counts: the joe job's spread.
     pub forged_addresses: BTreeMap<String, usize>,
 }
@@ -494,7 +497,21 @@ impl Summary {
         }
         if !self.skipped.is_empty() {
             let names: Vec<String> = self.skipped.iter().map(|s| printable(s)).collect();
-            writeln!(out, "  skipped, not mail: {}", names.join(", "))?;
+            writeln!(
+                out,
+                "  skipped, not mail: {} ({} {})",
+                names.join(", "),
+                names.len(),
+                if names.len() == 1 { "file" } else { "files" }
+            )?;
+        }
+        for (source, reason) in &self.passed_over {
+            writeln!(
+                out,
+                "  passed over: {}: {}",
+                printable(source),
+                printable(reason)
+            )?;
         }
         for (source, reason) in &self.failures {
             writeln!(

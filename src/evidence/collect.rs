@@ -107,7 +107,7 @@ pub fn messages(
                 });
             }
             Item::Failed(failure) => collected.failed.push(failure),
-            Item::NotMail(source) => collected.not_mail.push(source),
+            Item::NotMail(source) | Item::Skipped { source, .. } => collected.not_mail.push(source),
             Item::Known { source, .. } => collected.not_mail.push(source),
         }
     }

@@ -1,7 +1,7 @@
 //! Expands the command line's inputs into messages, lazily and in a stable order:
 //! inputs in the order given, directory entries and Maildir files sorted by name.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -12,6 +12,7 @@ use super::sniff::{is_maildir, looks_like_mail, looks_like_mbox};
 use super::{
     FileStamp, Format, FormatChoice, IngestFailure, Item, KnownFiles, RawMessage, maildir,
 };
+use crate::fsutil;
 
 /// Work not yet expanded.
 enum Job {
@@ -39,6 +40,12 @@ pub struct Inputs {
     max_bytes: u64,
     max_depth: usize,
     known: Option<KnownFiles>,
+    /// Follow symbolic links to directories met while walking (`--follow`).
+    follow: bool,
+    /// (device, inode) of every directory listed and file read this run: a directory
+    /// is walked once (no symlink loops) and a file read once, whatever the links.
+    seen_dirs: HashSet<(u64, u64)>,
+    seen_files: HashSet<(u64, u64)>,
 }
 
 impl Inputs {
@@ -61,7 +68,17 @@ impl Inputs {
             max_bytes: limits.max_message_bytes,
             max_depth: limits.max_dir_depth,
             known: None,
+            follow: false,
+            seen_dirs: HashSet::new(),
+            seen_files: HashSet::new(),
         }
+    }
+
+    /// Symbolic links to directories met while walking are followed (each directory is
+    /// still listed once: loops end at the first repeat).
+    pub fn following_links(mut self, follow: bool) -> Self {
+        self.follow = follow;
+        self
     }
 
     /// Files an earlier run analysed are yielded as [`Item::Known`] without being read.
@@ -103,15 +120,21 @@ impl Inputs {
 
     fn expand_path(&mut self, path: PathBuf, depth: usize) -> Option<Item> {
         let source = path.display().to_string();
-        let metadata = match fs::metadata(&path) {
+        let walked = depth > 0;
+        let metadata = match self.admit(&path, walked) {
             Ok(metadata) => metadata,
-            Err(err) => return Some(failed(source, format!("cannot read input: {err}"))),
+            Err(item) => return Some(item),
         };
         if !metadata.is_dir() {
             if let Some(known) = self.known_file(&source, &metadata) {
                 return Some(known);
             }
-            return self.expand_file(path, depth > 0, metadata.len());
+            if !metadata.is_file() {
+                // Named on the command line: a FIFO or device is read as a stream (as
+                // `<(cmd)` gives one), bounded by the message size limit.
+                return self.expand_stream(path, metadata.len());
+            }
+            return self.expand_file(path, walked, metadata.len());
         }
         let as_maildir = match self.format {
             FormatChoice::Maildir => true,
@@ -149,6 +172,75 @@ impl Inputs {
         None
     }
 
+    /// Checks a path before anything opens it, without opening it: symbolic links to
+    /// files are followed, to directories only on the command line or with `--follow`;
+    /// met while walking, only directories and regular files pass (a FIFO, socket or
+    /// device is named and passed over); a directory or file already met through another
+    /// link is passed over. Returns the metadata of what the path names.
+    fn admit(&mut self, path: &Path, walked: bool) -> Result<fs::Metadata, Item> {
+        let source = || path.display().to_string();
+        let skipped = |reason: String| Item::Skipped {
+            source: source(),
+            reason,
+        };
+        let own = fs::symlink_metadata(path)
+            .map_err(|err| failed(source(), format!("cannot read input: {err}")))?;
+        let metadata = if own.file_type().is_symlink() {
+            fs::metadata(path).map_err(|err| {
+                failed(
+                    source(),
+                    format!("cannot open the target of a symbolic link: {err}"),
+                )
+            })?
+        } else {
+            own.clone()
+        };
+        if metadata.is_dir() {
+            if walked && own.file_type().is_symlink() && !self.follow {
+                return Err(skipped(
+                    "symbolic link to a directory, not followed (use --follow)".into(),
+                ));
+            }
+            if let Some(id) = fsutil::file_id(&metadata)
+                && !self.seen_dirs.insert(id)
+                && walked
+            {
+                return Err(skipped(
+                    "directory already read in this run (a link loop or a second link)".into(),
+                ));
+            }
+        } else if metadata.is_file() {
+            // A file named on the command line is read as asked, even twice.
+            if let Some(id) = fsutil::file_id(&metadata)
+                && !self.seen_files.insert(id)
+                && walked
+            {
+                return Err(skipped(
+                    "file already read in this run (through another link)".into(),
+                ));
+            }
+        } else if walked {
+            return Err(skipped(format!(
+                "{}, not a regular file",
+                fsutil::describe(&metadata.file_type())
+            )));
+        }
+        Ok(metadata)
+    }
+
+    /// A FIFO or device named on the command line, read like standard input.
+    fn expand_stream(&mut self, path: PathBuf, size: u64) -> Option<Item> {
+        let source = path.display().to_string();
+        match File::open(&path) {
+            Ok(file) => self.open_stream(
+                source,
+                Box::new(BufReader::with_capacity(64 * 1024, file)),
+                size,
+            ),
+            Err(err) => Some(failed(source, format!("cannot open: {err}"))),
+        }
+    }
+
     fn known_file(&self, source: &str, metadata: &fs::Metadata) -> Option<Item> {
         let known = self.known.as_ref()?;
         let stamp = stamp(source, metadata)?;
@@ -160,18 +252,29 @@ impl Inputs {
 
     fn read_maildir_file(&mut self, path: PathBuf) -> Option<Item> {
         let source = path.display().to_string();
-        let metadata = fs::metadata(&path).ok();
-        if let Some(known) = metadata
-            .as_ref()
-            .and_then(|metadata| self.known_file(&source, metadata))
-        {
+        let metadata = match self.admit(&path, true) {
+            Ok(metadata) if metadata.is_file() => metadata,
+            Ok(metadata) => {
+                return Some(Item::Skipped {
+                    source,
+                    reason: format!(
+                        "{} in a Maildir folder, not a message",
+                        fsutil::describe(&metadata.file_type())
+                    ),
+                });
+            }
+            Err(item) => return Some(item),
+        };
+        if let Some(known) = self.known_file(&source, &metadata) {
             return Some(known);
         }
         let date = maildir::date_from_name(&path);
-        let size = metadata.map_or(0, |m| m.len());
-        Some(match read_file(&path, self.max_bytes, size) {
-            Ok(bytes) => Item::Message(RawMessage::new(source, bytes, Format::Maildir, date)),
-            Err(error) => failed(source, error),
+        Some(match fsutil::open_regular(&path) {
+            Ok((file, metadata)) => match read_bounded(file, self.max_bytes, metadata.len()) {
+                Ok(bytes) => Item::Message(RawMessage::new(source, bytes, Format::Maildir, date)),
+                Err(error) => failed(source, error),
+            },
+            Err(err) => failed(source, format!("cannot open: {err}")),
         })
     }
 
@@ -180,8 +283,8 @@ impl Inputs {
     /// when listed, to size the buffer.
     fn expand_file(&mut self, path: PathBuf, walked: bool, size: u64) -> Option<Item> {
         let source = path.display().to_string();
-        let mut file = match File::open(&path) {
-            Ok(file) => file,
+        let mut file = match fsutil::open_regular(&path) {
+            Ok((file, _)) => file,
             Err(err) => return Some(failed(source, format!("cannot open: {err}"))),
         };
         // The head that decides what the file is goes straight into the message's own
@@ -306,13 +409,6 @@ fn sorted_entries(dir: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(children)
 }
 
-/// Reads a whole file, refusing one over `max_bytes`; `size_hint` is its listed size
-/// (or 0).
-pub fn read_file(path: &Path, max_bytes: u64, size_hint: u64) -> Result<Vec<u8>, String> {
-    let file = File::open(path).map_err(|err| format!("cannot open: {err}"))?;
-    read_bounded(file, max_bytes, size_hint)
-}
-
 /// Reads to the end, refusing more than `max_bytes`; `size_hint` (the file's size, or 0)
 /// sizes the buffer, within the limit.
 fn read_bounded(reader: impl Read, max_bytes: u64, size_hint: u64) -> Result<Vec<u8>, String> {
@@ -357,13 +453,30 @@ fn read_rest(mut reader: impl Read, mut bytes: Vec<u8>, max_bytes: u64) -> Resul
 }
 
 /// The total size in bytes of all inputs, for a progress bar; `None` when an input is
-/// stdin. Walks directories without reading any file.
+/// stdin. Walks directories without reading any file; links met while walking are not
+/// followed and each directory is counted once, so the walk ends whatever the links.
 pub fn total_size(inputs: &[String], max_depth: usize) -> Option<u64> {
-    fn walk(path: &Path, depth: usize, max_depth: usize) -> u64 {
-        match fs::metadata(path) {
-            Ok(meta) if meta.is_dir() && depth < max_depth => sorted_entries(path)
-                .map(|children| children.iter().map(|c| walk(c, depth + 1, max_depth)).sum())
-                .unwrap_or(0),
+    fn walk(path: &Path, depth: usize, max_depth: usize, seen: &mut HashSet<(u64, u64)>) -> u64 {
+        let metadata = if depth == 0 {
+            fs::metadata(path)
+        } else {
+            fs::symlink_metadata(path)
+        };
+        match metadata {
+            Ok(meta)
+                if meta.is_dir()
+                    && depth < max_depth
+                    && fsutil::file_id(&meta).is_none_or(|id| seen.insert(id)) =>
+            {
+                sorted_entries(path)
+                    .map(|children| {
+                        children
+                            .iter()
+                            .map(|c| walk(c, depth + 1, max_depth, seen))
+                            .sum()
+                    })
+                    .unwrap_or(0)
+            }
             Ok(meta) if meta.is_file() => meta.len(),
             _ => 0,
         }
@@ -371,10 +484,11 @@ pub fn total_size(inputs: &[String], max_depth: usize) -> Option<u64> {
     if inputs.iter().any(|input| input == "-") {
         return None;
     }
+    let mut seen = HashSet::new();
     Some(
         inputs
             .iter()
-            .map(|input| walk(Path::new(input), 0, max_depth + 1))
+            .map(|input| walk(Path::new(input), 0, max_depth + 1, &mut seen))
             .sum(),
     )
 }

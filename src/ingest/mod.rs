@@ -88,6 +88,13 @@ pub enum Item {
     /// A file met while walking a directory that is not mail at all (a README, a
     /// PROVENANCE.tsv): passed over and named in the summary, not counted as an input.
     NotMail(String),
+    /// A path passed over without being read, and why: not a regular file (FIFO, socket,
+    /// device), a symbolic link to a directory without `--follow`, or a file or directory
+    /// already read in this run through another link.
+    Skipped {
+        source: String,
+        reason: String,
+    },
     /// A file an earlier run already analysed (same path, size and modification time,
     /// as the store recorded), not read again.
     Known {
