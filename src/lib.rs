@@ -27,6 +27,7 @@ pub mod output;
 pub mod phrases;
 pub mod received;
 pub mod render;
+pub mod sanitize;
 pub mod store;
 #[cfg(test)]
 mod test_corpus;

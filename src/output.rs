@@ -191,7 +191,10 @@ impl<W: Write> RecordWriter<W> {
                 if self.written == 0 {
                     writeln!(self.out, "{}", CSV_HEADER.join(","))?;
                 }
-                let cells: Vec<String> = csv_cells(record).iter().map(|c| csv_quote(c)).collect();
+                let cells: Vec<String> = csv_cells(record)
+                    .iter()
+                    .map(|c| csv_quote(&printable(c)))
+                    .collect();
                 writeln!(self.out, "{}", cells.join(","))?;
             }
         }
@@ -311,22 +314,8 @@ fn fit(text: &str, width: usize) -> String {
     format!("…{tail}")
 }
 
-/// Input text is shown on a terminal: control characters (escape sequences, CR, LF,
-/// bidi overrides) become `?` so spam cannot drive the terminal.
-pub fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control()
-                || ('\u{202a}'..='\u{202e}').contains(&c)
-                || ('\u{2066}'..='\u{2069}').contains(&c)
-            {
-                '?'
-            } else {
-                c
-            }
-        })
-        .collect()
-}
+/// Input text shown on a terminal or in a spreadsheet: see [`crate::sanitize`].
+pub use crate::sanitize::printable;
 
 fn enum_name<T: Serialize>(value: &T) -> String {
     serde_json::to_value(value)

@@ -484,13 +484,22 @@ fn quoted_printable_mime(data: &[u8], boundary: &[u8], _keep: bool) -> Option<(u
     let mut blanks = 0usize;
     let mut crlf: &[u8] = b"\n";
     let mut i = 0;
+    // Where the next `=`, LF or CR is (at or after `i` while `i <= next_special`): found
+    // once per stretch, not again at every `-` of a long line of them (that was
+    // quadratic).
+    let mut next_special: Option<usize> = None;
     while i < data.len() {
         // Outside an escape, whole runs of ordinary bytes and whole `=XX` escapes and
         // soft breaks are taken at once, with the same effect on the output, the blank
         // count and the last two bytes as byte by byte.
         if state == State::None {
             let rest = &data[i..];
-            let special = memchr::memchr3(b'=', b'\n', b'\r', rest).unwrap_or(rest.len());
+            let special_at = match next_special {
+                Some(at) if at >= i => at,
+                _ => i + memchr::memchr3(b'=', b'\n', b'\r', rest).unwrap_or(rest.len()),
+            };
+            next_special = Some(special_at);
+            let special = special_at - i;
             let run = memchr::memchr(b'-', &rest[..special]).unwrap_or(special);
             if run > 1 {
                 let bytes = &rest[..run];

@@ -124,6 +124,10 @@ pub fn to_string(input: &Input) -> Result<String, EvidenceError> {
 pub(crate) fn registry(template: &str) -> Result<Handlebars<'static>, EvidenceError> {
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
+    // HTML-escaped as usual, and no control or bidi character from input reaches the page.
+    hb.register_escape_fn(|value| {
+        handlebars::html_escape(&crate::sanitize::printable_lines(value))
+    });
     let err = |err: handlebars::TemplateError| EvidenceError::Render {
         what: "template".into(),
         message: err.to_string(),

@@ -5,8 +5,13 @@ use std::io::{self, Write};
 
 use super::{OriginReport, Role, WalkedHop};
 
-/// Writes the walk of `report` in plain words.
+/// Writes the walk of `report` in plain words. Host names and reasons come from the
+/// message's own Received lines, so the text is made printable on the way out.
 pub fn explain<W: Write>(report: &OriginReport, out: &mut W) -> io::Result<()> {
+    out.write_all(explain_to_string(report).as_bytes())
+}
+
+fn explain_raw<W: Write>(report: &OriginReport, out: &mut W) -> io::Result<()> {
     if !report.outer_hops.is_empty() {
         writeln!(
             out,
@@ -112,11 +117,11 @@ pub fn explain<W: Write>(report: &OriginReport, out: &mut W) -> io::Result<()> {
     Ok(())
 }
 
-/// `explain` into a `String`.
+/// `explain` into a `String`, with no control or bidi character from the message.
 pub fn explain_to_string(report: &OriginReport) -> String {
     let mut buf = Vec::new();
-    let _ = explain(report, &mut buf);
-    String::from_utf8_lossy(&buf).into_owned()
+    let _ = explain_raw(report, &mut buf);
+    crate::sanitize::printable_lines(&String::from_utf8_lossy(&buf))
 }
 
 fn write_hops<W: Write>(hops: &[WalkedHop], out: &mut W) -> io::Result<()> {

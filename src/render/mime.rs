@@ -26,7 +26,7 @@ pub fn sanitize(text: &str, max: usize) -> String {
 
 /// Is `c` a bidirectional override or isolate (text that reorders what follows)?
 pub fn is_bidi(c: char) -> bool {
-    ('\u{202a}'..='\u{202e}').contains(&c) || ('\u{2066}'..='\u{2069}').contains(&c)
+    crate::sanitize::is_bidi(c)
 }
 
 /// One header line `Name: value` with CRLF, the value sanitised, RFC 2047

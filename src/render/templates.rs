@@ -12,7 +12,6 @@ use std::path::Path;
 use handlebars::Handlebars;
 
 use super::LANGUAGES;
-use super::mime::is_bidi;
 use crate::cases::PartyKind;
 
 macro_rules! shipped {
@@ -118,8 +117,5 @@ fn known(lang: &str) -> &str {
 
 /// Plain-text escaping: a value stays on its line and cannot drive a terminal.
 pub fn escape_plain(value: &str) -> String {
-    value
-        .chars()
-        .map(|c| if c.is_control() || is_bidi(c) { ' ' } else { c })
-        .collect()
+    crate::sanitize::replace(value, ' ', false)
 }
