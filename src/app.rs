@@ -198,6 +198,8 @@ impl Analyzer {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let workers = Workers::start(Arc::clone(self), threads);
         let in_flight_max = IN_FLIGHT_PER_THREAD * threads;
+        // With a store, lines wait for the commit that records their messages.
+        writer.hold(store.is_some());
         std::thread::scope(|scope| {
             scope.spawn(contacts::prepare);
             let (read, batches) = mpsc::sync_channel(READ_AHEAD);
@@ -209,6 +211,7 @@ impl Analyzer {
                 progress,
                 now: self.now,
                 unsaved: Vec::new(),
+                held: 0,
             };
             let mut in_flight: VecDeque<Group> = VecDeque::new();
             for batch in batches {
@@ -227,7 +230,10 @@ impl Analyzer {
             for group in in_flight {
                 group.emit(&workers, &mut out, store.as_deref_mut())?;
             }
-            out.save(store)?;
+            out.save(store.as_deref_mut())?;
+            if let Some(store) = store {
+                store.clear_pending_output()?;
+            }
             Ok(out.summary)
         })
     }
@@ -342,10 +348,13 @@ struct Emitter<'w, W: Write, P: FnMut(&Record)> {
     now: i64,
     /// Written records the store does not hold yet.
     unsaved: Vec<Record>,
+    /// Outcomes written to the writer's buffer since the last save.
+    held: usize,
 }
 
 impl<W: Write, P: FnMut(&Record)> Emitter<'_, W, P> {
     fn emit(&mut self, outcome: Outcome, store: Option<&mut Store>) -> Result<(), RunError> {
+        self.held += 1;
         match outcome {
             Outcome::NotMail(source) => self.summary.skipped.push(source),
             Outcome::Skipped { source, reason } => self.summary.passed_over.push((source, reason)),
@@ -367,19 +376,23 @@ impl<W: Write, P: FnMut(&Record)> Emitter<'_, W, P> {
                 }
             }
         }
-        if self.unsaved.len() >= STORE_BATCH {
+        if self.held >= STORE_BATCH {
             self.save(store)?;
         }
         Ok(())
     }
 
-    /// Commits the unsaved records. They are out before the store says they are done: a
-    /// run killed in between repeats them next time, but never loses them.
+    /// Commits the unsaved records together with the output lines written since the
+    /// last save, then writes those lines in one write. A run killed before the commit
+    /// wrote nothing of the batch and the next run analyses it again; killed after, the
+    /// next run finds the lines pending in the store and completes the output
+    /// (`Store::recover_output`): every message is out once, and no line is torn.
     fn save(&mut self, store: Option<&mut Store>) -> Result<(), RunError> {
+        self.held = 0;
         let Some(store) = store else {
             return Ok(());
         };
-        if self.unsaved.is_empty() {
+        if self.unsaved.is_empty() && self.writer.held().is_empty() {
             return Ok(());
         }
         let jsons: Vec<String> = self
@@ -400,8 +413,11 @@ impl<W: Write, P: FnMut(&Record)> Emitter<'_, W, P> {
                 })
             })
             .collect();
+        let mark = self.writer.mark();
+        store
+            .remember_with_output(&batch, self.now, self.writer.held(), mark.as_ref())
+            .map_err(RunError::Store)?;
         self.writer.flush().map_err(RunError::Output)?;
-        store.remember(&batch, self.now).map_err(RunError::Store)?;
         self.unsaved.clear();
         Ok(())
     }

@@ -19,7 +19,7 @@ use blowback::enrich::Enricher;
 use blowback::ingest::{Inputs, Item, total_size};
 use blowback::output::printable;
 use blowback::output::{OutputFormat, RecordWriter};
-use blowback::store::Store;
+use blowback::store::{Recovery, Store};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// mimalloc: many threads allocate and free message-sized buffers; glibc's per-thread
@@ -117,8 +117,25 @@ fn analyze(config: Config, args: AnalyzeArgs, quiet: bool) -> anyhow::Result<Exi
     } else {
         Annotator::local(&enrich)
     });
-    let stdout = io::stdout().lock();
-    let mut writer = RecordWriter::new(io::BufWriter::new(stdout), format);
+    // Records are written whole, one write each (the writer buffers them), so stdout
+    // is not buffered again.
+    let mut writer = RecordWriter::new(io::stdout().lock(), format)
+        .with_file(blowback::output::OutputFile::stdout());
+    if let Some(store) = &store {
+        match store.recover_output()? {
+            Recovery::Nothing | Recovery::AlreadyOut => {}
+            Recovery::Completed { path, appended } => eprintln!(
+                "blowback: completed {} with the last {appended} bytes an interrupted run had not written",
+                printable(&path)
+            ),
+            Recovery::Replay(lines) => {
+                eprintln!(
+                    "blowback: writing the last records of an interrupted run first (its output could not be checked)"
+                );
+                writer.write_raw(&lines).context("writing results")?;
+            }
+        }
+    }
     let mut count = 0u64;
     let analyzer = std::sync::Arc::new(analyzer);
     let summary = analyzer.run(
@@ -133,7 +150,7 @@ fn analyze(config: Config, args: AnalyzeArgs, quiet: bool) -> anyhow::Result<Exi
         },
     )?;
     progress.finish_and_clear();
-    writer.finish().context("writing results")?;
+    drop(writer.finish().context("writing results")?);
     // --quiet hides the progress bar only: the summary names what failed or was
     // passed over, which must never vanish silently.
     summary.write(io::stderr().lock())?;

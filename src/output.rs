@@ -154,11 +154,61 @@ pub enum OutputFormat {
     Csv,
 }
 
-/// Writes records one at a time in the chosen format.
+/// Writes records one at a time in the chosen format. Each record's text is built
+/// whole in a buffer and handed to the output in one write, flushed: a run killed at
+/// any point leaves whole lines. With [`RecordWriter::hold`] the lines wait until
+/// [`RecordWriter::flush`] (the store commits them first).
 pub struct RecordWriter<W: Write> {
     out: W,
     format: OutputFormat,
     written: usize,
+    /// Complete lines not handed to `out` yet.
+    buf: Vec<u8>,
+    hold: bool,
+    /// The regular file `out` writes to, when known (for crash recovery).
+    file: Option<OutputFile>,
+}
+
+/// The regular file an output goes to: its path and an open handle on it, to tell
+/// where the next lines will land.
+#[derive(Debug)]
+pub struct OutputFile {
+    path: String,
+    file: std::fs::File,
+}
+
+impl OutputFile {
+    /// Standard output, when it is a regular file whose path names it still.
+    #[cfg(target_os = "linux")]
+    pub fn stdout() -> Option<OutputFile> {
+        use std::os::fd::AsFd;
+        let file = std::fs::File::from(io::stdout().as_fd().try_clone_to_owned().ok()?);
+        let metadata = file.metadata().ok()?;
+        let path = std::fs::read_link("/proc/self/fd/1").ok()?;
+        let named = std::fs::metadata(&path).ok()?;
+        let same = crate::fsutil::file_id(&named) == crate::fsutil::file_id(&metadata);
+        (metadata.is_file() && same).then_some(OutputFile {
+            path: path.to_str()?.to_string(),
+            file,
+        })
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn stdout() -> Option<OutputFile> {
+        None
+    }
+
+    /// Where lines written now land: the file's identity and current size.
+    fn mark(&self) -> Option<crate::store::OutputMark> {
+        let metadata = self.file.metadata().ok()?;
+        let (dev, ino) = crate::fsutil::file_id(&metadata)?;
+        Some(crate::store::OutputMark {
+            path: self.path.clone(),
+            dev,
+            ino,
+            offset: metadata.len(),
+        })
+    }
 }
 
 impl<W: Write> RecordWriter<W> {
@@ -167,38 +217,81 @@ impl<W: Write> RecordWriter<W> {
             out,
             format,
             written: 0,
+            buf: Vec::new(),
+            hold: false,
+            file: None,
         }
     }
 
+    /// Names the regular file `out` writes to (see [`OutputFile::stdout`]).
+    pub fn with_file(mut self, file: Option<OutputFile>) -> Self {
+        self.file = file;
+        self
+    }
+
+    /// Where the held text will land when flushed, if the output is a known file.
+    pub fn mark(&self) -> Option<crate::store::OutputMark> {
+        self.file.as_ref()?.mark()
+    }
+
+    /// Keeps written records in the buffer until `flush`.
+    pub fn hold(&mut self, hold: bool) {
+        self.hold = hold;
+    }
+
+    /// The text written since the last flush, not yet out.
+    pub fn held(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Writes text another run left pending (see `Store::recover_output`) first.
+    pub fn write_raw(&mut self, text: &[u8]) -> io::Result<()> {
+        self.buf.extend_from_slice(text);
+        self.emit()
+    }
+
+    /// Hands the buffer to the output unless held.
+    fn emit(&mut self) -> io::Result<()> {
+        if self.hold {
+            return Ok(());
+        }
+        self.flush()
+    }
+
     pub fn write(&mut self, record: &Record) -> io::Result<()> {
+        self.format_record(record)?;
+        self.written += 1;
+        self.emit()
+    }
+
+    fn format_record(&mut self, record: &Record) -> io::Result<()> {
+        let out = &mut self.buf;
         match self.format {
             OutputFormat::Ndjson => {
-                serde_json::to_writer(&mut self.out, record)?;
-                self.out.write_all(b"\n")?;
+                serde_json::to_writer(&mut *out, record)?;
+                out.push(b'\n');
             }
             OutputFormat::Json => {
-                self.out
-                    .write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
-                serde_json::to_writer(&mut self.out, record)?;
+                out.extend_from_slice(if self.written == 0 { b"[\n" } else { b",\n" });
+                serde_json::to_writer(&mut *out, record)?;
             }
             OutputFormat::Table => {
                 if self.written == 0 {
-                    writeln!(self.out, "{}", table_row(TABLE_HEADER.map(String::from)))?;
+                    writeln!(out, "{}", table_row(TABLE_HEADER.map(String::from)))?;
                 }
-                writeln!(self.out, "{}", table_row(table_cells(record)))?;
+                writeln!(out, "{}", table_row(table_cells(record)))?;
             }
             OutputFormat::Csv => {
                 if self.written == 0 {
-                    writeln!(self.out, "{}", CSV_HEADER.join(","))?;
+                    writeln!(out, "{}", CSV_HEADER.join(","))?;
                 }
                 let cells: Vec<String> = csv_cells(record)
                     .iter()
                     .map(|c| csv_quote(&printable(c)))
                     .collect();
-                writeln!(self.out, "{}", cells.join(","))?;
+                writeln!(out, "{}", cells.join(","))?;
             }
         }
-        self.written += 1;
         Ok(())
     }
 
@@ -206,11 +299,11 @@ impl<W: Write> RecordWriter<W> {
     /// show it as a row of its main fields.
     pub fn write_stored(&mut self, json: &str) -> io::Result<()> {
         match self.format {
-            OutputFormat::Ndjson => writeln!(self.out, "{json}")?,
+            OutputFormat::Ndjson => writeln!(self.buf, "{json}")?,
             OutputFormat::Json => {
-                self.out
-                    .write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
-                self.out.write_all(json.as_bytes())?;
+                self.buf
+                    .extend_from_slice(if self.written == 0 { b"[\n" } else { b",\n" });
+                self.buf.extend_from_slice(json.as_bytes());
             }
             OutputFormat::Table | OutputFormat::Csv => {
                 let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
@@ -220,27 +313,30 @@ impl<W: Write> RecordWriter<W> {
                 record.mta = value["mta"].as_str().map(String::from);
                 record.bouncer_ip = value["bouncer_ip"].as_str().map(String::from);
                 record.verdict_reasons = vec![format!("stored: {}", text("verdict"))];
-                let written = self.written;
-                self.write(&record)?;
-                self.written = written;
+                self.format_record(&record)?;
             }
         }
         self.written += 1;
-        Ok(())
+        self.emit()
     }
 
-    /// Pushes what was written so far to the output.
+    /// Pushes what was written so far to the output: one write of whole records.
     pub fn flush(&mut self) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            self.out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
         self.out.flush()
     }
 
     /// Closes the JSON array (and flushes).
     pub fn finish(mut self) -> io::Result<W> {
         if self.format == OutputFormat::Json {
-            self.out
-                .write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?;
+            self.buf
+                .extend_from_slice(if self.written == 0 { b"[]\n" } else { b"\n]\n" });
         }
-        self.out.flush()?;
+        self.hold = false;
+        self.flush()?;
         Ok(self.out)
     }
 }

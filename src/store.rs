@@ -46,6 +46,17 @@ CREATE TABLE IF NOT EXISTS seen_files (
     modified_ns TEXT NOT NULL,
     id          TEXT NOT NULL REFERENCES analyses(id)
 );
+-- The output lines of the last committed batch, until they are known to be out: at
+-- most one row. A run killed between its commit and its write leaves it here, and the
+-- next run completes that output file or writes the lines itself (see recover_output).
+CREATE TABLE IF NOT EXISTS pending_output (
+    only        INTEGER PRIMARY KEY CHECK (only = 1),
+    path        TEXT,               -- the output file, when it is a regular file
+    dev         INTEGER,
+    ino         INTEGER,
+    offset      INTEGER,            -- its size before the lines
+    lines       BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS sent (
     case_id     TEXT PRIMARY KEY,   -- the complaint's case id (stable across runs)
     file        TEXT NOT NULL,      -- outbox file name
@@ -55,6 +66,30 @@ CREATE TABLE IF NOT EXISTS sent (
     response    TEXT NOT NULL       -- the server's answer
 );
 ";
+
+/// Where the output lines of a batch go: a regular file, identified by path, device and
+/// inode, and its size before them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputMark {
+    pub path: String,
+    pub dev: u64,
+    pub ino: u64,
+    pub offset: u64,
+}
+
+/// What became of the lines a killed run had committed but maybe not written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recovery {
+    /// Nothing was pending.
+    Nothing,
+    /// They were all in the output file already.
+    AlreadyOut,
+    /// The output file had a prefix of them (or none); the rest was appended to it.
+    Completed { path: String, appended: usize },
+    /// The output could not be checked (a pipe, a terminal, a file since changed): the
+    /// lines are for this run to write.
+    Replay(Vec<u8>),
+}
 
 /// One complaint delivered by `send`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,22 +146,94 @@ impl Store {
             path: self.path.clone(),
             source: e,
         })?;
+        insert_analysed(&tx, batch, now)
+            .and_then(|()| tx.commit())
+            .map_err(|e| self.wrap(e))
+    }
+
+    /// Remembers a batch and the output `lines` that report it in one transaction,
+    /// before the lines are written: the store then never holds a message whose line
+    /// could be lost. The lines stay pending until the next batch (or
+    /// [`Store::clear_pending_output`]) replaces them; a run killed before its write has
+    /// them completed by [`Store::recover_output`].
+    pub fn remember_with_output(
+        &mut self,
+        batch: &[Analysed],
+        now: i64,
+        lines: &[u8],
+        mark: Option<&OutputMark>,
+    ) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|source| StoreError { path, source })?;
         let result = (|| {
-            for item in batch {
-                tx.execute(
-                    "INSERT OR IGNORE INTO analyses (id, source, record, tool, analysed_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![item.id, item.source, item.record_json, env!("CARGO_PKG_VERSION"), now],
-                )?;
-                if let Some(stamp) = &item.stamp {
-                    tx.execute(
-                        "INSERT OR REPLACE INTO seen_files (source, size, modified_ns, id) VALUES (?1, ?2, ?3, ?4)",
-                        params![stamp.source, stamp.size as i64, stamp.modified_ns.to_string(), item.id],
-                    )?;
-                }
-            }
+            insert_analysed(&tx, batch, now)?;
+            tx.execute("DELETE FROM pending_output", [])?;
+            tx.execute(
+                "INSERT INTO pending_output (only, path, dev, ino, offset, lines) VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+                params![
+                    mark.map(|m| m.path.as_str()),
+                    mark.map(|m| m.dev as i64),
+                    mark.map(|m| m.ino as i64),
+                    mark.map(|m| m.offset as i64),
+                    lines
+                ],
+            )?;
             Ok(())
         })();
         result.and_then(|()| tx.commit()).map_err(|e| self.wrap(e))
+    }
+
+    /// Forgets the pending lines once they are out.
+    pub fn clear_pending_output(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM pending_output", [])
+            .map(|_| ())
+            .map_err(|e| self.wrap(e))
+    }
+
+    /// Settles the lines a killed run committed but maybe did not write (all, some or
+    /// none of them): when they went to a regular file that is still the same file and
+    /// holds a prefix of them at the recorded offset, the missing rest is appended to
+    /// it, so every line is out exactly once and none is torn; otherwise they are handed
+    /// back for this run to write.
+    pub fn recover_output(&self) -> Result<Recovery, StoreError> {
+        type Row = (
+            Option<String>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Vec<u8>,
+        );
+        let row: Option<Row> = self
+            .conn
+            .query_row(
+                "SELECT path, dev, ino, offset, lines FROM pending_output WHERE only = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()
+            .map_err(|e| self.wrap(e))?;
+        let Some((path, dev, ino, offset, lines)) = row else {
+            return Ok(Recovery::Nothing);
+        };
+        let mark = match (path, dev, ino, offset) {
+            (Some(path), Some(dev), Some(ino), Some(offset)) => Some(OutputMark {
+                path,
+                dev: dev as u64,
+                ino: ino as u64,
+                offset: offset as u64,
+            }),
+            _ => None,
+        };
+        let recovery = match mark {
+            Some(mark) => complete_output(&mark, &lines).unwrap_or(Recovery::Replay(lines)),
+            None => Recovery::Replay(lines),
+        };
+        self.clear_pending_output()?;
+        Ok(recovery)
     }
 
     /// The delivery of a case, if it was sent before.
@@ -194,6 +301,60 @@ impl Store {
     }
 }
 
+fn insert_analysed(tx: &Connection, batch: &[Analysed], now: i64) -> rusqlite::Result<()> {
+    for item in batch {
+        tx.execute(
+            "INSERT OR IGNORE INTO analyses (id, source, record, tool, analysed_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![item.id, item.source, item.record_json, env!("CARGO_PKG_VERSION"), now],
+        )?;
+        if let Some(stamp) = &item.stamp {
+            tx.execute(
+                "INSERT OR REPLACE INTO seen_files (source, size, modified_ns, id) VALUES (?1, ?2, ?3, ?4)",
+                params![stamp.source, stamp.size as i64, stamp.modified_ns.to_string(), item.id],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Completes `lines` in the output file `mark` names, when it is still that file and
+/// holds exactly a prefix of them from the recorded offset. `None` when it cannot tell.
+fn complete_output(mark: &OutputMark, lines: &[u8]) -> Option<Recovery> {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .append(true)
+        .open(&mark.path)
+        .ok()?;
+    let metadata = file.metadata().ok()?;
+    if crate::fsutil::file_id(&metadata) != Some((mark.dev, mark.ino)) || !metadata.is_file() {
+        return None;
+    }
+    let present = metadata.len().checked_sub(mark.offset)?;
+    if present > lines.len() as u64 {
+        // More was written after them: check they are all there.
+        let mut out = vec![0; lines.len()];
+        file.seek(SeekFrom::Start(mark.offset)).ok()?;
+        file.read_exact(&mut out).ok()?;
+        return (out == lines).then_some(Recovery::AlreadyOut);
+    }
+    let mut out = Vec::with_capacity(present as usize);
+    file.seek(SeekFrom::Start(mark.offset)).ok()?;
+    (&mut file).take(present).read_to_end(&mut out).ok()?;
+    if !lines.starts_with(&out) {
+        return None;
+    }
+    if out.len() == lines.len() {
+        return Some(Recovery::AlreadyOut);
+    }
+    file.write_all(&lines[out.len()..]).ok()?;
+    file.flush().ok()?;
+    Some(Recovery::Completed {
+        path: mark.path.clone(),
+        appended: lines.len() - out.len(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,6 +396,57 @@ mod tests {
                 ..stamp
             }),
             None
+        );
+    }
+
+    #[test]
+    fn pending_lines_of_a_killed_run_are_completed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.ndjson");
+        let lines = b"{\"id\":\"a\"}\n{\"id\":\"b\"}\n";
+        let item = || Analysed {
+            id: "a",
+            source: "a.eml",
+            record_json: "{}",
+            stamp: None,
+        };
+        // Killed before the write, after half a line, and after the whole write.
+        for written in [0, 5, lines.len()] {
+            std::fs::write(&out, b"{\"id\":\"earlier\"}\n").unwrap();
+            let offset = std::fs::metadata(&out).unwrap().len();
+            let mut store = Store::open(&dir.path().join(format!("s{written}.db"))).unwrap();
+            let (dev, ino) = crate::fsutil::file_id(&std::fs::metadata(&out).unwrap()).unwrap();
+            let mark = OutputMark {
+                path: out.display().to_string(),
+                dev,
+                ino,
+                offset,
+            };
+            store
+                .remember_with_output(&[item()], 0, lines, Some(&mark))
+                .unwrap();
+            let mut file = std::fs::OpenOptions::new().append(true).open(&out).unwrap();
+            std::io::Write::write_all(&mut file, &lines[..written]).unwrap();
+            let recovery = store.recover_output().unwrap();
+            if written == lines.len() {
+                assert_eq!(recovery, Recovery::AlreadyOut);
+            } else {
+                assert!(
+                    matches!(recovery, Recovery::Completed { appended, .. } if appended == lines.len() - written)
+                );
+            }
+            let text = std::fs::read(&out).unwrap();
+            assert_eq!(&text[offset as usize..], lines);
+            assert_eq!(store.recover_output().unwrap(), Recovery::Nothing);
+        }
+        // Without a file to check, the lines are handed back.
+        let mut store = Store::open(&dir.path().join("pipe.db")).unwrap();
+        store
+            .remember_with_output(&[item()], 0, lines, None)
+            .unwrap();
+        assert_eq!(
+            store.recover_output().unwrap(),
+            Recovery::Replay(lines.to_vec())
         );
     }
 }

@@ -3,10 +3,12 @@
 
 mod cli {
     pub mod analyze;
+    pub mod crash;
     pub mod golden;
     pub mod hostile;
     pub mod incremental;
     pub mod ingest;
     pub mod lookup;
+    pub mod trees;
     pub mod util;
 }

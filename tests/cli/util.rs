@@ -62,3 +62,32 @@ pub fn stderr(output: &Output) -> String {
 pub fn sha256_hex(bytes: &[u8]) -> String {
     blowback::hash::sha256_hex(bytes)
 }
+
+/// Runs the binary in `dir` with `args`, stdout and stderr captured, and fails the test
+/// with a message (killing the process) if it has not ended within `limit`: a hang is
+/// a failed test, never a stuck CI.
+pub fn run_timed(dir: &Path, args: &[&str], limit: std::time::Duration) -> Output {
+    let mut child = bin()
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let start = std::time::Instant::now();
+    loop {
+        if child.try_wait().expect("wait works").is_some() {
+            return child.wait_with_output().expect("binary runs");
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let output = child.wait_with_output().expect("binary ends once killed");
+            panic!(
+                "blowback {args:?} hung for {limit:?}; stderr: {}",
+                stderr(&output)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
