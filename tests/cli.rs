@@ -9,6 +9,7 @@ mod cli {
     pub mod incremental;
     pub mod ingest;
     pub mod lookup;
+    pub mod sanitize;
     pub mod trees;
     pub mod util;
 }
