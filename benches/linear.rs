@@ -30,7 +30,7 @@ const GIVE_UP_SECONDS: f64 = 20.0;
 fn message(unit: &str, size: usize, encoding: &str) -> Vec<u8> {
     let line = unit.repeat(size / unit.len());
     let body = match encoding {
-        "base64" => base64_lines(line.as_bytes()),
+        "base64" => blowback::render::mime::base64_lines(line.as_bytes()).into_bytes(),
         _ => line.into_bytes(),
     };
     let mut m = format!(
@@ -43,32 +43,6 @@ fn message(unit: &str, size: usize, encoding: &str) -> Vec<u8> {
     m.extend_from_slice(&body);
     m.extend_from_slice(b"\r\n--b1--\r\n");
     m
-}
-
-/// Base64 in 76-character lines, as mail carries it.
-fn base64_lines(bytes: &[u8]) -> Vec<u8> {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = Vec::with_capacity(bytes.len() * 4 / 3 + bytes.len() / 38 + 8);
-    let mut column = 0;
-    for chunk in bytes.chunks(3) {
-        let n = chunk.len();
-        let v = (u32::from(chunk[0]) << 16)
-            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*chunk.get(2).unwrap_or(&0));
-        for k in 0..4 {
-            out.push(if k <= n {
-                ALPHABET[(v >> (18 - 6 * k)) as usize & 63]
-            } else {
-                b'='
-            });
-        }
-        column += 4;
-        if column >= 76 {
-            out.extend_from_slice(b"\r\n");
-            column = 0;
-        }
-    }
-    out
 }
 
 fn main() {

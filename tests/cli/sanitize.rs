@@ -22,7 +22,7 @@ fn hostile_bounce() -> Vec<u8> {
         String::from_utf8(fs::read(fixture("corpus/backscatter/bs-0002.eml")).unwrap()).unwrap();
     let every: String = all_unsafe().collect();
     let subject = format!("MARKER{every}END");
-    let encoded = blowback_b64(subject.as_bytes());
+    let encoded = blowback::render::mime::base64(subject.as_bytes());
     let text = text.replacen(
         "Subject: Re: Congratulations on your Facebook winning prize,",
         &format!("Subject: =?utf-8?b?{encoded}?="),
@@ -34,24 +34,6 @@ fn hostile_bounce() -> Vec<u8> {
         1,
     );
     text.into_bytes()
-}
-
-fn blowback_b64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let v = (u32::from(chunk[0]) << 16)
-            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*chunk.get(2).unwrap_or(&0));
-        for k in 0..4 {
-            out.push(if k <= chunk.len() {
-                ALPHABET[(v >> (18 - 6 * k)) as usize & 63] as char
-            } else {
-                '='
-            });
-        }
-    }
-    out
 }
 
 /// Fails naming the output and the first unsafe character found (line breaks and tabs
