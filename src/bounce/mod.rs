@@ -18,8 +18,10 @@ pub mod headers;
 mod inline;
 pub mod mime;
 mod mta;
+mod normalise;
 
 pub use mime::MAX_DEPTH as MAX_MIME_DEPTH;
+pub use normalise::StatusSource;
 
 /// What kind of message this is, as in the `analyze` output contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -92,9 +94,12 @@ pub struct RecipientStatus {
     pub final_recipient: Option<String>,
     pub original_recipient: Option<String>,
     pub action: Option<String>,
+    /// `X.Y.Z`: the `Status` field normalised, else the code in the diagnostic.
     pub status: Option<String>,
     pub diagnostic: Option<String>,
     pub remote_mta: Option<String>,
+    /// Where `status` came from (`dsn`, `enhanced_code`, `reply_code`).
+    pub status_source: Option<StatusSource>,
 }
 
 /// Everything the bounce stage learns from one message.
@@ -113,6 +118,8 @@ pub struct BounceReport {
     pub subject: Option<String>,
     /// The first recipient's status code (`5.1.1`, bare), if stated.
     pub status: Option<String>,
+    /// Where `status` came from.
+    pub status_source: Option<StatusSource>,
     /// The first diagnostic the report states (DSN `Diagnostic-Code` or the MTA's prose).
     pub diagnostic: Option<String>,
     /// `In-Reply-To` of the report (for an auto-reply: the message it answers), as written.
@@ -182,12 +189,21 @@ pub fn decode_with(bytes: &[u8], limits: &DecodeLimits) -> BounceReport {
         Kind::NotABounce => None,
     };
     let mut recipients = dsn.recipients;
-    if recipients.is_empty() && matches!(kind, Kind::Bounce | Kind::Delay) {
-        recipients = prose_recipients(&view, bytes, &tree, original.as_ref());
+    if matches!(kind, Kind::Bounce | Kind::Delay) {
+        complete_recipients(&mut recipients, || {
+            prose_recipients(&view, bytes, &tree, original.as_ref())
+        });
+        if !recipients.iter().any(|r| r.final_recipient.is_some()) {
+            recipients.extend(sole_addressee(original.as_ref()));
+        }
     }
-    let status = recipients
+    for r in &mut recipients {
+        normalise::fill_status(r);
+    }
+    let (status, status_source) = recipients
         .iter()
-        .find_map(|r| r.status.as_deref().and_then(status_code));
+        .find_map(|r| r.status.clone().map(|s| (Some(s), r.status_source)))
+        .unwrap_or_default();
     let diagnostic = recipients
         .iter()
         .find_map(|r| r.diagnostic.clone())
@@ -217,6 +233,7 @@ pub fn decode_with(bytes: &[u8], limits: &DecodeLimits) -> BounceReport {
         original,
         subject: view.subject.clone(),
         status,
+        status_source,
         diagnostic,
         in_reply_to: view.in_reply_to.clone(),
         header: tree.header.clone(),
@@ -575,18 +592,65 @@ fn prose_recipients(
     }
 }
 
-/// The `class.subject.detail` code at the start of a Status value (`5.1.1 (user
-/// unknown)` gives `5.1.1`).
-fn status_code(status: &str) -> Option<String> {
-    let code = status
-        .trim()
-        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .next()?;
-    let parts: Vec<&str> = code.split('.').collect();
-    let ok = parts.len() == 3
-        && parts.iter().all(|p| !p.is_empty() && p.len() <= 3)
-        && matches!(parts[0], "2" | "4" | "5");
-    ok.then(|| code.to_string())
+/// Fills the DSN recipients that name no address (X.400, a source route, a bare domain)
+/// from the report text, in order; with no DSN recipients at all, the report text's are
+/// the recipients. `prose` is asked only when needed.
+fn complete_recipients(
+    recipients: &mut Vec<RecipientStatus>,
+    prose: impl FnOnce() -> Vec<RecipientStatus>,
+) {
+    if recipients.is_empty() {
+        *recipients = prose();
+        return;
+    }
+    if recipients.iter().all(|r| r.final_recipient.is_some()) {
+        return;
+    }
+    let named: Vec<String> = recipients
+        .iter()
+        .filter_map(|r| r.final_recipient.as_deref().map(str::to_ascii_lowercase))
+        .collect();
+    let mut spare = prose().into_iter().filter(|p| {
+        p.final_recipient
+            .as_deref()
+            .is_some_and(|a| !named.contains(&a.to_ascii_lowercase()))
+    });
+    for r in recipients
+        .iter_mut()
+        .filter(|r| r.final_recipient.is_none())
+    {
+        match spare.next() {
+            Some(p) => {
+                r.final_recipient = p.final_recipient;
+                if r.diagnostic.is_none() {
+                    r.diagnostic = p.diagnostic;
+                }
+            }
+            None => break,
+        }
+    }
+}
+
+/// The last resort for a bounce that names no recipient at all: the returned copy's
+/// only addressee (one `To` address and no `Cc`), which is where it was being delivered.
+fn sole_addressee(original: Option<&Original>) -> Option<RecipientStatus> {
+    let o = original?;
+    if o.header.get(&o.bytes, "cc").is_some() || o.header.values(&o.bytes, "to").count() != 1 {
+        return None;
+    }
+    let to = o.header.get(&o.bytes, "to")?;
+    let boxes = crate::mailparse::mailboxes(&to[..to.len().min(HEADER_LIMIT)]);
+    let [only] = boxes.as_slice() else {
+        return None;
+    };
+    let addr = only
+        .address
+        .as_deref()
+        .filter(|a| normalise::is_addr_spec(a))?;
+    Some(RecipientStatus {
+        final_recipient: Some(addr.to_string()),
+        ..Default::default()
+    })
 }
 
 /// Fields that record transport and signatures, by lower-case name.

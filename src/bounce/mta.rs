@@ -232,10 +232,9 @@ pub fn prose_recipients(text: &str, exclude: &[String]) -> Vec<RecipientStatus> 
         let Some(addr) = lone_address(line) else {
             continue;
         };
-        if exclude.iter().any(|e| e.eq_ignore_ascii_case(&addr))
-            || out
-                .iter()
-                .any(|r| r.final_recipient.as_deref() == Some(&addr))
+        if out
+            .iter()
+            .any(|r| r.final_recipient.as_deref() == Some(&addr))
         {
             continue;
         }
@@ -246,6 +245,18 @@ pub fn prose_recipients(text: &str, exclude: &[String]) -> Vec<RecipientStatus> 
             .take_while(|l| !l.is_empty() && lone_address(l).is_none())
             .collect::<Vec<_>>()
             .join(" ");
+        // An excluded address (the bounce's own addressee) counts only when the lines
+        // right below it state its failure (a sender who wrote to itself).
+        let bare = line
+            .trim()
+            .trim_start_matches('<')
+            .get(..addr.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(&addr));
+        if exclude.iter().any(|e| e.eq_ignore_ascii_case(&addr))
+            && !(bare && states_failure(&diagnostic.to_ascii_lowercase()))
+        {
+            continue;
+        }
         let inline_diag = line
             .split_once(':')
             .map(|(a, _)| a.trim())
@@ -295,6 +306,11 @@ const FAILURE_WORDS: &[&str] = &[
     "4.4.",
 ];
 
+/// Whether a (lower-case) text states a delivery failure.
+fn states_failure(lower: &str) -> bool {
+    FAILURE_WORDS.iter().any(|w| lower.contains(w))
+}
+
 /// Recipients mentioned in lines that state a failure (`addr: 550 ...`, `Could not be
 /// delivered to: <addr>`, `User mailbox exceeds allowed size: addr`), used when no
 /// address stands alone on a line. The rest of the line is the diagnostic.
@@ -313,7 +329,7 @@ pub fn mentioned_recipients(text: &str, exclude: &[String]) -> Vec<RecipientStat
             .split_whitespace()
             .next()
             .is_some_and(|w| lone_address(w).is_some());
-        if !starts_with_addr && !FAILURE_WORDS.iter().any(|w| lower.contains(w)) {
+        if !starts_with_addr && !states_failure(&lower) {
             continue;
         }
         for word in line.split_whitespace() {
@@ -422,12 +438,7 @@ fn lone_address(line: &str) -> Option<String> {
         let local = local.to_ascii_lowercase();
         local == "mailer-daemon" || local == "postmaster"
     });
-    let ok = !daemon
-        && l.len() <= 254
-        && l.matches('@').count() == 1
-        && !l.contains(char::is_whitespace)
-        && l.split_once('@')
-            .is_some_and(|(a, d)| !a.is_empty() && d.contains('.') && !d.ends_with('.'));
+    let ok = !daemon && l.matches('@').count() == 1 && super::normalise::is_addr_spec(l);
     ok.then(|| l.to_string())
 }
 

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Compares `blowback analyze --ndjson` with sisimai's answers (sisimai.jsonl) on a folder
+of bounces.
+
+Detection: of the files sisimai decodes (at least one record), the share that blowback
+gives a failure kind (bounce, delay, feedback_report, challenge, mdn). Recipients: of the
+same files, the share where the set of failed recipients is the same (case-insensitive;
+for a feedback report sisimai's recipient is the reported one, compared likewise).
+Files listed in DISAGREE.tsv (file, sisimai says, right answer, why) count as agreeing.
+
+Usage: compare_sisimai.py FOLDER [--bin PATH] [--split all|dev|held] [--disagree TSV] [-v]
+The split is fixed: a file is held out when the first byte of SHA-256(name) mod 3 == 0.
+"""
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+DETECTED = {"bounce", "delay", "feedback_report", "challenge", "mdn"}
+
+
+def held_out(name):
+    return hashlib.sha256(name.encode()).digest()[0] % 3 == 0
+
+
+def load_disagree(path):
+    out = {}
+    if path and os.path.exists(path):
+        for line in open(path, encoding="utf-8"):
+            if line.startswith("#") or not line.strip():
+                continue
+            cols = line.rstrip("\n").split("\t")
+            if cols[0] != "file":
+                out[cols[0]] = cols[1:]
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("folder")
+    ap.add_argument("--bin", default=os.environ.get("BLOWBACK", "blowback"))
+    ap.add_argument("--split", choices=["all", "dev", "held"], default="all")
+    ap.add_argument("--disagree")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    a = ap.parse_args()
+    labels = {}
+    for line in open(os.path.join(a.folder, "sisimai.jsonl"), encoding="utf-8"):
+        j = json.loads(line)
+        labels[j["file"]] = j
+    names = sorted(n for n in labels if os.path.exists(os.path.join(a.folder, n)))
+    if a.split == "dev":
+        names = [n for n in names if not held_out(n)]
+    elif a.split == "held":
+        names = [n for n in names if held_out(n)]
+    if not names:
+        sys.exit("no files to compare")
+    paths = [os.path.join(a.folder, n) for n in names]
+    run = subprocess.run([a.bin, "analyze", "--ndjson", "-q", "--", *paths],
+                         capture_output=True, text=True)
+    ours = {}
+    for line in run.stdout.splitlines():
+        j = json.loads(line)
+        # A file opening with a `From ` line is read as an mbox: `path#offset`.
+        name = os.path.basename(j["source"]).rsplit("#", 1)[0]
+        ours.setdefault(name, j)
+    disagree = load_disagree(a.disagree)
+    decoded = det = rcpt = 0
+    for n in names:
+        lab = labels[n]
+        if not lab.get("bounce"):
+            continue
+        decoded += 1
+        o = ours.get(n, {})
+        want = {r["recipient"].lower() for r in lab["records"] if r.get("recipient")}
+        got = {r.lower() for r in o.get("recipients") or []}
+        ok_det = o.get("kind") in DETECTED
+        ok_rcpt = ok_det and want == got
+        if n in disagree:
+            ok_det = ok_rcpt = True
+        det += ok_det
+        rcpt += ok_rcpt
+        if a.verbose and not (ok_det and ok_rcpt):
+            print(f"{n}\tkind={o.get('kind')}\tours={sorted(got)}\tsisimai={sorted(want)}")
+    print(f"files {len(names)}, sisimai decodes {decoded}: detection {det}/{decoded} "
+          f"({100 * det / max(decoded, 1):.1f}%), recipients {rcpt}/{decoded} "
+          f"({100 * rcpt / max(decoded, 1):.1f}%)")
+
+
+if __name__ == "__main__":
+    main()
