@@ -2,11 +2,15 @@
 """Compares `blowback analyze --ndjson` with sisimai's answers (sisimai.jsonl) on a folder
 of bounces.
 
-Detection: of the files sisimai decodes (at least one record), the share that blowback
-gives a failure kind (bounce, delay, feedback_report, challenge, mdn). Recipients: of the
-same files, the share where the set of failed recipients is the same (case-insensitive;
-for a feedback report sisimai's recipient is the reported one, compared likewise).
-Files listed in DISAGREE.tsv (file, sisimai says, right answer, why) count as agreeing.
+Detection: of the files sisimai decodes (at least one record that is not a successful
+delivery: sisimai runs with `delivered` on, and a "delivered" record reports no failure),
+the share that blowback gives the matching kind: a failure kind (bounce, delay, challenge,
+mdn) for a failure, feedback_report for sisimai's `feedback`, autoreply for `vacation`.
+Recipients: of the same files, the share where the set of recipients is the same
+(case-insensitive): failed recipients, or for a feedback report the reported recipient.
+Sisimai's recipient of a vacation reply is the replier, which is no failed recipient:
+there the kind alone is compared. Files listed in DISAGREE.tsv (file, sisimai says, right
+answer, why) count as agreeing.
 
 Usage: compare_sisimai.py FOLDER [--bin PATH] [--split all|dev|held] [--disagree TSV] [-v]
 The split is fixed: a file is held out when the first byte of SHA-256(name) mod 3 == 0.
@@ -18,7 +22,16 @@ import os
 import subprocess
 import sys
 
-DETECTED = {"bounce", "delay", "feedback_report", "challenge", "mdn"}
+FAILURE = {"bounce", "delay", "challenge", "mdn"}
+
+
+def expected_kinds(records):
+    reasons = {r.get("reason") for r in records}
+    if reasons == {"feedback"}:
+        return {"feedback_report"}
+    if reasons == {"vacation"}:
+        return {"autoreply"}
+    return FAILURE
 
 
 def held_out(name):
@@ -68,15 +81,16 @@ def main():
     disagree = load_disagree(a.disagree)
     decoded = det = rcpt = 0
     for n in names:
-        lab = labels[n]
-        if not lab.get("bounce"):
+        records = [r for r in labels[n]["records"] if r.get("reason") != "delivered"]
+        if not records:
             continue
         decoded += 1
         o = ours.get(n, {})
-        want = {r["recipient"].lower() for r in lab["records"] if r.get("recipient")}
+        kinds = expected_kinds(records)
+        want = {r["recipient"].lower() for r in records if r.get("recipient")}
         got = {r.lower() for r in o.get("recipients") or []}
-        ok_det = o.get("kind") in DETECTED
-        ok_rcpt = ok_det and want == got
+        ok_det = o.get("kind") in kinds
+        ok_rcpt = ok_det and (want == got or kinds == {"autoreply"})
         if n in disagree:
             ok_det = ok_rcpt = True
         det += ok_det

@@ -380,7 +380,7 @@ pub fn kind(ev: &Evidence) -> Kind {
     {
         return Kind::FeedbackReport;
     }
-    if arf_fields(ev) {
+    if arf_fields(ev) || complaint(ev) {
         return Kind::FeedbackReport;
     }
     if ev.report_type.as_deref() == Some("disposition-notification")
@@ -409,6 +409,24 @@ pub fn kind(ev: &Evidence) -> Kind {
         return bounce_or_delay(ev);
     }
     Kind::NotABounce
+}
+
+/// Subjects of abuse complaints written before ARF (a provider's "complaint about
+/// message from <IP>" with the message attached).
+const COMPLAINT_SUBJECT: &[&str] = &[
+    "complaint about message from",
+    "spam complaint",
+    "email abuse report",
+    "abuse report for",
+];
+
+/// A complaint about a message, with that message attached (not ARF-structured).
+fn complaint(ev: &Evidence) -> bool {
+    let attached = ev
+        .part_types
+        .iter()
+        .any(|t| *t == "message/rfc822" || *t == "text/rfc822-headers");
+    attached && ev.carved && any(&ev.subject, COMPLAINT_SUBJECT)
 }
 
 /// ARF fields written without the RFC 5965 structure (older feedback loops).

@@ -19,6 +19,7 @@ mod inline;
 pub mod mime;
 mod mta;
 mod normalise;
+mod notification;
 
 pub use mime::MAX_DEPTH as MAX_MIME_DEPTH;
 pub use normalise::StatusSource;
@@ -179,7 +180,15 @@ pub fn decode_with(bytes: &[u8], limits: &DecodeLimits) -> BounceReport {
     let view = View::read(bytes, &tree);
     let dsn = read_dsn(bytes, &tree, &view.raw_text);
     let found = carve::carve(bytes, &tree, true);
-    let kind = classify::kind(&view.evidence_for(&tree, &dsn, found.as_ref()));
+    let note = dsn
+        .recipients
+        .is_empty()
+        .then(|| notification::read(&view.raw_text))
+        .flatten();
+    let kind = match &note {
+        Some(n) => n.kind,
+        None => classify::kind(&view.evidence_for(&tree, &dsn, found.as_ref())),
+    };
     let original = match kind {
         Kind::Bounce | Kind::Delay | Kind::FeedbackReport => found.map(descend),
         Kind::Autoreply | Kind::Challenge => carve::carve(bytes, &tree, false).map(descend),
@@ -188,12 +197,21 @@ pub fn decode_with(bytes: &[u8], limits: &DecodeLimits) -> BounceReport {
         }
         Kind::NotABounce => None,
     };
-    let mut recipients = dsn.recipients;
+    let mut recipients = match note {
+        Some(n) => n.recipients,
+        None => dsn.recipients,
+    };
     if matches!(kind, Kind::Bounce | Kind::Delay) {
         complete_recipients(&mut recipients, || {
             prose_recipients(&view, bytes, &tree, original.as_ref())
         });
         if !recipients.iter().any(|r| r.final_recipient.is_some()) {
+            recipients.extend(sole_addressee(original.as_ref()));
+        }
+    }
+    if kind == Kind::FeedbackReport && recipients.is_empty() {
+        recipients = feedback_recipients(bytes, &tree, &view.raw_text);
+        if recipients.is_empty() {
             recipients.extend(sole_addressee(original.as_ref()));
         }
     }
@@ -629,6 +647,42 @@ fn complete_recipients(
             None => break,
         }
     }
+}
+
+/// The recipients a feedback report is about (RFC 5965 `Original-Rcpt-To`, RFC 6650
+/// `Removed-Recipient`), from its feedback-report part or, in older reports, its text.
+fn feedback_recipients(bytes: &[u8], tree: &Part, text: &str) -> Vec<RecipientStatus> {
+    let part = tree
+        .flatten()
+        .into_iter()
+        .find(|p| p.ctype == "message/feedback-report");
+    let fields = match part {
+        Some(p) => crate::utf8::lossy(&mime::decode(&bytes[p.body.clone()], p.cte)).into_owned(),
+        None => text.to_string(),
+    };
+    let mut out: Vec<RecipientStatus> = Vec::new();
+    for line in fields.lines().take(400) {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let name = name.trim().to_ascii_lowercase();
+        if name != "original-rcpt-to" && name != "removed-recipient" {
+            continue;
+        }
+        let Some(addr) = normalise::address(value) else {
+            continue;
+        };
+        if !out
+            .iter()
+            .any(|r| r.final_recipient.as_deref() == Some(addr.as_str()))
+        {
+            out.push(RecipientStatus {
+                final_recipient: Some(addr),
+                ..Default::default()
+            });
+        }
+    }
+    out
 }
 
 /// The last resort for a bounce that names no recipient at all: the returned copy's
