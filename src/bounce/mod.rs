@@ -603,11 +603,14 @@ fn prose_recipients(
         .collect();
     let text = view.report_text(original);
     let lone = mta::prose_recipients(&text, &exclude);
-    if lone.is_empty() {
-        mta::mentioned_recipients(&text, &exclude)
-    } else {
-        lone
+    if !lone.is_empty() {
+        return lone;
     }
+    let mentioned = mta::mentioned_recipients(&text, &exclude);
+    if !mentioned.is_empty() {
+        return mentioned;
+    }
+    mta::transcript_recipients(&text)
 }
 
 /// Fills the DSN recipients that name no address (X.400, a source route, a bare domain)

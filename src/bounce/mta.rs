@@ -306,6 +306,49 @@ const FAILURE_WORDS: &[&str] = &[
     "4.4.",
 ];
 
+/// Recipients of an SMTP session transcript (`In: RCPT TO:<addr>`, `>>> RCPT To:<addr>`)
+/// in which the server answered a 4xx/5xx reply at or after that command: every
+/// recipient given before the failing reply was refused with the message.
+pub fn transcript_recipients(text: &str) -> Vec<RecipientStatus> {
+    let mut out: Vec<RecipientStatus> = Vec::new();
+    let mut pending: Vec<String> = Vec::new();
+    for line in text.lines().take(400) {
+        let lower = line.to_ascii_lowercase();
+        if let Some(at) = lower.find("rcpt to:") {
+            let rest = &line[at + "rcpt to:".len()..];
+            let word = rest.split_whitespace().next().unwrap_or("");
+            if let Some(addr) = super::normalise::address(word) {
+                pending.push(addr);
+            }
+            continue;
+        }
+        // A server reply, possibly after a direction mark (`Out:`, `<<<`).
+        let reply = lower
+            .trim_start()
+            .trim_start_matches(|c: char| c.is_ascii_alphabetic() || "<:".contains(c))
+            .trim_start();
+        let failed = reply.len() >= 4
+            && matches!(reply.as_bytes()[0], b'4' | b'5')
+            && reply.as_bytes()[1..3].iter().all(u8::is_ascii_digit)
+            && matches!(reply.as_bytes()[3], b' ' | b'-');
+        if failed && !pending.is_empty() {
+            for addr in pending.drain(..) {
+                if !out
+                    .iter()
+                    .any(|r| r.final_recipient.as_deref() == Some(&addr))
+                {
+                    out.push(RecipientStatus {
+                        final_recipient: Some(addr),
+                        diagnostic: Some(line.trim().chars().take(300).collect()),
+                        ..Default::default()
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Whether a (lower-case) text states a delivery failure.
 fn states_failure(lower: &str) -> bool {
     FAILURE_WORDS.iter().any(|w| lower.contains(w))
@@ -332,10 +375,20 @@ pub fn mentioned_recipients(text: &str, exclude: &[String]) -> Vec<RecipientStat
         if !starts_with_addr && !states_failure(&lower) {
             continue;
         }
-        for word in line.split_whitespace() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let bracketed = words
+            .iter()
+            .any(|w| w.starts_with('<') && lone_address(w).is_some());
+        for word in words.iter().copied() {
             let Some(addr) = lone_address(word) else {
                 continue;
             };
+            // A line that writes an address in angle brackets names the failed one so:
+            // bare addresses beside it are display names (`x@y <addr>`) or context
+            // (`<addr> may not follow x@y`).
+            if bracketed && !word.starts_with('<') {
+                continue;
+            }
             let known = exclude
                 .iter()
                 .chain(out.iter().filter_map(|r| r.final_recipient.as_ref()))
