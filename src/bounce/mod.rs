@@ -33,11 +33,16 @@ pub enum Kind {
     /// A delay warning (delivery still being tried).
     Delay,
     Autoreply,
+    /// A challenge-response request ("confirm you are human to have your message
+    /// delivered").
     Challenge,
     /// An abuse feedback report (RFC 5965 ARF).
     FeedbackReport,
     /// Anything else, e.g. spam received directly.
     NotABounce,
+    /// A message disposition notification (RFC 8098 MDN): a read receipt, or a Sieve
+    /// reject ("deleted"), which is a failure for the recipient it names.
+    Mdn,
 }
 
 /// How much of the original the bounce returned.
@@ -191,7 +196,9 @@ pub fn decode_with(bytes: &[u8], limits: &DecodeLimits) -> BounceReport {
     };
     let original = match kind {
         Kind::Bounce | Kind::Delay | Kind::FeedbackReport => found.map(descend),
-        Kind::Autoreply | Kind::Challenge => carve::carve(bytes, &tree, false).map(descend),
+        Kind::Autoreply | Kind::Challenge | Kind::Mdn => {
+            carve::carve(bytes, &tree, false).map(descend)
+        }
         Kind::NotABounce if view.filter_wrapper(&tree) => {
             carve::carve(bytes, &tree, false).map(|c| finish(c, 1, None))
         }
@@ -208,6 +215,9 @@ pub fn decode_with(bytes: &[u8], limits: &DecodeLimits) -> BounceReport {
         if !recipients.iter().any(|r| r.final_recipient.is_some()) {
             recipients.extend(sole_addressee(original.as_ref()));
         }
+    }
+    if kind == Kind::Mdn && recipients.is_empty() {
+        recipients = mdn_failures(bytes, &tree);
     }
     if kind == Kind::FeedbackReport && recipients.is_empty() {
         recipients = feedback_recipients(bytes, &tree, &view.raw_text);
@@ -650,6 +660,50 @@ fn complete_recipients(
             None => break,
         }
     }
+}
+
+/// Dispositions that mean the message was not delivered (RFC 8098 `deleted`, and the
+/// `rejected`/`failed` that Sieve implementations and older agents write).
+const MDN_FAILED: &[&str] = &["deleted", "rejected", "failed", "denied"];
+
+/// The recipient an MDN reports as not delivered (a Sieve reject): its `Final-Recipient`
+/// (else `Original-Recipient`) when the `Disposition` says the message was deleted or
+/// refused. A read receipt names no failure.
+fn mdn_failures(bytes: &[u8], tree: &Part) -> Vec<RecipientStatus> {
+    let Some(part) = tree
+        .flatten()
+        .into_iter()
+        .find(|p| p.ctype == "message/disposition-notification")
+    else {
+        return Vec::new();
+    };
+    let fields = mime::decode(&bytes[part.body.clone()], part.cte);
+    let block = headers::parse_block(&fields, 0, fields.len());
+    let disposition = block
+        .text(&fields, "disposition")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let verb = disposition.rsplit(';').next().unwrap_or("");
+    if !MDN_FAILED.iter().any(|w| verb.contains(w)) {
+        return Vec::new();
+    }
+    let failed = block
+        .text(&fields, "final-recipient")
+        .and_then(|v| normalise::address(&v))
+        .or_else(|| {
+            block
+                .text(&fields, "original-recipient")
+                .and_then(|v| normalise::address(&v))
+        });
+    failed
+        .map(|addr| RecipientStatus {
+            final_recipient: Some(addr),
+            action: Some("failed".into()),
+            diagnostic: Some(disposition.clone()),
+            ..Default::default()
+        })
+        .into_iter()
+        .collect()
 }
 
 /// The recipients a feedback report is about (RFC 5965 `Original-Rcpt-To`, RFC 6650
