@@ -172,7 +172,7 @@ fn acceptable(t: &Tally, marked: bool) -> bool {
 /// Whether `line` is a marker line; `lower`, its lower case when already at hand.
 /// (Lower-casing neither makes nor removes white space: `lower` trimmed is `line`
 /// trimmed in lower case.)
-fn is_marker(line: &str, lower: Option<&str>) -> bool {
+pub fn is_marker(line: &str, lower: Option<&str>) -> bool {
     let l = line.trim();
     if l.is_empty() || l.chars().count() > 100 {
         return false;

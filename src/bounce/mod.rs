@@ -575,8 +575,35 @@ fn read_dsn(bytes: &[u8], tree: &Part, text: &str) -> dsn::Dsn {
     });
     match part {
         Some(p) => dsn::parse(&mime::decode(&bytes[p.body.clone()], p.cte)),
-        None => dsn::parse(text.as_bytes()),
+        None => {
+            let inline = dsn::parse(text.as_bytes());
+            if inline.recipients.is_empty() {
+                forwarded_dsn(bytes, tree).unwrap_or(inline)
+            } else {
+                inline
+            }
+        }
     }
+}
+
+/// Parts split when looking inside an attached message for a forwarded report.
+const FORWARD_PARTS: usize = 64;
+
+/// The delivery-status fields of a report that was forwarded as an attached message (a
+/// gateway or a person passing a bounce on), one level down.
+fn forwarded_dsn(bytes: &[u8], tree: &Part) -> Option<dsn::Dsn> {
+    tree.flatten()
+        .into_iter()
+        .filter(|p| p.ctype == "message/rfc822" || p.ctype == "message/global")
+        .find_map(|p| {
+            let inner = mime::decode(&bytes[p.body.clone()], p.cte);
+            let inner_tree = mime::parse_limited(&inner, 4, FORWARD_PARTS);
+            let status = inner_tree.flatten().into_iter().find(|q| {
+                q.ctype == "message/delivery-status" || q.ctype == "message/global-delivery-status"
+            })?;
+            let found = dsn::parse(&mime::decode(&inner[status.body.clone()], status.cte));
+            (!found.recipients.is_empty()).then_some(found)
+        })
 }
 
 /// Failed recipients of a bounce that states them in prose.

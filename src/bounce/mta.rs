@@ -232,6 +232,9 @@ pub fn prose_recipients(text: &str, exclude: &[String]) -> Vec<RecipientStatus> 
         let Some(addr) = lone_address(line) else {
             continue;
         };
+        if summary_line(&lines, i) {
+            continue;
+        }
         if out
             .iter()
             .any(|r| r.final_recipient.as_deref() == Some(&addr))
@@ -283,6 +286,10 @@ const FAILURE_WORDS: &[&str] = &[
     "fail",
     "reject",
     "invalid",
+    "not a valid",
+    "no longer",
+    "did not reach",
+    "could not reach",
     "exceed",
     "full",
     "not found",
@@ -349,6 +356,25 @@ pub fn transcript_recipients(text: &str) -> Vec<RecipientStatus> {
     out
 }
 
+/// Labels of the header lines with which a report summarises the original message
+/// ("Your message / To: list@… / Subject: … / Sent: … / did not reach …").
+const SUMMARY_LABELS: &[&str] = &["subject", "sent", "date", "from"];
+
+/// Whether line `i` is the `To:`/`Cc:` line of such a summary: an addressee of the
+/// original, not a failed recipient (a list address, say).
+fn summary_line(lines: &[&str], i: usize) -> bool {
+    let label = |l: &str| {
+        l.trim()
+            .split_once(':')
+            .map(|(h, _)| h.trim().to_ascii_lowercase())
+    };
+    let addressee = label(lines[i]).is_some_and(|h| matches!(h.as_str(), "to" | "cc" | "bcc"));
+    addressee
+        && lines[i.saturating_sub(3)..(i + 4).min(lines.len())]
+            .iter()
+            .any(|l| label(l).is_some_and(|h| SUMMARY_LABELS.contains(&h.as_str())))
+}
+
 /// Whether a (lower-case) text states a delivery failure.
 fn states_failure(lower: &str) -> bool {
     FAILURE_WORDS.iter().any(|w| lower.contains(w))
@@ -372,7 +398,9 @@ pub fn mentioned_recipients(text: &str, exclude: &[String]) -> Vec<RecipientStat
             .split_whitespace()
             .next()
             .is_some_and(|w| lone_address(w).is_some());
-        if !starts_with_addr && !states_failure(&lower) {
+        if !starts_with_addr && !states_failure(&lower)
+            || HELP_WORDS.iter().any(|w| lower.contains(w))
+        {
             continue;
         }
         let words: Vec<&str> = line.split_whitespace().collect();
@@ -452,13 +480,30 @@ const COPY_START: &[&str] = &[
     "dkim-signature:",
 ];
 
-/// The report prose: the lines before a copied message starts.
+/// The report prose: the lines before a copied message starts (its first header line,
+/// or the marker that announces it: "Below this line is a copy of the message").
 fn prose_lines(text: &str) -> impl Iterator<Item = &str> {
     text.lines().take(400).take_while(|l| {
         let t = l.trim_start_matches(['>', ' ', '\t']).to_ascii_lowercase();
-        !COPY_START.iter().any(|h| t.starts_with(h))
+        !COPY_START.iter().any(|h| t.starts_with(h)) && !super::inline::is_marker(l, Some(&t))
     })
 }
+
+/// Words of advice and help text ("if x fails, try y", "contact postmaster@…"): a line
+/// with them names addresses to write to, not addresses that failed.
+const HELP_WORDS: &[&str] = &[
+    "if ",
+    "try ",
+    "instead",
+    "contact",
+    "please send",
+    "please write",
+    "write to",
+    "assistance",
+    "for more information",
+    "for further",
+    "see ",
+];
 
 fn is_label(s: &str) -> bool {
     LABELS.contains(&s.to_ascii_lowercase().as_str())
