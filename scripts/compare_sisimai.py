@@ -13,6 +13,7 @@ there the kind alone is compared. Files listed in DISAGREE.tsv (file, sisimai sa
 answer, why) count as agreeing.
 
 Usage: compare_sisimai.py FOLDER [--bin PATH] [--split all|dev|held] [--disagree TSV] [-v]
+(--disagree defaults to FOLDER/DISAGREE.tsv when it exists; BLOWBACK=path sets --bin.)
 The split is fixed: a file is held out when the first byte of SHA-256(name) mod 3 == 0.
 """
 import argparse
@@ -78,7 +79,7 @@ def main():
         # A file opening with a `From ` line is read as an mbox: `path#offset`.
         name = os.path.basename(j["source"]).rsplit("#", 1)[0]
         ours.setdefault(name, j)
-    disagree = load_disagree(a.disagree)
+    disagree = load_disagree(a.disagree or os.path.join(a.folder, "DISAGREE.tsv"))
     decoded = det = rcpt = 0
     for n in names:
         records = [r for r in labels[n]["records"] if r.get("reason") != "delivered"]

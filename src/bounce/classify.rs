@@ -601,7 +601,11 @@ fn null_sender(ev: &Evidence) -> bool {
 
 /// The sender's local part is a mail system's (MAILER-DAEMON, postmaster, ...).
 fn daemon_sender(ev: &Evidence) -> bool {
-    let local = ev.from.rsplit_once('@').map_or("", |(l, _)| l);
+    // `<MAILER-DAEMON>` without a domain is the local part alone.
+    let local = ev
+        .from
+        .rsplit_once('@')
+        .map_or(ev.from.trim().trim_end_matches('>'), |(l, _)| l);
     let local = local.rsplit(['<', ' ', '"']).next().unwrap_or(local);
     SENDER_LOCALS.iter().any(|l| {
         local == *l

@@ -213,6 +213,9 @@ pub fn decode_with(bytes: &[u8], limits: &DecodeLimits) -> BounceReport {
             prose_recipients(&view, bytes, &tree, original.as_ref())
         });
         if !recipients.iter().any(|r| r.final_recipient.is_some()) {
+            recipients.extend(forwarded_report_recipients(original.as_ref(), limits));
+        }
+        if !recipients.iter().any(|r| r.final_recipient.is_some()) {
             recipients.extend(sole_addressee(original.as_ref()));
         }
     }
@@ -767,6 +770,35 @@ fn feedback_recipients(bytes: &[u8], tree: &Part, text: &str) -> Vec<RecipientSt
         }
     }
     out
+}
+
+/// The recipients of a returned copy that is itself a failure report (a bounce forwarded
+/// or quoted by a person or a gateway, with the text around it naming none), decoded
+/// one report level deeper.
+fn forwarded_report_recipients(
+    original: Option<&Original>,
+    limits: &DecodeLimits,
+) -> Vec<RecipientStatus> {
+    let Some(o) = original else {
+        return Vec::new();
+    };
+    if limits.report_depth <= 1 {
+        return Vec::new();
+    }
+    let deeper = DecodeLimits {
+        report_depth: limits.report_depth - 1,
+        ..*limits
+    };
+    let inner = decode_with(&o.bytes, &deeper);
+    if matches!(inner.kind, Kind::Bounce | Kind::Delay) {
+        inner
+            .recipients
+            .into_iter()
+            .filter(|r| r.final_recipient.is_some())
+            .collect()
+    } else {
+        Vec::new()
+    }
 }
 
 /// The last resort for a bounce that names no recipient at all: the returned copy's

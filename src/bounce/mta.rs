@@ -364,7 +364,8 @@ const SUMMARY_LABELS: &[&str] = &["subject", "sent", "date", "from"];
 /// original, not a failed recipient (a list address, say).
 fn summary_line(lines: &[&str], i: usize) -> bool {
     let label = |l: &str| {
-        l.trim()
+        l.trim_start_matches(['>', ' ', '\t'])
+            .trim()
             .split_once(':')
             .map(|(h, _)| h.trim().to_ascii_lowercase())
     };
