@@ -209,3 +209,29 @@ Content-Type: multipart/mixed; boundary=\"OUT\"\n\n--OUT\nContent-Type: text/pla
     assert_eq!(o.message_id.as_deref(), Some("<spam-1@bot.example>"));
     assert_eq!(o.depth, 2);
 }
+
+#[test]
+fn leading_bom_nul_and_blank_lines_read_like_the_message_without_them() {
+    let plain =
+        report("Final-Recipient: rfc822; user@bouncer.example\nAction: failed\nStatus: 5.1.1\n");
+    let want = decode(plain.as_bytes());
+    assert_eq!(want.kind, Kind::Bounce);
+    for prefix in [
+        &b"\xef\xbb\xbf"[..],
+        b"\n\n",
+        b"\r\n",
+        b"\0\0",
+        b"   ",
+        b"\xef\xbb\xbf\n",
+    ] {
+        let mut bytes = prefix.to_vec();
+        bytes.extend_from_slice(plain.as_bytes());
+        let got = decode(&bytes);
+        assert_eq!(got.kind, want.kind, "{prefix:?}");
+        assert_eq!(got.recipients, want.recipients, "{prefix:?}");
+        let o = got.original.expect("the copy");
+        let (s, e) = o.range.expect("a verbatim range");
+        assert_eq!(&bytes[s..e], &o.bytes[..], "{prefix:?}");
+        assert_eq!(o.sha256, want.original.as_ref().unwrap().sha256);
+    }
+}
