@@ -232,7 +232,7 @@ mod tests {
         );
         assert_eq!(status("550"), None);
         assert_eq!(status("5.1"), None);
-        let code = |t: &str| status_in_text(t).map(|(c, s)| (c, s));
+        let code = |t: &str| status_in_text(t);
         assert_eq!(
             code("smtp; 550 5.7.1 denied"),
             Some(("5.7.1".into(), StatusSource::EnhancedCode))
