@@ -134,6 +134,8 @@ impl Analyzer {
         record.envelope_date = message.envelope_date.clone();
         record.reporting_mta = report.reporting_mta;
         record.arrival_date = report.arrival_date;
+        record.status = report.status;
+        record.status_source = report.status_source;
         record.dsn = report.recipients;
         if let Some(annotator) = &self.annotator {
             annotator.annotate(&mut record);

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::annotate::{ContactFacts, GeoFacts, NetworkFacts};
-use crate::bounce::{Completeness, Kind, RecipientStatus};
+use crate::bounce::{Completeness, Kind, RecipientStatus, StatusSource};
 use crate::contacts::Contact;
 use crate::received::Origin;
 use crate::verdict::VerdictKind;
@@ -43,6 +43,11 @@ pub struct Record {
     pub arrival_date: Option<String>,
     /// Per-recipient DSN fields.
     pub dsn: Vec<RecipientStatus>,
+    /// The first failed recipient's status, `X.Y.Z`.
+    pub status: Option<String>,
+    /// Where `status` came from: the DSN `Status` field (`dsn`), an enhanced code in the
+    /// diagnostic text (`enhanced_code`) or only an SMTP reply code there (`reply_code`).
+    pub status_source: Option<StatusSource>,
     /// The first external peer before forwarder traversal (usually equals origin.ip).
     pub boundary_ip: Option<String>,
     /// Why there is no origin, when there is none.
@@ -128,6 +133,8 @@ impl Record {
             error: None,
             size: 0,
             bounced_to: Vec::new(),
+            status: None,
+            status_source: None,
             envelope_date: None,
             reporting_mta: None,
             arrival_date: None,

@@ -479,9 +479,11 @@ fn base64_message_part_is_decoded() {
         .replace(ORIGINAL, &b64);
     let r = decode(m.as_bytes());
     assert_eq!(r.status.as_deref(), Some("5.1.1"));
+    // The comment is dropped: the status is normalised to `X.Y.Z`.
+    assert_eq!(r.recipients[0].status.as_deref(), Some("5.1.1"));
     assert_eq!(
-        r.recipients[0].status.as_deref(),
-        Some("5.1.1 (user unknown)")
+        r.recipients[0].status_source,
+        Some(blowback::bounce::StatusSource::Dsn)
     );
     let o = r.original.unwrap();
     assert_eq!(o.range, None);

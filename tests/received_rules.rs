@@ -28,6 +28,7 @@ fn report(kind: Kind, m: Option<&str>, reporting_mta: Option<&str>) -> BounceRep
         bounce_from: None,
         subject: None,
         status: None,
+        status_source: None,
         diagnostic: None,
         in_reply_to: None,
         original: m.map(|m| Original {

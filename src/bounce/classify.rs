@@ -1,5 +1,5 @@
 //! Classification: decides whether a message is a bounce, a delay warning, an auto-reply,
-//! a challenge, an ARF feedback report or not a bounce at all. Structure first (RFC 3464
+//! a challenge, an MDN, an ARF feedback report or not a bounce at all. Structure first (RFC 3464
 //! `multipart/report` with its `Action:` fields, RFC 5965 `feedback-report`, RFC 3798 MDN),
 //! then general markers: the sender (MAILER-DAEMON, postmaster), a null return path,
 //! `X-Failed-Recipients`, RFC 3834 `Auto-Submitted`, vendor auto-reply headers, and subject
@@ -190,6 +190,41 @@ const BOUNCE_TEXT: &[&str] = &[
     "host unknown",
     "delivery status",
 ];
+/// Statements that a delivery failed (report text, lower case): what makes a message
+/// that is otherwise an auto-reply a bounce.
+const FAILURE_TEXT: &[&str] = &[
+    "user unknown",
+    "unknown user",
+    "no such user",
+    "not a valid user",
+    "invalid user",
+    "invalid recipient",
+    "unknown recipient",
+    "recipient unknown",
+    "does not exist",
+    "doesn't exist",
+    "mailbox unavailable",
+    "mailbox not found",
+    "mailbox is full",
+    "could not be delivered",
+    "couldn't be delivered",
+    "was not delivered",
+    "has not been delivered",
+    "delivery has failed",
+    "delivery failed",
+    "failed permanently",
+    "permanent error",
+    "address rejected",
+    "recipient rejected",
+    "has been rejected",
+    "was rejected",
+    "unzustellbar",
+    "existiert nicht",
+    "n'existe pas",
+    "no existe",
+    "non esiste",
+    "bestaat niet",
+];
 const DELAY_WORDS: &[&str] = &[
     "(delay)",
     "delayed",
@@ -265,7 +300,25 @@ const AUTO_SUBJECT: &[&str] = &[
     "automatisk svar",
     "automatiskt svar",
     "autosvar",
+    "automatyczna odpowiedź",
+    "automatická odpověď",
+    "automatikus válasz",
+    "αυτόματη απάντηση",
+    "automatski odgovor",
+    "răspuns automat",
+    "balasan otomatis",
+    "tự động trả lời",
+    "автоматична відповідь",
+    "自動回覆",
+    "自动答复",
+    "不在通知",
+    "إرد تلقائي",
+    "رد تلقائي",
+    "תשובה אוטומטית",
 ];
+/// Subject prefixes that mark an auto-reply only at the start ("Auto: …"), being too
+/// short to mean it anywhere else.
+const AUTO_PREFIX: &[&str] = &["auto:", "autoreply:", "abwesend:", "absence:", "absent:"];
 const AUTO_TEXT: &[&str] = &[
     "out of the office",
     "out of office",
@@ -290,6 +343,40 @@ const AUTO_TEXT: &[&str] = &[
     "this is an automatic reply",
     "automatic reply",
     "auto-reply",
+    "automatically generated",
+    "automatische antwort",
+    "ich bin bis",
+    "bin ich nicht im büro",
+    "abwesend",
+    "außer haus",
+    "je serai absent",
+    "absent du bureau",
+    "réponse automatique",
+    "de retour le",
+    "fuera de la oficina",
+    "estaré fuera",
+    "respuesta automática",
+    "fuori ufficio",
+    "sarò assente",
+    "risposta automatica",
+    "ben afwezig",
+    "ben ik afwezig",
+    "automatisch antwoord",
+    "estarei ausente",
+    "fora do escritório",
+    "resposta automática",
+    "jestem nieobecny",
+    "jestem nieobecna",
+    "automatyczna odpowiedź",
+    "меня нет в офисе",
+    "в отпуске",
+    "автоответ",
+    "不在にしております",
+    "休暇",
+    "自動応答",
+    "不在办公室",
+    "休假",
+    "自动回复",
 ];
 const CHALLENGE_WORDS: &[&str] = &[
     "please confirm you are human",
@@ -318,6 +405,14 @@ const CHALLENGE_WORDS: &[&str] = &[
     "approve your message",
     "to have your message delivered",
     "real person",
+    "click on the link",
+    "click here to confirm",
+    "click here to verify",
+    "reply to this message to confirm",
+    "simply reply to this",
+    "to be added to",
+    "add you to my",
+    "request approval",
 ];
 
 fn any(hay: &str, needles: &[&str]) -> bool {
@@ -328,6 +423,7 @@ fn any(hay: &str, needles: &[&str]) -> bool {
 static BOUNCE_TEXT_IN: LazyLock<Phrases> = LazyLock::new(|| Phrases::new(BOUNCE_TEXT));
 static DELAY_WORDS_IN: LazyLock<Phrases> = LazyLock::new(|| Phrases::new(DELAY_WORDS));
 static PERMANENT_WORDS_IN: LazyLock<Phrases> = LazyLock::new(|| Phrases::new(PERMANENT_WORDS));
+static FAILURE_TEXT_IN: LazyLock<Phrases> = LazyLock::new(|| Phrases::new(FAILURE_TEXT));
 static AUTO_TEXT_IN: LazyLock<Phrases> = LazyLock::new(|| Phrases::new(AUTO_TEXT));
 static CHALLENGE_WORDS_IN: LazyLock<Phrases> = LazyLock::new(|| Phrases::new(CHALLENGE_WORDS));
 
@@ -352,7 +448,10 @@ fn leading_auto_subject(subject: &str) -> bool {
             }
         }
     }
-    AUTO_SUBJECT.iter().any(|n| s.starts_with(n))
+    AUTO_SUBJECT
+        .iter()
+        .chain(AUTO_PREFIX)
+        .any(|n| s.starts_with(n))
 }
 
 /// Whether a returned copy is itself a delivery report worth descending into: a report
@@ -380,19 +479,32 @@ pub fn kind(ev: &Evidence) -> Kind {
     {
         return Kind::FeedbackReport;
     }
-    if arf_fields(ev) {
+    if arf_fields(ev) || complaint(ev) {
         return Kind::FeedbackReport;
     }
     if ev.report_type.as_deref() == Some("disposition-notification")
         || ev.has_part("message/disposition-notification")
     {
+        return Kind::Mdn;
+    }
+    // A challenge may be dressed as a DSN (`Action: failed`): its request to the sender
+    // decides, before the DSN fields.
+    if challenge(ev) {
+        return Kind::Challenge;
+    }
+    let failure = FAILURE_TEXT_IN.any_in(&ev.text);
+    let auto = autoreply(ev);
+    // An auto-reply that states a delivery failure ("not a valid user here") is a bounce
+    // written by a responder; any other is an auto-reply, whatever else it carries.
+    let mail_system = daemon_sender(ev)
+        || ev.header("x-failed-recipients").is_some()
+        || ev.report_type.is_some()
+        || !ev.dsn.recipients.is_empty();
+    if auto && !failure && !mail_system {
         return Kind::Autoreply;
     }
     if let Some(kind) = by_dsn(ev) {
         return kind;
-    }
-    if challenge(ev) {
-        return Kind::Challenge;
     }
     if list_rejection(ev) {
         return Kind::Bounce;
@@ -402,13 +514,34 @@ pub fn kind(ev: &Evidence) -> Kind {
     if score >= 4 && sender_signal(ev) && !lure {
         return bounce_or_delay(ev);
     }
-    if autoreply(ev) {
+    if auto && failure && !lure {
+        return bounce_or_delay(ev);
+    }
+    if auto {
         return Kind::Autoreply;
     }
     if score >= 6 && !lure {
         return bounce_or_delay(ev);
     }
     Kind::NotABounce
+}
+
+/// Subjects of abuse complaints written before ARF (a provider's "complaint about
+/// message from <IP>" with the message attached).
+const COMPLAINT_SUBJECT: &[&str] = &[
+    "complaint about message from",
+    "spam complaint",
+    "email abuse report",
+    "abuse report for",
+];
+
+/// A complaint about a message, with that message attached (not ARF-structured).
+fn complaint(ev: &Evidence) -> bool {
+    let attached = ev
+        .part_types
+        .iter()
+        .any(|t| *t == "message/rfc822" || *t == "text/rfc822-headers");
+    attached && ev.carved && any(&ev.subject, COMPLAINT_SUBJECT)
 }
 
 /// ARF fields written without the RFC 5965 structure (older feedback loops).
@@ -468,7 +601,11 @@ fn null_sender(ev: &Evidence) -> bool {
 
 /// The sender's local part is a mail system's (MAILER-DAEMON, postmaster, ...).
 fn daemon_sender(ev: &Evidence) -> bool {
-    let local = ev.from.rsplit_once('@').map_or("", |(l, _)| l);
+    // `<MAILER-DAEMON>` without a domain is the local part alone.
+    let local = ev
+        .from
+        .rsplit_once('@')
+        .map_or(ev.from.trim().trim_end_matches('>'), |(l, _)| l);
     let local = local.rsplit(['<', ' ', '"']).next().unwrap_or(local);
     SENDER_LOCALS.iter().any(|l| {
         local == *l
@@ -567,10 +704,16 @@ fn autoreply(ev: &Evidence) -> bool {
             .header("x-mailer")
             .is_some_and(|v| v.contains("vacation"));
     let said = auto_subject(&ev.subject) && (AUTO_TEXT_IN.any_in(&ev.text) || null_sender(ev));
+    // A reply (In-Reply-To or References) from a null sender whose text says it was
+    // written automatically or that its writer is away.
+    let replied = (ev.header("in-reply-to").is_some() || ev.header("references").is_some())
+        && null_sender(ev)
+        && AUTO_TEXT_IN.any_in(&ev.text);
     auto_submitted
         || vendor
         || leading_auto_subject(&ev.subject)
         || said
+        || replied
         || (ev.header("auto-submitted").is_some_and(|v| v != "no") && AUTO_TEXT_IN.any_in(&ev.text))
 }
 
@@ -591,6 +734,25 @@ fn challenge(ev: &Evidence) -> bool {
                 "challenge",
             ],
         );
-    // The text is searched only when the subject asks for a confirmation.
-    header || (subject && CHALLENGE_WORDS_IN.any_in(&ev.text))
+    // The text is searched only when the subject asks for a confirmation, or when the
+    // text says the sender is not (yet) on the recipient's approved list and asks it to
+    // act to have the message delivered.
+    header
+        || (subject && CHALLENGE_WORDS_IN.any_in(&ev.text))
+        || (UNAPPROVED_IN.any_in(&ev.text) && CHALLENGE_WORDS_IN.any_in(&ev.text))
 }
+
+/// Statements that the sender is held until approved (challenge-response systems).
+const UNAPPROVED: &[&str] = &[
+    "not pre-approved",
+    "not on the approved",
+    "not in the approved",
+    "not on my approved",
+    "approved senders list",
+    "is held pending",
+    "held for verification",
+    "has been held until",
+    "awaiting verification",
+    "whitelist",
+];
+static UNAPPROVED_IN: LazyLock<Phrases> = LazyLock::new(|| Phrases::new(UNAPPROVED));

@@ -2,10 +2,12 @@
 //! `Arrival-Date`) and one `RecipientStatus` per recipient group (`Final-Recipient`,
 //! `Original-Recipient`, `Action`, `Status`, `Diagnostic-Code`, `Remote-MTA`), from a
 //! `message/delivery-status` part or from the same fields written inline in report text.
-//! Type prefixes (`rfc822;`, `dns;`, `smtp;`) are stripped and values unfolded.
+//! Type prefixes (`rfc822;`, `dns;`, `smtp;`) are stripped and values unfolded; the
+//! recipient and status values are normalised as [`super::normalise`] describes.
 
 use super::RecipientStatus;
 use super::headers::{self, line_at};
+use super::normalise;
 
 /// What the delivery-status fields say.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -67,11 +69,11 @@ fn apply(dsn: &mut Dsn, cur: &mut Option<RecipientStatus>, name: &str, value: St
             if cur.as_ref().is_some_and(|r| r.final_recipient.is_some()) {
                 flush(dsn, cur);
             }
-            cur.get_or_insert_with(Default::default).final_recipient = Some(strip_type(&value));
+            cur.get_or_insert_with(Default::default).final_recipient = Some(value);
         }
         "original-recipient" => set(
             &mut cur.get_or_insert_with(Default::default).original_recipient,
-            strip_type(&value),
+            value,
         ),
         "action" => set(
             &mut cur.get_or_insert_with(Default::default).action,
@@ -97,13 +99,32 @@ fn set(slot: &mut Option<String>, value: String) {
 }
 
 fn flush(dsn: &mut Dsn, cur: &mut Option<RecipientStatus>) {
-    if let Some(r) = cur.take() {
+    if let Some(mut r) = cur.take() {
         let useful =
             r.final_recipient.is_some() || r.original_recipient.is_some() || r.action.is_some();
         if useful && dsn.recipients.len() < MAX_RECIPIENTS {
+            normalise_recipient(&mut r);
             dsn.recipients.push(r);
         }
     }
+}
+
+/// The failed address: `Final-Recipient` when it is an Internet address, else
+/// `Original-Recipient`, else the one address written inside `Final-Recipient` (a pipe
+/// or program delivery); `None` when there is none (the report text may name it).
+/// Status normalised to `X.Y.Z`, else read from the diagnostic.
+fn normalise_recipient(r: &mut RecipientStatus) {
+    let raw_final = r.final_recipient.take();
+    let original = r.original_recipient.take();
+    r.original_recipient = original
+        .as_deref()
+        .map(|o| normalise::address(o).unwrap_or_else(|| strip_type(o)));
+    r.final_recipient = raw_final
+        .as_deref()
+        .and_then(normalise::address)
+        .or_else(|| original.as_deref().and_then(normalise::address))
+        .or_else(|| raw_final.as_deref().and_then(normalise::embedded_address));
+    normalise::fill_status(r);
 }
 
 /// Strips an address/name type prefix such as `rfc822;`, `dns;`, `smtp;`, `x-unix;`.

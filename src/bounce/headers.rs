@@ -83,6 +83,26 @@ pub struct Block {
     pub blank: bool,
 }
 
+/// Bytes before a message's first header line that say nothing: a UTF-8 byte order
+/// mark, NULs, blank lines and leading white space (a file saved by an editor, a paste,
+/// a broken export). Reading starts after them, so such a message reads like the same
+/// message without them.
+pub fn leading_junk(buf: &[u8]) -> usize {
+    let mut at = 0;
+    loop {
+        if buf[at..].starts_with(b"\xef\xbb\xbf") {
+            at += 3;
+        } else if buf
+            .get(at)
+            .is_some_and(|c| matches!(c, b'\0' | b' ' | b'\t' | b'\r' | b'\n'))
+        {
+            at += 1;
+        } else {
+            return at;
+        }
+    }
+}
+
 /// Length of the header name if `line` looks like `Name: value`.
 pub fn header_name_len(line: &[u8]) -> Option<usize> {
     let colon = memchr::memchr(b':', &line[..line.len().min(MAX_NAME + 1)])?;
@@ -365,6 +385,16 @@ mod tests {
             b.text(buf, "received").as_deref(),
             Some("from a (10.0.0.1) by b with SMTP")
         );
+    }
+
+    #[test]
+    fn leading_bom_nul_and_blank_lines_are_skipped() {
+        let buf = b"\xef\xbb\xbf\0\r\n \nFrom: x\n\nbody";
+        let at = leading_junk(buf);
+        assert_eq!(&buf[at..at + 5], b"From:");
+        assert_eq!(leading_junk(b"From: x"), 0);
+        assert_eq!(leading_junk(b""), 0);
+        assert_eq!(leading_junk(b"\n\n"), 2);
     }
 
     #[test]

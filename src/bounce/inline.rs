@@ -130,6 +130,9 @@ struct Tally {
     basic: usize,
     dsn: usize,
     other: usize,
+    /// Whether a `From` field is among them (every message has one; a report's summary
+    /// of "To, Cc, Date, Subject" need not).
+    from: bool,
 }
 
 fn tally(text: &[u8], block: &Block) -> Tally {
@@ -144,6 +147,7 @@ fn tally(text: &[u8], block: &Block) -> Tally {
             t.other += 1;
         } else if BASIC.contains(&n) {
             t.basic += 1;
+            t.from |= n == "from";
         } else if DSN.contains(&n) || n.starts_with("x-postfix") {
             t.dsn += 1;
         } else {
@@ -161,14 +165,14 @@ fn acceptable(t: &Tally, marked: bool) -> bool {
     if marked {
         t.strong >= 1 || t.basic >= 2
     } else {
-        msg >= 2 && (t.strong >= 1 || t.basic >= 3)
+        msg >= 2 && (t.strong >= 1 || (t.basic >= 3 && t.from))
     }
 }
 
 /// Whether `line` is a marker line; `lower`, its lower case when already at hand.
 /// (Lower-casing neither makes nor removes white space: `lower` trimmed is `line`
 /// trimmed in lower case.)
-fn is_marker(line: &str, lower: Option<&str>) -> bool {
+pub fn is_marker(line: &str, lower: Option<&str>) -> bool {
     let l = line.trim();
     if l.is_empty() || l.chars().count() > 100 {
         return false;

@@ -68,7 +68,7 @@ pub fn parse(buf: &[u8]) -> Part {
 /// Parses `buf` as a message, nesting at most `max_depth` multiparts and splitting at
 /// most `max_parts` parts; what lies beyond stays an unsplit body.
 pub fn parse_limited(buf: &[u8], max_depth: usize, max_parts: usize) -> Part {
-    let header = headers::parse_block(buf, 0, buf.len());
+    let header = headers::parse_block(buf, headers::leading_junk(buf), buf.len());
     parse_limited_with(buf, header, max_depth, max_parts)
 }
 

@@ -18,8 +18,11 @@ pub mod headers;
 mod inline;
 pub mod mime;
 mod mta;
+mod normalise;
+mod notification;
 
 pub use mime::MAX_DEPTH as MAX_MIME_DEPTH;
+pub use normalise::StatusSource;
 
 /// What kind of message this is, as in the `analyze` output contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -30,11 +33,16 @@ pub enum Kind {
     /// A delay warning (delivery still being tried).
     Delay,
     Autoreply,
+    /// A challenge-response request ("confirm you are human to have your message
+    /// delivered").
     Challenge,
     /// An abuse feedback report (RFC 5965 ARF).
     FeedbackReport,
     /// Anything else, e.g. spam received directly.
     NotABounce,
+    /// A message disposition notification (RFC 8098 MDN): a read receipt, or a Sieve
+    /// reject ("deleted"), which is a failure for the recipient it names.
+    Mdn,
 }
 
 /// How much of the original the bounce returned.
@@ -92,9 +100,12 @@ pub struct RecipientStatus {
     pub final_recipient: Option<String>,
     pub original_recipient: Option<String>,
     pub action: Option<String>,
+    /// `X.Y.Z`: the `Status` field normalised, else the code in the diagnostic.
     pub status: Option<String>,
     pub diagnostic: Option<String>,
     pub remote_mta: Option<String>,
+    /// Where `status` came from (`dsn`, `enhanced_code`, `reply_code`).
+    pub status_source: Option<StatusSource>,
 }
 
 /// Everything the bounce stage learns from one message.
@@ -113,6 +124,8 @@ pub struct BounceReport {
     pub subject: Option<String>,
     /// The first recipient's status code (`5.1.1`, bare), if stated.
     pub status: Option<String>,
+    /// Where `status` came from.
+    pub status_source: Option<StatusSource>,
     /// The first diagnostic the report states (DSN `Diagnostic-Code` or the MTA's prose).
     pub diagnostic: Option<String>,
     /// `In-Reply-To` of the report (for an auto-reply: the message it answers), as written.
@@ -172,22 +185,56 @@ pub fn decode_with(bytes: &[u8], limits: &DecodeLimits) -> BounceReport {
     let view = View::read(bytes, &tree);
     let dsn = read_dsn(bytes, &tree, &view.raw_text);
     let found = carve::carve(bytes, &tree, true);
-    let kind = classify::kind(&view.evidence_for(&tree, &dsn, found.as_ref()));
+    let note = dsn
+        .recipients
+        .is_empty()
+        .then(|| notification::read(&view.raw_text))
+        .flatten();
+    let kind = match &note {
+        Some(n) => n.kind,
+        None => classify::kind(&view.evidence_for(&tree, &dsn, found.as_ref())),
+    };
     let original = match kind {
         Kind::Bounce | Kind::Delay | Kind::FeedbackReport => found.map(descend),
-        Kind::Autoreply | Kind::Challenge => carve::carve(bytes, &tree, false).map(descend),
+        Kind::Autoreply | Kind::Challenge | Kind::Mdn => {
+            carve::carve(bytes, &tree, false).map(descend)
+        }
         Kind::NotABounce if view.filter_wrapper(&tree) => {
             carve::carve(bytes, &tree, false).map(|c| finish(c, 1, None))
         }
         Kind::NotABounce => None,
     };
-    let mut recipients = dsn.recipients;
-    if recipients.is_empty() && matches!(kind, Kind::Bounce | Kind::Delay) {
-        recipients = prose_recipients(&view, bytes, &tree, original.as_ref());
+    let mut recipients = match note {
+        Some(n) => n.recipients,
+        None => dsn.recipients,
+    };
+    if matches!(kind, Kind::Bounce | Kind::Delay) {
+        complete_recipients(&mut recipients, || {
+            prose_recipients(&view, bytes, &tree, original.as_ref())
+        });
+        if !recipients.iter().any(|r| r.final_recipient.is_some()) {
+            recipients.extend(forwarded_report_recipients(original.as_ref(), limits));
+        }
+        if !recipients.iter().any(|r| r.final_recipient.is_some()) {
+            recipients.extend(sole_addressee(original.as_ref()));
+        }
     }
-    let status = recipients
+    if kind == Kind::Mdn && recipients.is_empty() {
+        recipients = mdn_failures(bytes, &tree);
+    }
+    if kind == Kind::FeedbackReport && recipients.is_empty() {
+        recipients = feedback_recipients(bytes, &tree, &view.raw_text);
+        if recipients.is_empty() {
+            recipients.extend(sole_addressee(original.as_ref()));
+        }
+    }
+    for r in &mut recipients {
+        normalise::fill_status(r);
+    }
+    let (status, status_source) = recipients
         .iter()
-        .find_map(|r| r.status.as_deref().and_then(status_code));
+        .find_map(|r| r.status.clone().map(|s| (Some(s), r.status_source)))
+        .unwrap_or_default();
     let diagnostic = recipients
         .iter()
         .find_map(|r| r.diagnostic.clone())
@@ -217,6 +264,7 @@ pub fn decode_with(bytes: &[u8], limits: &DecodeLimits) -> BounceReport {
         original,
         subject: view.subject.clone(),
         status,
+        status_source,
         diagnostic,
         in_reply_to: view.in_reply_to.clone(),
         header: tree.header.clone(),
@@ -530,8 +578,35 @@ fn read_dsn(bytes: &[u8], tree: &Part, text: &str) -> dsn::Dsn {
     });
     match part {
         Some(p) => dsn::parse(&mime::decode(&bytes[p.body.clone()], p.cte)),
-        None => dsn::parse(text.as_bytes()),
+        None => {
+            let inline = dsn::parse(text.as_bytes());
+            if inline.recipients.is_empty() {
+                forwarded_dsn(bytes, tree).unwrap_or(inline)
+            } else {
+                inline
+            }
+        }
     }
+}
+
+/// Parts split when looking inside an attached message for a forwarded report.
+const FORWARD_PARTS: usize = 64;
+
+/// The delivery-status fields of a report that was forwarded as an attached message (a
+/// gateway or a person passing a bounce on), one level down.
+fn forwarded_dsn(bytes: &[u8], tree: &Part) -> Option<dsn::Dsn> {
+    tree.flatten()
+        .into_iter()
+        .filter(|p| p.ctype == "message/rfc822" || p.ctype == "message/global")
+        .find_map(|p| {
+            let inner = mime::decode(&bytes[p.body.clone()], p.cte);
+            let inner_tree = mime::parse_limited(&inner, 4, FORWARD_PARTS);
+            let status = inner_tree.flatten().into_iter().find(|q| {
+                q.ctype == "message/delivery-status" || q.ctype == "message/global-delivery-status"
+            })?;
+            let found = dsn::parse(&mime::decode(&inner[status.body.clone()], status.cte));
+            (!found.recipients.is_empty()).then_some(found)
+        })
 }
 
 /// Failed recipients of a bounce that states them in prose.
@@ -568,25 +643,184 @@ fn prose_recipients(
         .collect();
     let text = view.report_text(original);
     let lone = mta::prose_recipients(&text, &exclude);
-    if lone.is_empty() {
-        mta::mentioned_recipients(&text, &exclude)
-    } else {
-        lone
+    if !lone.is_empty() {
+        return lone;
+    }
+    let mentioned = mta::mentioned_recipients(&text, &exclude);
+    if !mentioned.is_empty() {
+        return mentioned;
+    }
+    mta::transcript_recipients(&text)
+}
+
+/// Fills the DSN recipients that name no address (X.400, a source route, a bare domain)
+/// from the report text, in order; with no DSN recipients at all, the report text's are
+/// the recipients. `prose` is asked only when needed.
+fn complete_recipients(
+    recipients: &mut Vec<RecipientStatus>,
+    prose: impl FnOnce() -> Vec<RecipientStatus>,
+) {
+    if recipients.is_empty() {
+        *recipients = prose();
+        return;
+    }
+    if recipients.iter().all(|r| r.final_recipient.is_some()) {
+        return;
+    }
+    let named: Vec<String> = recipients
+        .iter()
+        .filter_map(|r| r.final_recipient.as_deref().map(str::to_ascii_lowercase))
+        .collect();
+    let mut spare = prose().into_iter().filter(|p| {
+        p.final_recipient
+            .as_deref()
+            .is_some_and(|a| !named.contains(&a.to_ascii_lowercase()))
+    });
+    for r in recipients
+        .iter_mut()
+        .filter(|r| r.final_recipient.is_none())
+    {
+        match spare.next() {
+            Some(p) => {
+                r.final_recipient = p.final_recipient;
+                if r.diagnostic.is_none() {
+                    r.diagnostic = p.diagnostic;
+                }
+            }
+            None => break,
+        }
     }
 }
 
-/// The `class.subject.detail` code at the start of a Status value (`5.1.1 (user
-/// unknown)` gives `5.1.1`).
-fn status_code(status: &str) -> Option<String> {
-    let code = status
-        .trim()
-        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .next()?;
-    let parts: Vec<&str> = code.split('.').collect();
-    let ok = parts.len() == 3
-        && parts.iter().all(|p| !p.is_empty() && p.len() <= 3)
-        && matches!(parts[0], "2" | "4" | "5");
-    ok.then(|| code.to_string())
+/// Dispositions that mean the message was not delivered (RFC 8098 `deleted`, and the
+/// `rejected`/`failed` that Sieve implementations and older agents write).
+const MDN_FAILED: &[&str] = &["deleted", "rejected", "failed", "denied"];
+
+/// The recipient an MDN reports as not delivered (a Sieve reject): its `Final-Recipient`
+/// (else `Original-Recipient`) when the `Disposition` says the message was deleted or
+/// refused. A read receipt names no failure.
+fn mdn_failures(bytes: &[u8], tree: &Part) -> Vec<RecipientStatus> {
+    let Some(part) = tree
+        .flatten()
+        .into_iter()
+        .find(|p| p.ctype == "message/disposition-notification")
+    else {
+        return Vec::new();
+    };
+    let fields = mime::decode(&bytes[part.body.clone()], part.cte);
+    let block = headers::parse_block(&fields, 0, fields.len());
+    let disposition = block
+        .text(&fields, "disposition")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let verb = disposition.rsplit(';').next().unwrap_or("");
+    if !MDN_FAILED.iter().any(|w| verb.contains(w)) {
+        return Vec::new();
+    }
+    let failed = block
+        .text(&fields, "final-recipient")
+        .and_then(|v| normalise::address(&v))
+        .or_else(|| {
+            block
+                .text(&fields, "original-recipient")
+                .and_then(|v| normalise::address(&v))
+        });
+    failed
+        .map(|addr| RecipientStatus {
+            final_recipient: Some(addr),
+            action: Some("failed".into()),
+            diagnostic: Some(disposition.clone()),
+            ..Default::default()
+        })
+        .into_iter()
+        .collect()
+}
+
+/// The recipients a feedback report is about (RFC 5965 `Original-Rcpt-To`, RFC 6650
+/// `Removed-Recipient`), from its feedback-report part or, in older reports, its text.
+fn feedback_recipients(bytes: &[u8], tree: &Part, text: &str) -> Vec<RecipientStatus> {
+    let part = tree
+        .flatten()
+        .into_iter()
+        .find(|p| p.ctype == "message/feedback-report");
+    let fields = match part {
+        Some(p) => crate::utf8::lossy(&mime::decode(&bytes[p.body.clone()], p.cte)).into_owned(),
+        None => text.to_string(),
+    };
+    let mut out: Vec<RecipientStatus> = Vec::new();
+    for line in fields.lines().take(400) {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let name = name.trim().to_ascii_lowercase();
+        if name != "original-rcpt-to" && name != "removed-recipient" {
+            continue;
+        }
+        let Some(addr) = normalise::address(value) else {
+            continue;
+        };
+        if !out
+            .iter()
+            .any(|r| r.final_recipient.as_deref() == Some(addr.as_str()))
+        {
+            out.push(RecipientStatus {
+                final_recipient: Some(addr),
+                ..Default::default()
+            });
+        }
+    }
+    out
+}
+
+/// The recipients of a returned copy that is itself a failure report (a bounce forwarded
+/// or quoted by a person or a gateway, with the text around it naming none), decoded
+/// one report level deeper.
+fn forwarded_report_recipients(
+    original: Option<&Original>,
+    limits: &DecodeLimits,
+) -> Vec<RecipientStatus> {
+    let Some(o) = original else {
+        return Vec::new();
+    };
+    if limits.report_depth <= 1 {
+        return Vec::new();
+    }
+    let deeper = DecodeLimits {
+        report_depth: limits.report_depth - 1,
+        ..*limits
+    };
+    let inner = decode_with(&o.bytes, &deeper);
+    if matches!(inner.kind, Kind::Bounce | Kind::Delay) {
+        inner
+            .recipients
+            .into_iter()
+            .filter(|r| r.final_recipient.is_some())
+            .collect()
+    } else {
+        Vec::new()
+    }
+}
+
+/// The last resort for a bounce that names no recipient at all: the returned copy's
+/// only addressee (one `To` address and no `Cc`), which is where it was being delivered.
+fn sole_addressee(original: Option<&Original>) -> Option<RecipientStatus> {
+    let o = original?;
+    if o.header.get(&o.bytes, "cc").is_some() || o.header.values(&o.bytes, "to").count() != 1 {
+        return None;
+    }
+    let to = o.header.get(&o.bytes, "to")?;
+    let boxes = crate::mailparse::mailboxes(&to[..to.len().min(HEADER_LIMIT)]);
+    let [only] = boxes.as_slice() else {
+        return None;
+    };
+    let addr = only
+        .address
+        .as_deref()
+        .filter(|a| normalise::is_addr_spec(a))?;
+    Some(RecipientStatus {
+        final_recipient: Some(addr.to_string()),
+        ..Default::default()
+    })
 }
 
 /// Fields that record transport and signatures, by lower-case name.

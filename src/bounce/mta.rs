@@ -232,10 +232,12 @@ pub fn prose_recipients(text: &str, exclude: &[String]) -> Vec<RecipientStatus> 
         let Some(addr) = lone_address(line) else {
             continue;
         };
-        if exclude.iter().any(|e| e.eq_ignore_ascii_case(&addr))
-            || out
-                .iter()
-                .any(|r| r.final_recipient.as_deref() == Some(&addr))
+        if summary_line(&lines, i) {
+            continue;
+        }
+        if out
+            .iter()
+            .any(|r| r.final_recipient.as_deref() == Some(&addr))
         {
             continue;
         }
@@ -246,6 +248,18 @@ pub fn prose_recipients(text: &str, exclude: &[String]) -> Vec<RecipientStatus> 
             .take_while(|l| !l.is_empty() && lone_address(l).is_none())
             .collect::<Vec<_>>()
             .join(" ");
+        // An excluded address (the bounce's own addressee) counts only when the lines
+        // right below it state its failure (a sender who wrote to itself).
+        let bare = line
+            .trim()
+            .trim_start_matches('<')
+            .get(..addr.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(&addr));
+        if exclude.iter().any(|e| e.eq_ignore_ascii_case(&addr))
+            && !(bare && states_failure(&diagnostic.to_ascii_lowercase()))
+        {
+            continue;
+        }
         let inline_diag = line
             .split_once(':')
             .map(|(a, _)| a.trim())
@@ -272,6 +286,10 @@ const FAILURE_WORDS: &[&str] = &[
     "fail",
     "reject",
     "invalid",
+    "not a valid",
+    "no longer",
+    "did not reach",
+    "could not reach",
     "exceed",
     "full",
     "not found",
@@ -295,6 +313,74 @@ const FAILURE_WORDS: &[&str] = &[
     "4.4.",
 ];
 
+/// Recipients of an SMTP session transcript (`In: RCPT TO:<addr>`, `>>> RCPT To:<addr>`)
+/// in which the server answered a 4xx/5xx reply at or after that command: every
+/// recipient given before the failing reply was refused with the message.
+pub fn transcript_recipients(text: &str) -> Vec<RecipientStatus> {
+    let mut out: Vec<RecipientStatus> = Vec::new();
+    let mut pending: Vec<String> = Vec::new();
+    for line in text.lines().take(400) {
+        let lower = line.to_ascii_lowercase();
+        if let Some(at) = lower.find("rcpt to:") {
+            let rest = &line[at + "rcpt to:".len()..];
+            let word = rest.split_whitespace().next().unwrap_or("");
+            if let Some(addr) = super::normalise::address(word) {
+                pending.push(addr);
+            }
+            continue;
+        }
+        // A server reply, possibly after a direction mark (`Out:`, `<<<`).
+        let reply = lower
+            .trim_start()
+            .trim_start_matches(|c: char| c.is_ascii_alphabetic() || "<:".contains(c))
+            .trim_start();
+        let failed = reply.len() >= 4
+            && matches!(reply.as_bytes()[0], b'4' | b'5')
+            && reply.as_bytes()[1..3].iter().all(u8::is_ascii_digit)
+            && matches!(reply.as_bytes()[3], b' ' | b'-');
+        if failed && !pending.is_empty() {
+            for addr in pending.drain(..) {
+                if !out
+                    .iter()
+                    .any(|r| r.final_recipient.as_deref() == Some(&addr))
+                {
+                    out.push(RecipientStatus {
+                        final_recipient: Some(addr),
+                        diagnostic: Some(line.trim().chars().take(300).collect()),
+                        ..Default::default()
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Labels of the header lines with which a report summarises the original message
+/// ("Your message / To: list@… / Subject: … / Sent: … / did not reach …").
+const SUMMARY_LABELS: &[&str] = &["subject", "sent", "date", "from"];
+
+/// Whether line `i` is the `To:`/`Cc:` line of such a summary: an addressee of the
+/// original, not a failed recipient (a list address, say).
+fn summary_line(lines: &[&str], i: usize) -> bool {
+    let label = |l: &str| {
+        l.trim_start_matches(['>', ' ', '\t'])
+            .trim()
+            .split_once(':')
+            .map(|(h, _)| h.trim().to_ascii_lowercase())
+    };
+    let addressee = label(lines[i]).is_some_and(|h| matches!(h.as_str(), "to" | "cc" | "bcc"));
+    addressee
+        && lines[i.saturating_sub(3)..(i + 4).min(lines.len())]
+            .iter()
+            .any(|l| label(l).is_some_and(|h| SUMMARY_LABELS.contains(&h.as_str())))
+}
+
+/// Whether a (lower-case) text states a delivery failure.
+fn states_failure(lower: &str) -> bool {
+    FAILURE_WORDS.iter().any(|w| lower.contains(w))
+}
+
 /// Recipients mentioned in lines that state a failure (`addr: 550 ...`, `Could not be
 /// delivered to: <addr>`, `User mailbox exceeds allowed size: addr`), used when no
 /// address stands alone on a line. The rest of the line is the diagnostic.
@@ -313,13 +399,25 @@ pub fn mentioned_recipients(text: &str, exclude: &[String]) -> Vec<RecipientStat
             .split_whitespace()
             .next()
             .is_some_and(|w| lone_address(w).is_some());
-        if !starts_with_addr && !FAILURE_WORDS.iter().any(|w| lower.contains(w)) {
+        if !starts_with_addr && !states_failure(&lower)
+            || HELP_WORDS.iter().any(|w| lower.contains(w))
+        {
             continue;
         }
-        for word in line.split_whitespace() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let bracketed = words
+            .iter()
+            .any(|w| w.starts_with('<') && lone_address(w).is_some());
+        for word in words.iter().copied() {
             let Some(addr) = lone_address(word) else {
                 continue;
             };
+            // A line that writes an address in angle brackets names the failed one so:
+            // bare addresses beside it are display names (`x@y <addr>`) or context
+            // (`<addr> may not follow x@y`).
+            if bracketed && !word.starts_with('<') {
+                continue;
+            }
             let known = exclude
                 .iter()
                 .chain(out.iter().filter_map(|r| r.final_recipient.as_ref()))
@@ -383,13 +481,30 @@ const COPY_START: &[&str] = &[
     "dkim-signature:",
 ];
 
-/// The report prose: the lines before a copied message starts.
+/// The report prose: the lines before a copied message starts (its first header line,
+/// or the marker that announces it: "Below this line is a copy of the message").
 fn prose_lines(text: &str) -> impl Iterator<Item = &str> {
     text.lines().take(400).take_while(|l| {
         let t = l.trim_start_matches(['>', ' ', '\t']).to_ascii_lowercase();
-        !COPY_START.iter().any(|h| t.starts_with(h))
+        !COPY_START.iter().any(|h| t.starts_with(h)) && !super::inline::is_marker(l, Some(&t))
     })
 }
+
+/// Words of advice and help text ("if x fails, try y", "contact postmaster@…"): a line
+/// with them names addresses to write to, not addresses that failed.
+const HELP_WORDS: &[&str] = &[
+    "if ",
+    "try ",
+    "instead",
+    "contact",
+    "please send",
+    "please write",
+    "write to",
+    "assistance",
+    "for more information",
+    "for further",
+    "see ",
+];
 
 fn is_label(s: &str) -> bool {
     LABELS.contains(&s.to_ascii_lowercase().as_str())
@@ -422,12 +537,7 @@ fn lone_address(line: &str) -> Option<String> {
         let local = local.to_ascii_lowercase();
         local == "mailer-daemon" || local == "postmaster"
     });
-    let ok = !daemon
-        && l.len() <= 254
-        && l.matches('@').count() == 1
-        && !l.contains(char::is_whitespace)
-        && l.split_once('@')
-            .is_some_and(|(a, d)| !a.is_empty() && d.contains('.') && !d.ends_with('.'));
+    let ok = !daemon && l.matches('@').count() == 1 && super::normalise::is_addr_spec(l);
     ok.then(|| l.to_string())
 }
 
