@@ -240,6 +240,7 @@ fn unanchored(report: &mut OriginReport, hops: &[Hop]) {
         origin: None,
         forwarders: Vec::new(),
         end_reason: None,
+        unconfirmed: None,
         org: Org::default(),
     };
     report.hops = walked(hops, &w);
@@ -337,6 +338,7 @@ fn finish(
     report
         .anomalies
         .extend(corroborate::chain_anomalies(hops, w.origin));
+    report.needs_fcrdns.extend(w.unconfirmed.clone());
     match w.origin {
         Some(o) => {
             let hop = &hops[o];
@@ -371,6 +373,16 @@ fn finish(
                 ));
             }
             report.corroboration = corr;
+            let mut reason = origin_reason(hops, o, w);
+            if let Some(check) = &w.unconfirmed {
+                // The walk reached this hop only by taking a peer's name on trust: if the
+                // name is false, that peer is the sender and this line its forgery.
+                confidence = "low";
+                reason.push_str(&format!(
+                    " Low confidence: the walk went past {} [{}] only because of that name, which is not confirmed forward (FCrDNS); if it is false, {} is the sender and the lines below it are its own.",
+                    check.name, check.ip, check.ip
+                ));
+            }
             report.origin = Some(Origin {
                 ip: ip.to_string(),
                 hop: o,
@@ -378,8 +390,9 @@ fn finish(
                 rdns: hop.from_rdns.clone(),
                 method,
                 confidence: confidence.to_string(),
-                reason: origin_reason(hops, o, w),
+                reason,
                 documentation: is_documentation(ip),
+                rdns_may_be_forged: hop.may_be_forged,
             });
         }
         None => {
