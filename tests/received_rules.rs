@@ -346,10 +346,14 @@ fn rule10_declared_trusted_relays() {
         trusted_hosts: vec!["mysite.example".into()],
         ..TrustConfig::default()
     };
+    let by_name = bounce_cfg(&m(&lines), &cfg);
+    assert_eq!(origin(&by_name), Some("198.51.100.101"));
+    // Declared by name, matched on a reverse name nothing confirmed: low confidence.
     assert_eq!(
-        origin(&bounce_cfg(&m(&lines), &cfg)),
-        Some("198.51.100.101")
+        by_name.origin.as_ref().map(|o| o.confidence.as_str()),
+        Some("low")
     );
+    assert_eq!(by_name.needs_fcrdns.len(), 1);
 }
 
 #[test]

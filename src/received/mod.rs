@@ -188,7 +188,8 @@ pub struct TrustConfig {
     /// treated as relays of the receiving organisation in every walk.
     pub trusted_networks: Vec<ipnetwork::IpNetwork>,
     /// Host names or domains declared trusted the same way (matched against the recorded
-    /// rDNS, or the from name where the receiver recorded no rDNS).
+    /// reverse name only, never a HELO; a name is not proof, so an origin found past such
+    /// a host is low confidence, see `needs_fcrdns`).
     pub trusted_hosts: Vec<String>,
 }
 

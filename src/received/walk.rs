@@ -20,7 +20,12 @@ enum Step {
     Internal(String),
     /// Internal only because the site declared it trusted (rule 10): the undeclared walk
     /// would have stopped here, so it is still the boundary.
-    Declared(String),
+    /// `name` when the declaration matched the peer's reverse name, not its address: the
+    /// walk goes on, but what it finds rests on that name.
+    Declared {
+        why: String,
+        name: Option<String>,
+    },
     External(String),
     End(String),
     /// Inside the organisation only if the peer's recorded name is true: a name the peer
@@ -91,8 +96,14 @@ pub(crate) fn walk_chain(
                 learn_peer(&mut org, hop);
                 w.roles[i] = (Role::Internal, why);
             }
-            Step::Declared(why) => {
+            Step::Declared { why, name } => {
                 w.boundary.get_or_insert(i);
+                if let (Some(name), Some(ip), None) = (name, hop.from_ip, &w.unconfirmed) {
+                    w.unconfirmed = Some(NameCheck {
+                        name,
+                        ip: ip.to_string(),
+                    });
+                }
                 learn_peer(&mut org, hop);
                 w.roles[i] = (Role::Internal, why);
             }
@@ -248,10 +259,18 @@ fn step_with_peer(
     if cfg.trusted_networks.iter().any(|n| n.contains(ip))
         || (mode.own_relays && cfg.own_relays.iter().any(|n| n.contains(ip)))
     {
-        return Step::Declared(format!("peer {ip} is inside a network declared trusted"));
+        return Step::Declared {
+            why: format!("peer {ip} is inside a network declared trusted"),
+            name: None,
+        };
     }
     if let Some(name) = trusted_host(hop, cfg) {
-        return Step::Declared(format!("peer {name} is a host declared trusted"));
+        return Step::Declared {
+            why: format!(
+                "peer {name} is a host declared trusted (by its reverse name, not confirmed forward)"
+            ),
+            name: Some(name),
+        };
     }
     if hop.by_ip == Some(ip) {
         return Step::Internal(format!("peer {ip} is {by} itself"));
@@ -296,8 +315,8 @@ fn trusted_host(hop: &Hop, cfg: &TrustConfig) -> Option<String> {
     if cfg.trusted_hosts.is_empty() {
         return None;
     }
-    let name = hop.from_rdns.as_deref().or(hop.from_helo.as_deref())?;
-    let name = host_name(name)?;
+    // The reverse name only: a HELO is whatever the peer chose to say.
+    let name = host_name(hop.from_rdns.as_deref()?)?;
     cfg.trusted_hosts.iter().find_map(|t| {
         let t = t.trim_start_matches('.').to_ascii_lowercase();
         crate::hostname::in_domain(&name, &t).then(|| name.to_string())
