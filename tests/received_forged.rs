@@ -15,6 +15,20 @@ fn forged_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/forged")
 }
 
+/// `analyze --ndjson` on `files` with only `own_domains` configured (its NDJSON output).
+fn analyze(files: &[PathBuf]) -> String {
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden-config.toml");
+    let out = Command::new(env!("CARGO_BIN_EXE_blowback"))
+        .env_remove("HOME")
+        .env("XDG_CONFIG_HOME", "/nonexistent-blowback-test")
+        .args(["analyze", "--ndjson", "--config"])
+        .arg(&config)
+        .args(files)
+        .output()
+        .expect("run blowback");
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
 /// `a|b` in an expect field lists the acceptable values (the message kind of an auto-reply
 /// is the bounce stage's call; either way it must not yield an origin).
 fn one_of(want: &Value, got: &str) -> bool {
@@ -62,18 +76,7 @@ fn every_walk_fixture_gets_its_one_correct_outcome() {
         "expected at least 20 walk fixtures, found {}",
         files.len()
     );
-    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden-config.toml");
-    let out = Command::new(env!("CARGO_BIN_EXE_blowback"))
-        .env_remove("HOME")
-        .env("XDG_CONFIG_HOME", "/nonexistent-blowback-test")
-        .arg("analyze")
-        .arg("--ndjson")
-        .arg("--config")
-        .arg(&config)
-        .args(&files)
-        .output()
-        .expect("run blowback");
-    let stdout = String::from_utf8(out.stdout).expect("utf-8 output");
+    let stdout = analyze(&files);
     let records: BTreeMap<String, Value> = stdout
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).expect("one JSON object per line"))
@@ -162,16 +165,7 @@ fn every_walk_fixture_gets_its_one_correct_outcome() {
 #[test]
 fn unconfirmed_names_are_recorded_for_a_forward_check() {
     let file = forged_dir().join("walk-rdns-trick-relay.eml");
-    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden-config.toml");
-    let out = Command::new(env!("CARGO_BIN_EXE_blowback"))
-        .env_remove("HOME")
-        .env("XDG_CONFIG_HOME", "/nonexistent-blowback-test")
-        .args(["analyze", "--ndjson", "--config"])
-        .arg(&config)
-        .arg(&file)
-        .output()
-        .expect("run blowback");
-    let record: Value = serde_json::from_slice(&out.stdout).expect("one record");
+    let record: Value = serde_json::from_str(&analyze(&[file])).expect("one record");
     assert_eq!(
         record["needs_fcrdns"],
         serde_json::json!([{"name": "relay2.srvfarm.net", "ip": "88.198.123.32"}]),
