@@ -17,7 +17,7 @@ use crate::ingest::{Item, RawMessage};
 use crate::output::{OriginalSummary, Record, RecordWriter, Summary};
 use crate::received::{self, TrustConfig};
 use crate::store::{Analysed, Store};
-use crate::verdict::{self, VerdictContext};
+use crate::verdict::{self, VerdictContext, VerdictKind};
 
 mod workers;
 
@@ -93,7 +93,7 @@ impl Analyzer {
         }
         let bytes = &message.bytes;
         let limits = &self.config.limits;
-        let (report, walk) = self.decode_and_walk(bytes);
+        let (report, mut walk) = self.decode_and_walk(bytes);
         let arrival = arrival_time(bytes, &report.header).unwrap_or(self.now);
         let verdict = verdict::judge(
             bytes,
@@ -105,6 +105,13 @@ impl Analyzer {
             },
             walk.origin.as_ref(),
         );
+        if verdict.verdict == VerdictKind::Reply {
+            // The host that delivered a response to us did not send spam: no origin.
+            walk.origin = None;
+            walk.no_origin_reason = Some(
+                "a response to mail in our name, not spam received directly: the host that delivered it to us is not an origin".into(),
+            );
+        }
         let mut contacts = contacts_of(
             bytes,
             &report,
@@ -129,6 +136,7 @@ impl Analyzer {
         record.no_origin_reason = walk.no_origin_reason;
         record.untrusted_hops = walk.untrusted_hops;
         record.anomalies = walk.anomalies;
+        record.needs_fcrdns = walk.needs_fcrdns;
         record.hops = hops;
         record.contacts = contacts;
         record.envelope_date = message.envelope_date.clone();

@@ -182,7 +182,8 @@ type Item = (CaseMessage, Vec<String>, Vec<String>);
 fn reportable(record: &Record) -> bool {
     record.error.is_none()
         && match record.kind {
-            Some(Kind::NotABounce) => true,
+            // A response to mail in our name (verdict `reply`) is never spam received directly.
+            Some(Kind::NotABounce) => record.verdict != VerdictKind::Reply,
             Some(_) => record.verdict == VerdictKind::Backscatter,
             None => false,
         }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::annotate::{ContactFacts, GeoFacts, NetworkFacts};
 use crate::bounce::{Completeness, Kind, RecipientStatus, StatusSource};
 use crate::contacts::Contact;
-use crate::received::Origin;
+use crate::received::{NameCheck, Origin};
 use crate::verdict::VerdictKind;
 
 /// One analysed (or failed) input message. Field names and meanings are a stable
@@ -55,6 +55,10 @@ pub struct Record {
     /// Public addresses below the origin: possibly forged clues, never accused.
     pub untrusted_hops: Vec<String>,
     pub anomalies: Vec<String>,
+    /// Reverse-DNS names the walk went past without proof (never accused on): confirming
+    /// each forward (FCrDNS, `--resolve`) is what would make the origin more than `low`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub needs_fcrdns: Vec<NameCheck>,
     /// The bouncer's address with its country and AS (and network with `--resolve`).
     pub bouncer: Option<PeerFacts>,
     /// Registrars, abuse contacts and hosts of advertised contacts (with `--resolve`).
@@ -143,6 +147,7 @@ impl Record {
             no_origin_reason: None,
             untrusted_hops: Vec::new(),
             anomalies: Vec::new(),
+            needs_fcrdns: Vec::new(),
             bouncer: None,
             contact_facts: Vec::new(),
             hops: None,
@@ -543,7 +548,8 @@ impl Summary {
                 }
             }
             VerdictKind::OwnBounce => self.own_bounces += 1,
-            VerdictKind::Unknown => self.unknown_verdict += 1,
+            // A reply is never a report (it returned above as not a bounce).
+            VerdictKind::Unknown | VerdictKind::Reply => self.unknown_verdict += 1,
         }
         self.with_origin += usize::from(record.origin.is_some());
     }

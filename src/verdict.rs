@@ -26,6 +26,10 @@ pub enum VerdictKind {
     Backscatter,
     OwnBounce,
     Unknown,
+    /// Not a delivery report, but a response to mail in our name: a null envelope sender,
+    /// `Auto-Submitted` other than `no`, or `In-Reply-To`/`References` naming one of our
+    /// Message-IDs. Never "spam received directly": it has no origin and accuses no one.
+    Reply,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -60,6 +64,20 @@ pub fn judge(
     origin: Option<&Origin>,
 ) -> Verdict {
     let addresses = addressed_to(outer, bounce, ctx.config);
+    if bounce.kind == Kind::NotABounce {
+        let signs = response_signs(outer, &bounce.header, ctx.config);
+        if !signs.is_empty() {
+            let mut reasons = vec![
+                "not a delivery report, but a response to mail in our name: never spam received directly, and the host that delivered it to us is not its origin".to_string(),
+            ];
+            reasons.extend(signs);
+            return Verdict {
+                verdict: VerdictKind::Reply,
+                reasons,
+                bounced_to: addresses.iter().map(|a| a.plain.clone()).collect(),
+            };
+        }
+    }
     if matches!(bounce.kind, Kind::NotABounce | Kind::FeedbackReport) {
         let what = if bounce.kind == Kind::NotABounce {
             "not a bounce"
@@ -129,6 +147,70 @@ fn decide(signals: Vec<Signal>, addresses: Vec<Address>, config: &Config) -> Ver
         reasons,
         bounced_to: addresses.into_iter().map(|a| a.plain).collect(),
     }
+}
+
+/// What marks a message as a response rather than mail on its own account (RFC 3834,
+/// RFC 5321 section 4.5.5): the null envelope sender notifications use, `Auto-Submitted`
+/// other than `no`, and a reply reference to a Message-ID of ours. Structure only, no MTA
+/// names; each sign found is one reason.
+pub fn response_signs(message: &[u8], block: &Block, config: &Config) -> Vec<String> {
+    let mut signs = Vec::new();
+    // The Return-Path our delivery agent wrote is the topmost one.
+    if let Some(path) = block.get(message, "return-path") {
+        let path = crate::bounce::headers::unfold(path);
+        if path
+            .trim_matches(|c: char| c.is_whitespace() || c == '<' || c == '>')
+            .is_empty()
+        {
+            signs.push("null envelope sender (Return-Path: <>): a notification, not mail on its own account".into());
+        }
+    }
+    if let Some(value) = block.text(message, "auto-submitted") {
+        let token = value
+            .split(|c: char| c == ';' || c == '(' || c.is_whitespace())
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if !token.is_empty() && token != "no" {
+            signs.push(format!(
+                "Auto-Submitted: {token}: generated automatically (RFC 3834)"
+            ));
+        }
+    }
+    if !config.own_domains.is_empty() {
+        for name in ["in-reply-to", "references"] {
+            let ours = block
+                .values(message, name)
+                .flat_map(|raw| message_id_domains(&crate::bounce::headers::unfold(raw)))
+                .find(|domain| config.is_own_domain(domain));
+            if let Some(domain) = ours {
+                signs.push(format!(
+                    "{} names a Message-ID of ours (@{domain}): a reply to mail in our name",
+                    if name == "in-reply-to" {
+                        "In-Reply-To"
+                    } else {
+                        "References"
+                    }
+                ));
+            }
+        }
+    }
+    signs
+}
+
+/// The domain parts of the `<local@domain>` message ids in a reference field (at most 100).
+fn message_id_domains(value: &str) -> Vec<String> {
+    value
+        .split('<')
+        .skip(1)
+        .filter_map(|id| id.split_once('>').map(|(inner, _)| inner))
+        .filter_map(|id| {
+            id.rsplit_once('@')
+                .map(|(_, d)| d.trim().to_ascii_lowercase())
+        })
+        .filter(|d| !d.is_empty())
+        .take(100)
+        .collect()
 }
 
 /// An address of ours the bounce was delivered to, as written and decoded.
@@ -377,8 +459,9 @@ fn original_signals(original: &Original, ctx: &VerdictContext) -> Vec<Signal> {
 }
 
 /// Without relays, BATV or a log configured: a returned original that claims a sender at
-/// our domain but entered the bouncer from a host that is not ours (by its recorded
-/// reverse name and our MX names) did not come from us.
+/// our domain but entered the bouncer from a host whose recorded reverse name is not ours
+/// did not come from us. A reverse name of ours proves nothing either way until it is
+/// confirmed forward (the verdict stays unknown); a HELO of ours is the sender's claim.
 fn origin_signal(original: &Original, origin: Option<&Origin>, config: &Config) -> Option<Signal> {
     let origin = origin?;
     if config.own_domains.is_empty() {
@@ -395,20 +478,24 @@ fn origin_signal(original: &Original, origin: Option<&Origin>, config: &Config) 
             .rsplit_once('@')
             .is_some_and(|(_, d)| config.is_own_domain(d))
     })?;
-    let names: Vec<&str> = origin
-        .rdns
-        .iter()
-        .chain(&origin.helo)
-        .map(String::as_str)
-        .collect();
-    let ours = origin.rdns.as_deref().is_some_and(|rdns| {
-        config.is_own_domain(rdns) || config.own_mx.iter().any(|mx| mx.eq_ignore_ascii_case(rdns))
-    });
-    if ours {
-        return Some(Signal::Ours(format!(
-            "the returned original entered the bouncer from our own host {} [{}]",
-            names.join(" / "),
+    let is_ours = |name: &str| {
+        config.is_own_domain(name) || config.own_mx.iter().any(|mx| mx.eq_ignore_ascii_case(name))
+    };
+    // A name never makes a host ours: the reverse name is written by whoever holds the
+    // address, the HELO by the sender itself. Only a forward-confirmed reverse name
+    // (FCrDNS, which this pure stage cannot do) or our relays' addresses could.
+    if let Some(rdns) = origin.rdns.as_deref().filter(|r| is_ours(r))
+        && origin.rdns_may_be_forged
+    {
+        return Some(Signal::Forged(format!(
+            "the returned original claims the sender {claimed} and entered the bouncer from [{}] under the reverse name {rdns}, one of ours, but the bouncer marked that name \"may be forged\" (it does not resolve back to that address): not a host of ours",
             origin.ip
+        )));
+    }
+    if let Some(rdns) = origin.rdns.as_deref().filter(|r| is_ours(r)) {
+        return Some(Signal::Neutral(format!(
+            "the returned original entered the bouncer from [{}], whose reverse name {rdns} is one of ours; that name is not confirmed forward (needs FCrDNS of {rdns} to {}), and no relay address of ours is configured: whether we sent it is unknown",
+            origin.ip, origin.ip
         )));
     }
     let host = origin
@@ -416,8 +503,16 @@ fn origin_signal(original: &Original, origin: Option<&Origin>, config: &Config) 
         .as_deref()
         .map(|r| format!("{r} "))
         .unwrap_or_default();
+    let helo_note = origin
+        .helo
+        .as_deref()
+        .filter(|h| is_ours(h))
+        .map(|h| {
+            format!(" (it greeted as {h}, a name of ours, but a HELO is the sender's own claim)")
+        })
+        .unwrap_or_default();
     Some(Signal::Forged(format!(
-        "the returned original claims the sender {claimed} but the bouncer received it from {host}[{}], not a host of ours, with no DKIM signature of ours",
+        "the returned original claims the sender {claimed} but the bouncer received it from {host}[{}]{helo_note}, not a host of ours, with no DKIM signature of ours",
         origin.ip
     )))
 }
@@ -644,6 +739,7 @@ mod tests {
             confidence: "high".into(),
             reason: String::new(),
             documentation: true,
+            rdns_may_be_forged: false,
         }
     }
 
@@ -671,9 +767,67 @@ mod tests {
             "{:?}",
             forged.reasons
         );
-        let ours = judge(outer, &report, &ctx, Some(&origin("out1.victim.example")));
-        assert_eq!(ours.verdict, VerdictKind::OwnBounce, "{:?}", ours.reasons);
+        // A reverse name of ours is not proof (the address holder writes it): unknown,
+        // and the reason names the check that would settle it.
+        let named = judge(outer, &report, &ctx, Some(&origin("out1.victim.example")));
+        assert_eq!(named.verdict, VerdictKind::Unknown, "{:?}", named.reasons);
+        assert!(
+            named.reasons.iter().any(|r| r.contains("FCrDNS")),
+            "{:?}",
+            named.reasons
+        );
+        // A HELO of ours from a foreign host is the sender's claim: still backscatter.
+        let mut helo = origin("dsl-9.isp.example");
+        helo.helo = Some("mail.victim.example".into());
+        let claimed = judge(outer, &report, &ctx, Some(&helo));
+        assert_eq!(
+            claimed.verdict,
+            VerdictKind::Backscatter,
+            "{:?}",
+            claimed.reasons
+        );
         let unknown = judge(outer, &report, &ctx, None);
         assert_eq!(unknown.verdict, VerdictKind::Unknown);
+    }
+
+    #[test]
+    fn responses_to_our_mail_are_replies_not_direct_spam() {
+        let config = config("");
+        let cases: [&[u8]; 4] = [
+            b"Return-Path: <>\nSubject: Auto: away\n\nback soon",
+            b"Return-Path: <bot@else.example>\nAuto-Submitted: auto-replied (vacation)\n\nx",
+            b"Return-Path: <a@else.example>\nIn-Reply-To: <x1@mail.victim.example>\n\nx",
+            b"Return-Path: <a@else.example>\nReferences: <a@b.example>\n <x2@victim.example>\n\nx",
+        ];
+        for outer in cases {
+            let verdict = judge_with(
+                &config,
+                outer,
+                &bounce(Kind::NotABounce, None),
+                &HashSet::new(),
+            );
+            assert_eq!(
+                verdict.verdict,
+                VerdictKind::Reply,
+                "{}: {:?}",
+                String::from_utf8_lossy(outer),
+                verdict.reasons
+            );
+            assert!(verdict.reasons.len() >= 2, "{:?}", verdict.reasons);
+        }
+        // Auto-Submitted: no, a foreign reference and a real sender: spam received directly.
+        let plain = b"Return-Path: <a@else.example>\nAuto-Submitted: no\nIn-Reply-To: <x@else.example>\n\nx";
+        let verdict = judge_with(
+            &config,
+            plain,
+            &bounce(Kind::NotABounce, None),
+            &HashSet::new(),
+        );
+        assert_eq!(
+            verdict.verdict,
+            VerdictKind::Unknown,
+            "{:?}",
+            verdict.reasons
+        );
     }
 }

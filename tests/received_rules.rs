@@ -185,6 +185,66 @@ fn rule3_same_domain_relay_is_internal_but_a_customer_is_not() {
 }
 
 #[test]
+fn rule3_a_relay_known_only_by_its_reverse_name_leaves_the_origin_low() {
+    // The spammer's address has the reverse name of the `by` host of a line it forged
+    // below: nothing in the message tells that apart from a genuine relay of the bouncer.
+    for marked in ["", " (may be forged)"] {
+        let r = bounce(&m(&[
+            &format!(
+                "from relay2.bouncer.example (relay2.bouncer.example [198.51.100.44]{marked}) by mx.bouncer.example (Postfix) with ESMTP id 1"
+            ),
+            "from pc (unknown [198.51.100.45]) by relay2.bouncer.example (Postfix) with ESMTP id 0",
+        ]));
+        let o = r.origin.as_ref().expect("an origin, low");
+        assert_eq!(o.ip, "198.51.100.45", "{marked}");
+        assert_eq!(o.confidence, "low", "{marked}: {}", o.reason);
+        assert!(o.reason.contains("FCrDNS"), "{}", o.reason);
+        assert_eq!(r.hops[0].role, Role::Unconfirmed, "{marked}");
+        assert_eq!(r.needs_fcrdns.len(), 1);
+        assert_eq!(r.needs_fcrdns[0].name, "relay2.bouncer.example");
+        assert_eq!(r.needs_fcrdns[0].ip, "198.51.100.44");
+    }
+    // A relay at an address the bouncer is known by (our MX recorded it handing over the
+    // bounce) is internal by that address, and the origin keeps its confidence. That the
+    // next line's `by` clause gives the peer's address proves only who wrote that line.
+    let r = bounce(&m(&[
+        "from relay2.bouncer.example (relay2.bouncer.example [203.0.113.10]) by mx.bouncer.example (Postfix) with ESMTP id 1",
+        "from pc (unknown [198.51.100.45]) by relay2.bouncer.example (Postfix) with ESMTP id 0",
+    ]));
+    let o = r.origin.as_ref().expect("origin");
+    assert_eq!(
+        (o.ip.as_str(), o.confidence.as_str()),
+        ("198.51.100.45", "high")
+    );
+    assert!(r.needs_fcrdns.is_empty());
+}
+
+#[test]
+fn rule6_a_filter_known_only_by_name_is_followed_at_low_confidence() {
+    let by_name = bounce(&m(&[
+        "from esa3.hc1-2.iphmx.com (esa3.hc1-2.iphmx.com [198.51.100.46]) by mx.bouncer.example (Postfix) with ESMTP id 1",
+        "from User ([198.51.100.47]) by esa3.hc1-2.iphmx.com with ESMTP",
+    ]));
+    let o = by_name.origin.as_ref().expect("origin");
+    assert_eq!(
+        (o.ip.as_str(), o.confidence.as_str()),
+        ("198.51.100.47", "low")
+    );
+    assert_eq!(by_name.boundary_ip.as_deref(), Some("198.51.100.46"));
+    // Microsoft's address proves the provider: followed at the usual confidence.
+    let by_address = bounce(&m(&[
+        "from mail-am6eur05on2101.outbound.protection.outlook.com (mail-am6eur05on2101.outbound.protection.outlook.com [40.107.22.101]) by mx.bouncer.example (Postfix) with ESMTP id 1",
+        "from User (198.51.100.48) by AM6EUR05FT012.mail.protection.outlook.com (10.233.241.86) with Microsoft SMTP Server id 15.20.5834.8 via Frontend Transport",
+    ]));
+    let o = by_address.origin.as_ref().expect("origin");
+    assert_eq!(
+        (o.ip.as_str(), o.confidence.as_str()),
+        ("198.51.100.48", "medium")
+    );
+    assert!(by_address.needs_fcrdns.is_empty());
+}
+
+#[test]
 fn rule3_a_helo_name_alone_never_makes_a_host_internal() {
     let r = bounce(&m(&[
         "from relay2.bouncer.example (unknown [198.51.100.42]) by mx.bouncer.example (Postfix) with ESMTP id 1",
@@ -287,10 +347,14 @@ fn rule10_declared_trusted_relays() {
         trusted_hosts: vec!["mysite.example".into()],
         ..TrustConfig::default()
     };
+    let by_name = bounce_cfg(&m(&lines), &cfg);
+    assert_eq!(origin(&by_name), Some("198.51.100.101"));
+    // Declared by name, matched on a reverse name nothing confirmed: low confidence.
     assert_eq!(
-        origin(&bounce_cfg(&m(&lines), &cfg)),
-        Some("198.51.100.101")
+        by_name.origin.as_ref().map(|o| o.confidence.as_str()),
+        Some("low")
     );
+    assert_eq!(by_name.needs_fcrdns.len(), 1);
 }
 
 #[test]

@@ -66,9 +66,12 @@ pub(crate) fn collect(
         .map(|(i, _)| i)
         .collect();
     // Headers above the line that ends the trusted part were written by trusted hops.
-    let last_trusted = roles
-        .iter()
-        .position(|(r, _)| matches!(r, Role::Origin | Role::End | Role::Untrusted));
+    let last_trusted = roles.iter().position(|(r, _)| {
+        matches!(
+            r,
+            Role::Origin | Role::End | Role::Untrusted | Role::Unconfirmed
+        )
+    });
     let limit = match last_trusted {
         Some(i) => received_pos.get(i).copied(),
         None if !hops.is_empty() => Some(fields.len()),

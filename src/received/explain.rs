@@ -132,6 +132,7 @@ fn write_hops<W: Write>(hops: &[WalkedHop], out: &mut W) -> io::Result<()> {
             Role::Origin => "ORIGIN   ",
             Role::End => "end      ",
             Role::Untrusted => "untrusted",
+            Role::Unconfirmed => "name-only",
         };
         let peer = h
             .hop

@@ -91,6 +91,18 @@ pub enum Role {
     End,
     /// Below the origin, or not anchored: possibly forged, never the answer.
     Untrusted,
+    /// Skipped as internal on the peer's recorded name alone (never proof): everything the
+    /// walk finds below rests on that name.
+    Unconfirmed,
+}
+
+/// A reverse-DNS name the walk could not take on trust: the peer's address and the name
+/// recorded for it. A forward-confirmed lookup (the name resolves back to the address)
+/// would settle it; the pure analysis stage does no DNS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NameCheck {
+    pub name: String,
+    pub ip: String,
 }
 
 /// One hop with the walk's verdict and why.
@@ -119,6 +131,10 @@ pub struct Origin {
     pub reason: String,
     /// The address is a documentation placeholder: report it, never geolocate it.
     pub documentation: bool,
+    /// The receiver marked the peer's reverse name "(may be forged)": it failed the
+    /// receiver's own forward check, so the name is known not to be the peer's.
+    #[serde(skip)]
+    pub rdns_may_be_forged: bool,
 }
 
 /// Which of M's hops the walk was anchored at, and the evidence.
@@ -145,6 +161,9 @@ pub struct OriginReport {
     /// Public addresses below the origin: clues, possibly forged.
     pub untrusted_hops: Vec<String>,
     pub anomalies: Vec<String>,
+    /// Names the walk went past on the name alone, not an address: what `--resolve` would
+    /// have to confirm forward (FCrDNS) before the origin below them can be trusted.
+    pub needs_fcrdns: Vec<NameCheck>,
     /// Who the bouncing (or wrapping) organisation is.
     pub bouncer: Option<BouncerIdentity>,
     pub anchor: Option<Anchor>,
@@ -169,7 +188,8 @@ pub struct TrustConfig {
     /// treated as relays of the receiving organisation in every walk.
     pub trusted_networks: Vec<ipnetwork::IpNetwork>,
     /// Host names or domains declared trusted the same way (matched against the recorded
-    /// rDNS, or the from name where the receiver recorded no rDNS).
+    /// reverse name only, never a HELO; a name is not proof, so an origin found past such
+    /// a host is low confidence, see `needs_fcrdns`).
     pub trusted_hosts: Vec<String>,
 }
 

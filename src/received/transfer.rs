@@ -207,7 +207,7 @@ fn returned(
         return;
     }
     let Some(anchor) = anchor(&hops, strong, weak) else {
-        unanchored(report, &hops);
+        unanchored(report, &hops, ours);
         return;
     };
     // Report texts (Reporting-MTA, daemon sender) only stand in when the Received evidence
@@ -232,7 +232,7 @@ fn returned(
     report.hops = into_walked(hops, w);
 }
 
-fn unanchored(report: &mut OriginReport, hops: &[Hop]) {
+fn unanchored(report: &mut OriginReport, hops: &[Hop], ours: &Org) {
     let why = "not anchored: no line of the returned copy is known to be the bouncer's";
     let w = ChainWalk {
         roles: vec![(Role::Untrusted, why.into()); hops.len()],
@@ -240,6 +240,7 @@ fn unanchored(report: &mut OriginReport, hops: &[Hop]) {
         origin: None,
         forwarders: Vec::new(),
         end_reason: None,
+        unconfirmed: None,
         org: Org::default(),
     };
     report.hops = walked(hops, &w);
@@ -252,6 +253,14 @@ fn unanchored(report: &mut OriginReport, hops: &[Hop]) {
     report
         .anomalies
         .extend(corroborate::chain_anomalies(hops, None));
+    for h in hops {
+        if let Some(by) = h.by_host.as_deref().filter(|b| ours.owns_name(b).is_some()) {
+            report.anomalies.push(format!(
+                "hop {} claims to be received by our own host {by}, in a copy no line of the bouncer vouches for: forged",
+                h.index
+            ));
+        }
+    }
 }
 
 /// A line that says nothing about who wrote it: no public peer and no qualified receiving
@@ -337,6 +346,7 @@ fn finish(
     report
         .anomalies
         .extend(corroborate::chain_anomalies(hops, w.origin));
+    report.needs_fcrdns.extend(w.unconfirmed.clone());
     match w.origin {
         Some(o) => {
             let hop = &hops[o];
@@ -347,11 +357,15 @@ fn finish(
             } else {
                 "forwarder".to_string()
             };
-            let mut confidence = if strong && w.forwarders.is_empty() {
-                "high"
-            } else {
-                "medium"
+            // A walk anchored only by the report's text (Reporting-MTA, daemon sender), not by
+            // the bounce's own Received lines, rests on words whoever wrote the report chose:
+            // no chain of recorded addresses ties its lines to the bouncer.
+            let mut confidence = match (strong, w.forwarders.is_empty()) {
+                (false, _) => "low",
+                (true, true) => "high",
+                (true, false) => "medium",
             };
+            let mut reason_notes: Vec<String> = Vec::new();
             let corr = corroborate::collect(fields, hops, Some(o), &w.roles);
             if corr
                 .iter()
@@ -363,6 +377,9 @@ fn finish(
             {
                 confidence = "high";
             }
+            if !strong {
+                reason_notes.push("Low confidence: the returned copy is tied to the bouncer only by the report's own text (Reporting-MTA or sender), not by the bounce's Received lines.".to_string());
+            }
             for c in corr.iter().filter(|c| c.trusted && c.conflict) {
                 report.anomalies.push(format!(
                     "{} (written by a trusted hop) names {}, not the origin {ip}",
@@ -371,6 +388,20 @@ fn finish(
                 ));
             }
             report.corroboration = corr;
+            let mut reason = origin_reason(hops, o, w);
+            for note in reason_notes {
+                reason.push(' ');
+                reason.push_str(&note);
+            }
+            if let Some(check) = &w.unconfirmed {
+                // The walk reached this hop only by taking a peer's name on trust: if the
+                // name is false, that peer is the sender and this line its forgery.
+                confidence = "low";
+                reason.push_str(&format!(
+                    " Low confidence: the walk went past {} [{}] only because of that name, which is not confirmed forward (FCrDNS); if it is false, {} is the sender and the lines below it are its own (where that address is one of ours, listing it in trusted_networks settles it too).",
+                    check.name, check.ip, check.ip
+                ));
+            }
             report.origin = Some(Origin {
                 ip: ip.to_string(),
                 hop: o,
@@ -378,8 +409,9 @@ fn finish(
                 rdns: hop.from_rdns.clone(),
                 method,
                 confidence: confidence.to_string(),
-                reason: origin_reason(hops, o, w),
+                reason,
                 documentation: is_documentation(ip),
+                rdns_may_be_forged: hop.may_be_forged,
             });
         }
         None => {

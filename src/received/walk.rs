@@ -10,7 +10,7 @@ use super::identity::{
     provider_of_ip, registrable,
 };
 use super::netclass::{classify, is_public};
-use super::{Hop, Role, TrustConfig};
+use super::{Hop, NameCheck, Role, TrustConfig};
 
 /// How deep forwarders may be nested (rule 6 inside rule 6).
 const MAX_FORWARDER_DEPTH: usize = 4;
@@ -20,9 +20,21 @@ enum Step {
     Internal(String),
     /// Internal only because the site declared it trusted (rule 10): the undeclared walk
     /// would have stopped here, so it is still the boundary.
-    Declared(String),
+    /// `name` when the declaration matched the peer's reverse name, not its address: the
+    /// walk goes on, but what it finds rests on that name.
+    Declared {
+        why: String,
+        name: Option<String>,
+    },
     External(String),
     End(String),
+    /// Inside the organisation only if the peer's recorded name is true: a name the peer
+    /// controls (its reverse DNS) is not proof. The walk goes on as if it were, and what
+    /// it finds below rests on that name.
+    Unconfirmed {
+        why: String,
+        name: String,
+    },
 }
 
 /// The outcome of walking one chain.
@@ -33,6 +45,10 @@ pub(crate) struct ChainWalk {
     pub origin: Option<usize>,
     pub forwarders: Vec<usize>,
     pub end_reason: Option<String>,
+    /// The first peer taken as inside the organisation (or as a provider acting for it) on
+    /// its name alone: the name and address a forward-confirmed reverse lookup (FCrDNS)
+    /// would settle. Whatever the walk found below it is low confidence.
+    pub unconfirmed: Option<NameCheck>,
     /// The organisation as learnt along the walk (its hosts, addresses).
     pub org: Org,
 }
@@ -62,6 +78,7 @@ pub(crate) fn walk_chain(
         origin: None,
         forwarders: Vec::new(),
         end_reason: None,
+        unconfirmed: None,
         org: Org::default(),
     };
     for r in w.roles.iter_mut().skip(start) {
@@ -79,8 +96,14 @@ pub(crate) fn walk_chain(
                 learn_peer(&mut org, hop);
                 w.roles[i] = (Role::Internal, why);
             }
-            Step::Declared(why) => {
+            Step::Declared { why, name } => {
                 w.boundary.get_or_insert(i);
+                if let (Some(name), Some(ip), None) = (name, hop.from_ip, &w.unconfirmed) {
+                    w.unconfirmed = Some(NameCheck {
+                        name,
+                        ip: ip.to_string(),
+                    });
+                }
                 learn_peer(&mut org, hop);
                 w.roles[i] = (Role::Internal, why);
             }
@@ -89,12 +112,37 @@ pub(crate) fn walk_chain(
                 w.end_reason = Some(why);
                 break;
             }
+            Step::Unconfirmed { why, name } => {
+                // Taken as internal for the walk's answer, which then rests on that name:
+                // the origin it reaches is low confidence until the name is confirmed.
+                learn_peer(&mut org, hop);
+                w.roles[i] = (Role::Unconfirmed, why);
+                if w.unconfirmed.is_none() {
+                    w.unconfirmed = hop.from_ip.map(|ip| NameCheck {
+                        name,
+                        ip: ip.to_string(),
+                    });
+                }
+            }
             Step::External(why) => {
                 w.boundary.get_or_insert(i);
-                if mode.traverse
-                    && mode.depth < MAX_FORWARDER_DEPTH
-                    && let Some((sub, p)) = forwarder(hops, i, cfg, mode)
-                {
+                let fwd = (mode.traverse && mode.depth < MAX_FORWARDER_DEPTH)
+                    .then(|| forwarder(hops, i, cfg, mode))
+                    .flatten();
+                if let Some((sub, p, proof)) = fwd {
+                    let why = match proof {
+                        Proof::Address => why,
+                        Proof::Name(name) => {
+                            let ip = hop.from_ip.map(|ip| ip.to_string()).unwrap_or_default();
+                            w.unconfirmed.get_or_insert(NameCheck {
+                                name: name.clone(),
+                                ip: ip.clone(),
+                            });
+                            format!(
+                                "{why}; that it is {p} rests only on its name {name}, not on its address {ip} (not confirmed forward)"
+                            )
+                        }
+                    };
                     w.roles[i] = (
                         Role::Forwarder,
                         format!(
@@ -108,6 +156,9 @@ pub(crate) fn walk_chain(
                     }
                     w.origin = sub.origin;
                     w.end_reason = sub.end_reason;
+                    if w.unconfirmed.is_none() {
+                        w.unconfirmed = sub.unconfirmed;
+                    }
                     break;
                 }
                 w.roles[i] = (Role::Origin, why);
@@ -208,10 +259,18 @@ fn step_with_peer(
     if cfg.trusted_networks.iter().any(|n| n.contains(ip))
         || (mode.own_relays && cfg.own_relays.iter().any(|n| n.contains(ip)))
     {
-        return Step::Declared(format!("peer {ip} is inside a network declared trusted"));
+        return Step::Declared {
+            why: format!("peer {ip} is inside a network declared trusted"),
+            name: None,
+        };
     }
     if let Some(name) = trusted_host(hop, cfg) {
-        return Step::Declared(format!("peer {name} is a host declared trusted"));
+        return Step::Declared {
+            why: format!(
+                "peer {name} is a host declared trusted (by its reverse name, not confirmed forward)"
+            ),
+            name: Some(name),
+        };
     }
     if hop.by_ip == Some(ip) {
         return Step::Internal(format!("peer {ip} is {by} itself"));
@@ -221,23 +280,30 @@ fn step_with_peer(
             "peer {ip} is an address of the receiving organisation's own hosts"
         ));
     }
-    if let (Some(r), Some(b)) = (&hop.from_rdns, &hop.by_host)
-        && (r.eq_ignore_ascii_case(b)
-            || (!is_generic(b)
-                && b.contains('.')
-                && first_label(r) == first_label(b)
-                && registrable(r) == registrable(b)))
-    {
-        return Step::Internal(format!("peer {r} is the receiving host {b} itself"));
-    }
-    if let Some(p) = same_provider(hop, next, org) {
+    if let Some(p) = same_provider_by_address(hop, next, org) {
         return Step::Internal(format!(
-            "peer {} and {by} both belong to {p}",
+            "peer {} and {by} both belong to {p} (by the peer's address)",
             peer_label(hop)
         ));
     }
-    if let Some(why) = same_domain_relay(hop, next, org) {
-        return Step::Internal(why);
+    // What follows rests on the name the receiver recorded for its peer: the peer's own
+    // reverse DNS, which whoever holds the address writes. It never makes the peer part of
+    // the organisation: the walk goes on as if it did (a relay of the organisation with a
+    // public address looks just like this), but nothing it finds below is more than low
+    // confidence. A name marked "may be forged" is no better and no worse: if the peer is
+    // not the organisation's, it is the sender, and either answer may accuse the innocent.
+    if let Some((claim, name)) = name_claim(hop, next, org) {
+        let marked = if hop.may_be_forged {
+            format!(" (and {by} marked it \"may be forged\": it failed its forward check)")
+        } else {
+            String::new()
+        };
+        return Step::Unconfirmed {
+            why: format!(
+                "{claim} only by the name {by} recorded for it{marked}, not by its address: taken as internal, but until {name} is confirmed to resolve to {ip} (FCrDNS) the origin below rests on that name (low confidence)"
+            ),
+            name,
+        };
     }
     Step::External(format!(
         "{by} recorded the hand-over from {}",
@@ -249,8 +315,8 @@ fn trusted_host(hop: &Hop, cfg: &TrustConfig) -> Option<String> {
     if cfg.trusted_hosts.is_empty() {
         return None;
     }
-    let name = hop.from_rdns.as_deref().or(hop.from_helo.as_deref())?;
-    let name = host_name(name)?;
+    // The reverse name only: a HELO is whatever the peer chose to say.
+    let name = host_name(hop.from_rdns.as_deref()?)?;
     cfg.trusted_hosts.iter().find_map(|t| {
         let t = t.trim_start_matches('.').to_ascii_lowercase();
         crate::hostname::in_domain(&name, &t).then(|| name.to_string())
@@ -321,30 +387,71 @@ fn org_provider(hop: &Hop, org: &Org) -> Option<&'static str> {
         .flatten()
 }
 
-/// Rule 3, third case: peer and receiver belong to one large provider, by host names or by
-/// address ownership.
-pub(crate) fn same_provider(hop: &Hop, next: Option<&Hop>, org: &Org) -> Option<&'static str> {
-    let named = peer_named_provider(hop, next);
-    let by_addr = hop.from_ip.and_then(provider_of_ip);
-    if let Some(p) = named.or(by_addr)
-        && receiver_provider(hop) == Some(p)
-    {
+/// Rule 3, third case: peer and receiver belong to one large provider, proven by the
+/// peer's address (the provider's known ranges).
+pub(crate) fn same_provider_by_address(
+    hop: &Hop,
+    next: Option<&Hop>,
+    org: &Org,
+) -> Option<&'static str> {
+    let p = hop.from_ip.and_then(provider_of_ip)?;
+    if receiver_provider(hop) == Some(p) {
         return Some(p);
     }
-    let p = by_addr?;
     // A peer known only by its address, inside an organisation that is that provider (a
     // provider's internal hops written with bare addresses and anonymised host names).
     let claims_a_provider = [hop.from_rdns.as_deref(), hop.from_helo.as_deref()]
         .into_iter()
         .flatten()
         .any(|n| provider_of(n).is_some());
-    if named.is_none() && !claims_a_provider && org_provider(hop, org) == Some(p) {
+    if peer_named_provider(hop, next).is_none()
+        && !claims_a_provider
+        && org_provider(hop, org) == Some(p)
+    {
         return Some(p);
     }
     // The peer's address is the provider's and it names itself under the receiver's domain.
     let helo_domain = hop.from_helo.as_deref().and_then(registrable);
     let by_domain = hop.by_host.as_deref().and_then(registrable);
     (helo_domain.is_some() && helo_domain == by_domain).then_some(p)
+}
+
+/// Rule 3 by names or by addresses (what a clue list may skip: a provider's own hops are no
+/// clue about the sender, whichever way they show it).
+pub(crate) fn same_provider(hop: &Hop, next: Option<&Hop>, org: &Org) -> Option<&'static str> {
+    same_provider_by_address(hop, next, org).or_else(|| {
+        let p = peer_named_provider(hop, next)?;
+        (receiver_provider(hop) == Some(p)).then_some(p)
+    })
+}
+
+/// What the peer's recorded names say about its membership of the organisation, and the
+/// name that would have to be confirmed forward: the receiving host itself, a host of the
+/// same provider, or a relay of the organisation's domain that wrote the next line down.
+fn name_claim(hop: &Hop, next: Option<&Hop>, org: &Org) -> Option<(String, String)> {
+    if let (Some(r), Some(b)) = (&hop.from_rdns, &hop.by_host)
+        && (r.eq_ignore_ascii_case(b)
+            || (!is_generic(b)
+                && b.contains('.')
+                && first_label(r) == first_label(b)
+                && registrable(r) == registrable(b)))
+    {
+        return Some((
+            format!("peer {r} would be the receiving host {b} itself"),
+            r.clone(),
+        ));
+    }
+    if let Some(p) = peer_named_provider(hop, next)
+        && receiver_provider(hop) == Some(p)
+    {
+        let name = hop.from_rdns.clone().or_else(|| hop.from_helo.clone())?;
+        return Some((
+            format!("peer {name} and {} would both belong to {p}", by_label(hop)),
+            name,
+        ));
+    }
+    let why = same_domain_relay(hop, next, org)?;
+    Some((why, hop.from_rdns.clone()?))
 }
 
 /// Rule 3, fourth case: the peer's rDNS is under the receiving host's registrable domain and
@@ -359,7 +466,7 @@ fn same_domain_relay(hop: &Hop, next: Option<&Hop>, org: &Org) -> Option<String>
         .and_then(registrable)
         .is_some_and(|d| d == rd);
     (same && !is_generic(r) && (peer_wrote(hop, next) || next_by_org)).then(|| {
-        format!("peer {r} is a relay of the organisation ({rd}): the next line down was written inside it")
+        format!("peer {r} would be a relay of the organisation ({rd}), the next line down being written inside it,")
     })
 }
 
@@ -425,20 +532,35 @@ fn step_without_peer(hop: &Hop, next: Option<&Hop>, org: &Org) -> Step {
     ))
 }
 
+/// How a forwarder's identity is known.
+enum Proof {
+    /// Its address is in the provider's known ranges.
+    Address,
+    /// Only the name recorded for it says so (its reverse DNS or, where none is recorded,
+    /// its HELO): not proof.
+    Name(String),
+}
+
 /// Rule 6: the external peer at `i` is a provider or hosted filter whose own line below shows
-/// it received the message as inbound MX. Returns the walk inside it.
+/// it received the message as inbound MX. Returns the walk inside it and how the provider
+/// is known.
 fn forwarder(
     hops: &[Hop],
     i: usize,
     cfg: &TrustConfig,
     mode: Mode,
-) -> Option<(ChainWalk, &'static str)> {
+) -> Option<(ChainWalk, &'static str, Proof)> {
     let hop = &hops[i];
     let next = hops.get(i + 1)?;
     let p = peer_provider(hop, Some(next))?;
     if next.by_host.as_deref().and_then(provider_of) != Some(p) {
         return None;
     }
+    let proof = if hop.from_ip.and_then(provider_of_ip) == Some(p) {
+        Proof::Address
+    } else {
+        Proof::Name(hop.from_rdns.clone().or_else(|| hop.from_helo.clone())?)
+    };
     let mut porg = Org::default();
     porg.providers.insert(p);
     let sub_mode = Mode {
@@ -450,7 +572,7 @@ fn forwarder(
     if o.authenticated || is_submission(o) {
         return None;
     }
-    Some((sub, p))
+    Some((sub, p, proof))
 }
 
 /// `with IMAP`/`POP3` (fetchmail and friends): the recipient collected its own mail.
