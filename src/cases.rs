@@ -254,14 +254,16 @@ fn case_message(record: &Record, judgement: &Judgement, basis: Basis, now: i64) 
     }
 }
 
-/// When the message was seen: the trusted Received stamp of the hand-over, the
-/// bounce's arrival date, the mailbox's date, M's Date.
+/// When the message was seen: the bounce's arrival date, the mailbox's date, M's Date,
+/// else the trusted Received stamp of the hand-over (for spam received directly, our own
+/// MX's line). The older sources stay first so the ids of bounce cases, which hash the
+/// first time seen, do not change between versions.
 fn seen_time(record: &Record) -> Option<i64> {
     [
-        record.received_at.as_deref(),
         record.arrival_date.as_deref(),
         record.envelope_date.as_deref(),
         record.original.as_ref().and_then(|o| o.date.as_deref()),
+        record.received_at.as_deref(),
     ]
     .into_iter()
     .flatten()

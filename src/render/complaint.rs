@@ -59,6 +59,10 @@ pub struct Complaint {
     pub last_seen: String,
     pub needs_review: bool,
     pub attachments: Vec<Attachment>,
+    /// The case's addresses (accused source, bouncer or hosting addresses).
+    pub ips: Vec<String>,
+    /// The case's advertised domains and links, or accounts, redacted.
+    pub contacts: Vec<String>,
     #[serde(skip)]
     pub eml: Vec<u8>,
 }
@@ -143,6 +147,8 @@ pub fn render_case(
         last_seen: day_time(case.last_seen),
         needs_review: case.needs_review,
         attachments,
+        ips: case.ips.clone(),
+        contacts: case.contacts.iter().map(|c| redactor.text(c)).collect(),
         eml,
     })
 }
@@ -158,7 +164,8 @@ fn redactor_for(case: &Case, samples: &[&CaseMessage], input: &RenderInput) -> R
         .iter()
         .flat_map(|m| m.forged.iter().cloned())
         .collect();
-    let mut redactor = Redactor::new(input.own_domains, &known);
+    let mut redactor = Redactor::new(input.own_domains, &known)
+        .keeping(input.settings.reporter_address.as_deref());
     for message in samples {
         if let Some(evidence) = input.originals.get(&message.id) {
             redactor.learn(&evidence.bytes);

@@ -51,6 +51,8 @@ pub struct Redactor {
     encoded_word: Regex,
     base64_block: Regex,
     secret: Option<Regex>,
+    /// Our addresses that are meant to be seen (the reporter's own), lower case.
+    kept: Vec<String>,
 }
 
 impl Redactor {
@@ -94,12 +96,25 @@ impl Redactor {
                 .expect("fixed pattern"),
             secret: None,
             secrets: Vec::new(),
+            kept: Vec::new(),
             domains,
         };
         for address in known {
             redactor.learn(address.as_bytes());
         }
         redactor
+    }
+
+    /// Keeps one address of ours as written: the reporter's own, which signs and
+    /// sends the complaint (its local part is not learnt as a secret either).
+    pub fn keeping(mut self, address: Option<&str>) -> Redactor {
+        if let Some(address) = address {
+            self.kept.push(address.trim().to_ascii_lowercase());
+            self.secrets
+                .retain(|s| !address.to_ascii_lowercase().starts_with(&format!("{s}@")));
+            self.compile_secrets();
+        }
+        self
     }
 
     /// Learns the local parts of our addresses that occur in `bytes` (in any form).
@@ -109,22 +124,32 @@ impl Redactor {
         let before = self.secrets.len();
         for local in found {
             for secret in secret_forms(&local) {
-                if !self.secrets.contains(&secret) {
+                let kept = self
+                    .kept
+                    .iter()
+                    .any(|k| k.starts_with(&format!("{secret}@")));
+                if !kept && !self.secrets.contains(&secret) {
                     self.secrets.push(secret);
                 }
             }
         }
         if self.secrets.len() != before {
-            self.secrets
-                .sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-            let alternatives = self
-                .secrets
-                .iter()
-                .map(|s| regex::escape(s))
-                .collect::<Vec<_>>()
-                .join("|");
-            self.secret = Regex::new(&format!("(?i)(?:{alternatives})")).ok();
+            self.compile_secrets();
         }
+    }
+
+    fn compile_secrets(&mut self) {
+        self.secrets
+            .sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        let alternatives = self
+            .secrets
+            .iter()
+            .map(|s| regex::escape(s))
+            .collect::<Vec<_>>()
+            .join("|");
+        self.secret = (!self.secrets.is_empty())
+            .then(|| Regex::new(&format!("(?i)(?:{alternatives})")).ok())
+            .flatten();
     }
 
     /// Local parts of our addresses in `bytes`, decoding encoded words and base64 blocks
@@ -184,7 +209,14 @@ impl Redactor {
         }
         if let Some(re) = &self.address {
             out = re
-                .replace_all(&out, format!("{REDACTED}@$2").as_bytes())
+                .replace_all(&out, |caps: &Captures| {
+                    let whole = String::from_utf8_lossy(&caps[0]).to_ascii_lowercase();
+                    if self.kept.contains(&whole) {
+                        caps[0].to_vec()
+                    } else {
+                        [REDACTED.as_bytes(), b"@", &caps[2]].concat()
+                    }
+                })
                 .into_owned();
         }
         if let Some(re) = &self.srs {
@@ -326,5 +358,11 @@ mod tests {
             "the postmaster said: redacted@victim-domain.net"
         );
         assert_eq!(Redactor::new(&[], &[]).text("a@b.example"), "a@b.example");
+        let r = redactor(&["jane.secret@victim-domain.net", "reports@victim-domain.net"])
+            .keeping(Some("Reports@victim-domain.net"));
+        assert_eq!(
+            r.text("From: reports@victim-domain.net, jane.secret@victim-domain.net"),
+            "From: reports@victim-domain.net, redacted@victim-domain.net"
+        );
     }
 }
