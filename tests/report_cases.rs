@@ -182,8 +182,28 @@ fn advertised_domains_give_hosting_registrar_and_authority_parties() {
         }],
         ..Default::default()
     }];
+    // An advertised account at a mailbox provider: the provider, not its registrar.
+    let mut account = record.contacts[0].clone();
+    account.kind = "email".into();
+    account.value = "susanl2001@hotmail.com".into();
+    account.role = "mailbox".into();
+    account.registrable_domain = Some("hotmail.com".into());
+    record.contacts.push(account);
     let table = Jurisdictions::load(&repo().join("data/jurisdictions.json")).unwrap();
     let cases = cases::build(&[record], &options(Some(&table)));
+    let mailbox = cases
+        .iter()
+        .find(|c| c.party.kind == PartyKind::MailboxProvider)
+        .unwrap();
+    assert_eq!(mailbox.contacts, vec!["susanl2001@hotmail.com"]);
+    assert_eq!(mailbox.party.address.as_deref(), Some("abuse@outlook.com"));
+    assert!(
+        cases
+            .iter()
+            .filter(|c| c.party.kind != PartyKind::MailboxProvider)
+            .all(|c| !c.contacts.iter().any(|d| d.contains("hotmail.com"))),
+        "hotmail.com is never accused as advertised"
+    );
     let kinds: Vec<PartyKind> = cases.iter().map(|c| c.party.kind).collect();
     for kind in PartyKind::ALL {
         assert!(kinds.contains(&kind), "{kind:?} missing in {kinds:?}");

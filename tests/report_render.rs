@@ -299,6 +299,8 @@ fn case(kind: PartyKind, country: &str) -> Case {
         recipients: vec!["someone@bouncer.example".into()],
         reported_domains: vec!["watches.example".into()],
         reported_uris: vec!["http://watches.example/buy".into()],
+        direct: false,
+        received_at: None,
     };
     let mut later = message.clone();
     later.seen += 3 * 86_400;

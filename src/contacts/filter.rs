@@ -4,10 +4,13 @@
 //! `postmaster`, hosts seen in M's Received lines, XML namespace / schema / DTD hosts,
 //! image CDNs of big mail providers, and the link rewriters of the recipient's own
 //! filter (Safe Links, urldefense: their target is kept). Unsubscribe and tracking links
-//! stay, marked by `role`, so complaints can tell them from the spammer's own pages.
+//! stay, marked by `role`, so complaints can tell them from the spammer's own pages, and
+//! so do contacts on listed hosts (mailbox providers, platforms, blocklists; see
+//! [`super::platforms`]): found, but not the spammer's own domains.
 
 use std::sync::LazyLock;
 
+use super::platforms::{self, HostKind};
 use super::{Contact, ContactContext};
 use crate::hostname::in_domain;
 use crate::phrases::Phrases;
@@ -198,7 +201,32 @@ pub fn apply(found: Vec<Contact>, ctx: &ContactContext) -> Vec<Contact> {
     found
         .into_iter()
         .filter(|c| keep(c, &own, &forged, &received))
+        .map(listed_role)
         .collect()
+}
+
+/// The role of a contact on a listed host (`data/platforms.tsv`, `data/freemail.txt`):
+/// an address at a mailbox provider is an account (`mailbox`), a link to a platform or
+/// a blocklist is not the spammer's site (`platform`, `explanation`). Roles already
+/// given (unsubscribe, tracking, shortener, explanation, ...) stay.
+fn listed_role(mut c: Contact) -> Contact {
+    if c.role != "advertised" {
+        return c;
+    }
+    let host = match c.kind.as_str() {
+        "email" => c.value.rsplit_once('@').map_or("", |(_, d)| d),
+        "url" | "domain" => host(&c),
+        _ => return c,
+    };
+    let role = match (platforms::kind_of(host), c.kind.as_str()) {
+        (None, _) => return c,
+        (Some(HostKind::Mailbox), "email") => "mailbox",
+        (Some(HostKind::Blocklist), _) => "explanation",
+        (Some(HostKind::Shortener), "url" | "domain") => "shortener",
+        (Some(_), _) => "platform",
+    };
+    c.role = role.to_string();
+    c
 }
 
 fn keep(c: &Contact, own: &[String], forged: &[String], received: &[String]) -> bool {
@@ -335,6 +363,32 @@ mod tests {
         ];
         let kept: Vec<String> = apply(found, &ctx).into_iter().map(|c| c.value).collect();
         assert_eq!(kept, ["sales@spam.example.ru", "notvictim-domain.net"]);
+    }
+
+    #[test]
+    fn listed_hosts_get_roles_not_accusations() {
+        let found = vec![
+            c("email", "susanl2001@hotmail.com"),
+            c("url", "https://www.facebook.com/some.page"),
+            c("domain", "www.mail-abuse.org"),
+            c("email", "sales@pills.example.ru"),
+            c("url", "https://bit.ly/abc"),
+        ];
+        let roles: Vec<(String, String)> = apply(found, &ContactContext::default())
+            .into_iter()
+            .map(|c| (c.value, c.role))
+            .collect();
+        let role = |v: &str| {
+            roles
+                .iter()
+                .find(|(value, _)| value == v)
+                .map(|(_, r)| r.as_str())
+        };
+        assert_eq!(role("susanl2001@hotmail.com"), Some("mailbox"));
+        assert_eq!(role("https://www.facebook.com/some.page"), Some("platform"));
+        assert_eq!(role("www.mail-abuse.org"), Some("explanation"));
+        assert_eq!(role("sales@pills.example.ru"), Some("advertised"));
+        assert_eq!(role("https://bit.ly/abc"), Some("shortener"));
     }
 
     #[test]

@@ -5,18 +5,21 @@
 //! of a bounce) and returns every advertised contact, deduplicated and sorted. The work
 //! is split by verb: `decode` turns M's own MIME parts into plain text plus link targets,
 //! `deobfuscate` undoes `hxxp`, `[.]`, ` at `, full-width letters and friends, `urls`,
-//! `emails`, `phones` and `messengers` find candidates, and `filter` drops what is not
-//! advertised (our own domains, forged senders, schema URLs, image CDNs) and gives each
-//! link its role. Everything is linear in the size of M and bounded by the caps below.
+//! `emails`, `phones` and `messengers` find candidates, `explanation` marks what a mail
+//! system's explanation text quotes, and `filter` drops what is not advertised (our own
+//! domains, forged senders, schema URLs, image CDNs) and gives each contact its role
+//! (mailbox providers, platforms and shorteners are data: [`platforms`]). Everything is linear in the size of M and bounded by the caps below.
 
 pub mod decode;
 mod deobfuscate;
 mod emails;
+mod explanation;
 mod filter;
 mod html;
 mod messengers;
 mod mime_text;
 mod phones;
+pub mod platforms;
 mod urls;
 
 use serde::Serialize;
@@ -62,7 +65,11 @@ pub struct Contact {
     /// Which rule found or decoded it (`text-url`, `href`, `mailto`, `at-dot-words`, ...);
     /// obfuscation rules are joined with `+`.
     pub how: String,
-    /// `advertised`, `unsubscribe`, `tracking`, `redirector`, `shortener`, `form`.
+    /// `advertised` (the spammer's own: accused), or why not: `unsubscribe`, `tracking`,
+    /// `redirector`, `shortener`, `form`, `mailbox` (an address at a mailbox provider: an
+    /// account to close, the provider's domain is not accused), `platform` (a link to a
+    /// large platform or sending service), `explanation` (quoted in a mail system's
+    /// explanation text, or a blocklist's site).
     pub role: String,
     /// How many times it occurs in M.
     pub count: u32,
@@ -176,6 +183,7 @@ pub fn extract_from_parts(parts: &[TextPart], ctx: &ContactContext) -> Vec<Conta
             }
         }
     }
+    explanation::mark(parts, &mut found);
     let kept = filter::apply(found, ctx);
     dedupe(kept)
 }

@@ -39,52 +39,6 @@ const FILE_EXTENSIONS: &[&str] = &[
 /// Script extensions that are also country-code TLDs.
 const SCRIPT_EXTENSIONS: &[&str] = &["pl", "py", "sh", "rb", "ps", "md", "rs", "cc"];
 
-/// Known URL shorteners: the target is not in the URL, so they are flagged.
-const SHORTENERS: &[&str] = &[
-    "bit.ly",
-    "bitly.com",
-    "tinyurl.com",
-    "t.co",
-    "goo.gl",
-    "ow.ly",
-    "is.gd",
-    "buff.ly",
-    "cutt.ly",
-    "rebrand.ly",
-    "shorturl.at",
-    "rb.gy",
-    "tiny.cc",
-    "bit.do",
-    "s.id",
-    "t.ly",
-    "v.gd",
-    "lnkd.in",
-    "tr.im",
-    "qr.ae",
-    "soo.gd",
-    "shorte.st",
-    "adf.ly",
-    "bc.vc",
-    "x.co",
-    "clck.ru",
-    "u.to",
-    "vk.cc",
-    "surl.li",
-    "tiny.one",
-    "gg.gg",
-    "urlz.fr",
-    "db.tt",
-    "amzn.to",
-    "shorturl.com",
-    "short.io",
-    "bl.ink",
-    "t2m.io",
-    "urlr.me",
-    "snip.ly",
-    "po.st",
-    "0rz.tw",
-];
-
 /// Query keys that carry the target of a redirector.
 const REDIRECT_KEYS: &[&str] = &[
     "url",
@@ -464,7 +418,7 @@ pub fn emit_url(
     let role = role.unwrap_or_else(|| {
         if target.is_some() {
             "redirector"
-        } else if SHORTENERS.contains(&host_value.as_str()) {
+        } else if super::platforms::is_shortener(&host_value) {
             "shortener"
         } else {
             filter::role_of(&value, &host_value, anchor)

@@ -15,7 +15,8 @@ use crate::output::Record;
 /// One responsible party.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Party {
-    /// `source_network`, `bouncer_network`, `registrar`, `hosting_network`, `authority`.
+    /// `source_network`, `bouncer_network`, `registrar`, `hosting_network`, `authority`,
+    /// `mailbox_provider`.
     pub role: String,
     /// The role in words (`Origin network`, …).
     pub role_label: String,
@@ -39,21 +40,23 @@ pub struct Involved {
 }
 
 /// In the order of [`PartyKind::ALL`].
-const LABELS: [&str; 5] = [
+const LABELS: [&str; 6] = [
     "Origin network",
     "Bouncer network",
     "Hosting network",
     "Registrar",
     "Authority",
+    "Mailbox provider",
 ];
 
 /// In the order of [`PartyKind::ALL`].
-const ROLES: [&str; 5] = [
+const ROLES: [&str; 6] = [
     "source_network",
     "bouncer_network",
     "hosting_network",
     "registrar",
     "authority",
+    "mailbox_provider",
 ];
 
 /// The parties the complaint stage (`blowback report`) addresses for these records: one

@@ -3,11 +3,9 @@
 //! `message/feedback-report` fields, part 3 the message itself (`message/rfc822`), or
 //! only its header (`text/rfc822-headers`) when just the header was returned or a line
 //! is too long to travel unencoded. Our own addresses are redacted (RFC 6590) before
-//! anything is written, by [`redact`].
+//! anything is written, by [`super::redact`].
 
 use std::io::{self, Write};
-
-use regex::bytes::Regex;
 
 use super::mime::{header, quoted_printable, sanitize};
 
@@ -228,53 +226,9 @@ pub fn to_crlf(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-/// RFC 6590 redaction: the local part of every address at one of our domains, and of
-/// each forged address given, becomes `redacted`. The domain stays, so the recipient
-/// still sees whose addresses were forged.
-pub fn redact(bytes: &[u8], own_domains: &[String], forged: &[String]) -> Vec<u8> {
-    let mut domains: Vec<String> = own_domains.iter().map(|d| regex::escape(d)).collect();
-    domains.extend(
-        forged
-            .iter()
-            .filter_map(|a| a.rsplit_once('@'))
-            .map(|(_, d)| regex::escape(d)),
-    );
-    domains.sort();
-    domains.dedup();
-    if domains.is_empty() {
-        return bytes.to_vec();
-    }
-    let pattern = format!(
-        r"(?i)[A-Za-z0-9!#$%&'*+/=?^_`{{|}}~.-]+@((?:[A-Za-z0-9-]+\.)*(?:{}))\b",
-        domains.join("|")
-    );
-    match Regex::new(&pattern) {
-        Ok(re) => re.replace_all(bytes, &b"redacted@$1"[..]).into_owned(),
-        Err(_) => bytes.to_vec(),
-    }
-}
-
-/// Redacts one address (for header fields).
-pub fn redact_address(address: &str, own_domains: &[String], forged: &[String]) -> String {
-    String::from_utf8_lossy(&redact(address.as_bytes(), own_domains, forged)).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redaction_keeps_the_domain() {
-        let out = redact(
-            b"From: prvs=1234=joe@Victim-Domain.net, x@mail.victim-domain.net, a@other.org",
-            &["victim-domain.net".into()],
-            &[],
-        );
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "From: redacted@Victim-Domain.net, redacted@mail.victim-domain.net, a@other.org"
-        );
-    }
 
     #[test]
     fn tokens_stay_on_one_line() {

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::arf::{self, ArfHeaders, Evidence, FeedbackReport};
 use super::mime::{base64_lines, header, quoted_printable, safe_token, sanitize};
+use super::redact::Redactor;
 use super::templates::{TemplateError, Templates};
 use super::xarf::{self, XarfReport};
 use super::{Format, ReportSettings, language_for};
@@ -25,7 +26,7 @@ const MAX_CONTACTS: usize = 30;
 pub struct RenderInput<'a> {
     pub settings: &'a ReportSettings,
     pub templates: &'a Templates,
-    /// Our own domains (redacted in ARF/X-ARF).
+    /// Our own domains (redacted everywhere, see [`Redactor`]).
     pub own_domains: &'a [String],
     /// The carved message M of each message, by [`CaseMessage::id`].
     pub originals: &'a BTreeMap<String, Evidence>,
@@ -58,6 +59,10 @@ pub struct Complaint {
     pub last_seen: String,
     pub needs_review: bool,
     pub attachments: Vec<Attachment>,
+    /// The case's addresses (accused source, bouncer or hosting addresses).
+    pub ips: Vec<String>,
+    /// The case's advertised domains and links, or accounts, redacted.
+    pub contacts: Vec<String>,
     #[serde(skip)]
     pub eml: Vec<u8>,
 }
@@ -75,15 +80,12 @@ pub fn render_case(
         .clone()
         .unwrap_or_else(|| language_for(case.party.country.as_deref()).to_string());
     let samples: Vec<&CaseMessage> = case.messages.iter().take(settings.samples.max(1)).collect();
+    let redactor = redactor_for(case, &samples, input);
     let mut parts: Vec<Part> = Vec::new();
     let mut attachments = Vec::new();
     for (n, message) in samples.iter().enumerate() {
         let evidence = input.originals.get(&message.id).map(|e| Evidence {
-            bytes: if settings.redact {
-                arf::redact(&e.bytes, input.own_domains, &message.forged)
-            } else {
-                e.bytes.clone()
-            },
+            bytes: redactor.bytes(&e.bytes),
             headers_only: e.headers_only,
         });
         if formats.contains(&Format::Arf)
@@ -92,7 +94,7 @@ pub fn render_case(
             let name = format!("arf-{}.eml", n + 1);
             parts.push(Part::message(
                 &name,
-                arf_for(case, message, evidence, n, input),
+                arf_for(case, message, evidence, n, input, &redactor),
             ));
             attachments.push(Attachment {
                 name,
@@ -104,10 +106,10 @@ pub fn render_case(
         }
         if formats.contains(&Format::Xarf) {
             let name = format!("xarf-{}.json", n + 1);
-            let report = xarf_for(case, message, input);
+            let report = xarf_for(case, message, input, &redactor);
             parts.push(Part::json(
                 &name,
-                xarf::to_string(&report, evidence.as_ref()),
+                redactor.text(&xarf::to_string(&report, evidence.as_ref())),
             ));
             attachments.push(Attachment {
                 name,
@@ -118,10 +120,13 @@ pub fn render_case(
             });
         }
     }
-    let data = template_data(case, &language, &attachments, input);
-    let subject = sanitize(&input.templates.subject(&language, &data)?, 300);
+    let data = template_data(case, &language, &attachments, input, &redactor);
+    let subject = sanitize(
+        &redactor.text(&input.templates.subject(&language, &data)?),
+        300,
+    );
     let body = if formats.contains(&Format::Human) {
-        input.templates.body(&language, case.party.kind, &data)?
+        redactor.text(&input.templates.body(&language, case.party.kind, &data)?)
     } else {
         format!(
             "Abuse report of case {} ({} message(s)); the machine-readable reports are attached.\n",
@@ -142,8 +147,37 @@ pub fn render_case(
         last_seen: day_time(case.last_seen),
         needs_review: case.needs_review,
         attachments,
+        ips: case.ips.clone(),
+        contacts: case.contacts.iter().map(|c| redactor.text(c)).collect(),
         eml,
     })
+}
+
+/// The redactor of a case: our domains and addresses, and the local parts of ours that
+/// its samples carry in any form (none when redaction is switched off in config).
+fn redactor_for(case: &Case, samples: &[&CaseMessage], input: &RenderInput) -> Redactor {
+    if !input.settings.redact {
+        return Redactor::new(&[], &[]);
+    }
+    let known: Vec<String> = case
+        .messages
+        .iter()
+        .flat_map(|m| m.forged.iter().cloned())
+        .collect();
+    let mut redactor = Redactor::new(input.own_domains, &known)
+        .keeping(input.settings.reporter_address.as_deref());
+    for message in samples {
+        if let Some(evidence) = input.originals.get(&message.id) {
+            redactor.learn(&evidence.bytes);
+        }
+        for text in [&message.subject, &message.from].into_iter().flatten() {
+            redactor.learn(text.as_bytes());
+        }
+        for recipient in &message.recipients {
+            redactor.learn(recipient.as_bytes());
+        }
+    }
+    redactor
 }
 
 /// `NNN-<kind>-<name>-<id>.eml`: the name lower-case ASCII letters, digits and dashes,
@@ -209,6 +243,7 @@ fn template_data(
     language: &str,
     attachments: &[Attachment],
     input: &RenderInput,
+    redactor: &Redactor,
 ) -> Value {
     let samples = input.settings.samples.max(1);
     let messages: Vec<Value> = case
@@ -218,9 +253,10 @@ fn template_data(
         .map(|m| {
             json!({
                 "seen": day_time(m.seen),
-                "subject": shown(m.subject.as_deref()),
-                "from": shown(m.from.as_deref().map(|f| arf::redact_address(f, input.own_domains, &m.forged)).as_deref()),
+                "subject": shown(m.subject.as_deref().map(|s| redactor.text(s)).as_deref()),
+                "from": shown(m.from.as_deref().map(|f| redactor.text(f)).as_deref()),
                 "message_id": shown(m.message_id.as_deref()),
+                "direct": m.direct,
                 "origin_ip": m.origin_ip,
                 "confidence": m.origin_confidence.clone().unwrap_or_default(),
             })
@@ -267,6 +303,7 @@ fn template_data(
         .and_then(|cc| law_of(cc, input.jurisdictions));
     json!({
         "kind": case.party.kind.name(),
+        "direct": !case.messages.is_empty() && case.messages.iter().all(|m| m.direct),
         "language": language,
         "case_id": case.id,
         "reviewed": case.needs_review,
@@ -345,14 +382,9 @@ fn arf_for(
     evidence: &Evidence,
     n: usize,
     input: &RenderInput,
+    redactor: &Redactor,
 ) -> Vec<u8> {
-    let redact = |a: &str| {
-        if input.settings.redact {
-            arf::redact_address(a, input.own_domains, &message.forged)
-        } else {
-            a.to_string()
-        }
-    };
+    let redact = |a: &str| redactor.text(a);
     let mail_from = message
         .forged
         .first()
@@ -365,10 +397,15 @@ fn arf_for(
         })
         .with_arrival_date(Some(rfc822(message.seen)))
         .with_original_mail_from(mail_from.filter(|a| a.contains('@')))
-        .with_original_rcpt_to(rcpt_to(message, evidence))
+        .with_original_rcpt_to(
+            rcpt_to(message, evidence)
+                .iter()
+                .map(|a| redact(a))
+                .collect(),
+        )
         .with_reported(
             message.reported_domains.clone(),
-            message.reported_uris.clone(),
+            message.reported_uris.iter().map(|u| redact(u)).collect(),
         );
     let headers = ArfHeaders {
         from: reporter_from(input.settings),
@@ -389,8 +426,13 @@ fn arf_for(
     };
     let note = format!(
         "This is an abuse report (ARF, RFC 5965) about one message of case {}.\n\
-         The message is attached as it was returned inside a bounce; our own addresses are redacted (RFC 6590).\n",
-        case.id
+         The message is attached as {}; our own addresses are redacted (RFC 6590).\n",
+        case.id,
+        if message.direct {
+            "our own mail system received it"
+        } else {
+            "it was returned inside a bounce"
+        }
     );
     arf::to_bytes(&headers, &note, &report, evidence)
 }
@@ -422,14 +464,13 @@ fn rcpt_to(message: &CaseMessage, evidence: &Evidence) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn xarf_for(case: &Case, message: &CaseMessage, input: &RenderInput) -> XarfReport {
-    let redact = |a: &str| {
-        if input.settings.redact {
-            arf::redact_address(a, input.own_domains, &message.forged)
-        } else {
-            a.to_string()
-        }
-    };
+fn xarf_for(
+    case: &Case,
+    message: &CaseMessage,
+    input: &RenderInput,
+    redactor: &Redactor,
+) -> XarfReport {
+    let redact = |a: &str| redactor.text(a);
     let smtp_from = message
         .forged
         .first()
@@ -458,14 +499,19 @@ fn xarf_for(case: &Case, message: &CaseMessage, input: &RenderInput) -> XarfRepo
         smtp_to: message
             .recipients
             .first()
-            .cloned()
+            .map(|r| redact(r))
             .filter(|r| is_plain_address(r)),
-        subject: message.subject.clone(),
+        subject: message.subject.as_deref().map(redact),
         message_id: message.message_id.clone(),
         confidence: message.origin_confidence.clone(),
-        links: message.reported_uris.clone(),
+        links: message.reported_uris.iter().map(|u| redact(u)).collect(),
         description: format!(
-            "Spam with forged sender addresses of the reporter's domain, returned to the reporter inside a bounce. {} Client source port unknown (Received lines do not record it); source_port 25 is the SMTP service port.",
+            "{} {} Client source port unknown (Received lines do not record it); source_port 25 is the SMTP service port.",
+            if message.direct {
+                "Spam received directly by the reporter's own mail system."
+            } else {
+                "Spam with forged sender addresses of the reporter's domain, returned to the reporter inside a bounce."
+            },
             message
                 .origin_reason
                 .as_deref()

@@ -4,13 +4,16 @@
 //! handlebars from `templates/<lang>/<party kind>.hbs` in strict mode, with values
 //! escaped for plain text (control characters and bidi overrides become spaces), so spam
 //! text is data and never template syntax. Machine formats are built in code: ARF
-//! (RFC 5965, with RFC 6590 redaction of our own addresses) in [`arf`], X-ARF v4 in
+//! (RFC 5965) in [`arf`], X-ARF v4 in
 //! [`xarf`]. [`complaint`] assembles one `.eml` per case; [`mime`] holds the header and
 //! body encoders (RFC 2047, quoted-printable, base64) that keep CR/LF out of headers.
+//! Everything written passes through [`redact`] (RFC 6590): our own addresses, in any
+//! form and at any depth, never leave.
 
 pub mod arf;
 pub mod complaint;
 pub mod mime;
+pub mod redact;
 pub mod templates;
 pub mod xarf;
 
@@ -62,8 +65,8 @@ pub struct ReportSettings {
     pub template_dir: Option<PathBuf>,
     /// Abuse addresses set by hand, keyed by `AS<n>` or registrar name. The default is none.
     pub addresses: BTreeMap<String, String>,
-    /// Replace the local part of our own addresses in ARF and X-ARF (RFC 6590). The
-    /// default is on.
+    /// Replace the local part of our own addresses, in every form, in everything
+    /// written: text, headers, ARF, X-ARF and samples (RFC 6590). The default is on.
     pub redact: bool,
     /// Sample messages attached (ARF / X-ARF) per complaint. The default is 5.
     pub samples: usize,

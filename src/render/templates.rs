@@ -24,6 +24,7 @@ macro_rules! shipped {
             ($lang, "hosting_network", include_str!(concat!("../../templates/", $lang, "/hosting_network.hbs"))),
             ($lang, "registrar", include_str!(concat!("../../templates/", $lang, "/registrar.hbs"))),
             ($lang, "authority", include_str!(concat!("../../templates/", $lang, "/authority.hbs"))),
+            ($lang, "mailbox_provider", include_str!(concat!("../../templates/", $lang, "/mailbox_provider.hbs"))),
         )*]
     };
 }
