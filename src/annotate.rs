@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use crate::enrich::geo::Geo;
-use crate::enrich::{AbuseContact, EnrichConfig, Enricher, IpInfo};
+use crate::enrich::{AbuseContact, EnrichConfig, Enricher, IpInfo, Verification};
 use crate::output::Record;
 
 /// Country and AS of an address, from the local databases.
@@ -29,6 +29,11 @@ pub struct NetworkFacts {
     pub country: Option<String>,
     pub abuse: Vec<AbuseContact>,
     pub source: Option<String>,
+    /// Whether the registry answer was checked against the address and the shipped
+    /// databases (`verified`, `conflict`, `unverified`); only verified contacts are used.
+    pub status: Verification,
+    /// What the check found.
+    pub checks: Vec<String>,
     /// Why some facts are missing (a source failed, not looked up, not cached).
     pub notes: Vec<String>,
 }
@@ -40,6 +45,10 @@ pub struct ContactFacts {
     pub value: String,
     pub registrar: Option<String>,
     pub abuse: Vec<AbuseContact>,
+    /// Whether the registrar facts come from a record for this domain.
+    pub registrar_status: Verification,
+    /// What the checks of the domain answers found.
+    pub checks: Vec<String>,
     /// Addresses the domain resolves to, with their networks' country and AS.
     pub hosting: Vec<HostingFacts>,
     pub countries: Vec<String>,
@@ -136,6 +145,8 @@ impl Annotator {
                 let info = resolver.lookup_domain(domain);
                 facts.registrar = info.registrar;
                 facts.abuse = info.abuse;
+                facts.registrar_status = info.registrar_status;
+                facts.checks = info.checks;
                 facts.hosting = info
                     .a
                     .iter()
@@ -174,6 +185,8 @@ fn network_facts(info: IpInfo) -> NetworkFacts {
         country: network.country.or(info.country),
         abuse: network.abuse,
         source: network.source,
+        status: network.status,
+        checks: network.checks,
         notes,
     }
 }

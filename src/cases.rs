@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::annotate::{GeoFacts, NetworkFacts};
 use crate::bounce::Kind;
-use crate::enrich::{AbuseScope, Jurisdictions};
+use crate::enrich::{AbuseContact, AbuseScope, Jurisdictions, Verification};
 use crate::output::Record;
 use crate::verdict::VerdictKind;
 
@@ -70,6 +70,10 @@ pub struct Party {
     pub address: Option<String>,
     /// Where the address came from (`% Abuse contact for`, `config`, ...) or why none.
     pub address_source: String,
+    /// Whether the registry answer the address comes from was checked against the
+    /// question (`verified`); a hand-set address counts as verified. No address is ever
+    /// taken from an answer that is not verified.
+    pub address_status: Verification,
     /// ISO 3166 alpha-2 of the party, when known.
     pub country: Option<String>,
     /// Why this party gets a complaint, in one sentence.
@@ -364,21 +368,26 @@ fn network_party(
     let country = network
         .and_then(|n| n.country.clone())
         .or(geo.and_then(|g| g.country.clone()));
-    let abuse = network.and_then(|n| {
-        n.abuse
-            .iter()
-            .find(|a| a.scope != AbuseScope::RirCatchAll)
-            .or(n.abuse.first())
-    });
+    let abuse = network.and_then(|n| verified_contact(&n.abuse));
     let as_key = asn.map(|a| format!("AS{a}"));
     let manual = as_key.as_ref().and_then(|k| opts.addresses.get(k));
-    let (address, address_source) = match (manual, abuse) {
-        (Some(manual), _) => (Some(manual.clone()), "config: report.addresses".to_string()),
+    let unchecked = network.map_or(Verification::Unverified, |n| n.status);
+    let (address, address_source, address_status) = match (manual, abuse) {
+        (Some(manual), _) => (
+            Some(manual.clone()),
+            "config: report.addresses".to_string(),
+            Verification::Verified,
+        ),
         (None, Some(abuse)) => (
             Some(abuse.email.clone()),
             format!("{} ({})", abuse.via, abuse.source),
+            Verification::Verified,
         ),
-        (None, None) => (None, "no abuse address known".to_string()),
+        (None, None) => (
+            None,
+            no_address_reason(network.map(|n| (n.status, n.checks.as_slice()))),
+            unchecked,
+        ),
     };
     let name = [
         network.and_then(|n| n.netname.clone()),
@@ -400,8 +409,36 @@ fn network_party(
         name,
         address,
         address_source,
+        address_status,
         country: country.map(|c| c.to_ascii_uppercase()),
         why,
+    }
+}
+
+/// The first verified contact, a network's own before a registry's catch-all.
+fn verified_contact(contacts: &[AbuseContact]) -> Option<&AbuseContact> {
+    let mut verified = contacts
+        .iter()
+        .filter(|a| a.status == Verification::Verified);
+    let first = verified.clone().next();
+    verified
+        .find(|a| a.scope != AbuseScope::RirCatchAll)
+        .or(first)
+}
+
+/// Why a party has no address: none known, or the registry answer failed its check.
+fn no_address_reason(check: Option<(Verification, &[String])>) -> String {
+    match check {
+        Some((status @ (Verification::Conflict | Verification::Unverified), checks))
+            if !checks.is_empty() =>
+        {
+            format!(
+                "no verified abuse address (registry answer {}: {})",
+                status.name(),
+                checks.join("; ")
+            )
+        }
+        _ => "no abuse address known".to_string(),
     }
 }
 
@@ -419,6 +456,11 @@ fn hosting_party(asn: u32, geo: &GeoFacts, opts: &CaseOptions) -> Party {
         } else {
             "no abuse address known".into()
         },
+        address_status: if address.is_some() {
+            Verification::Verified
+        } else {
+            Verification::Unverified
+        },
         address,
         key: key.to_ascii_lowercase(),
         country: geo.country.clone(),
@@ -428,7 +470,7 @@ fn hosting_party(asn: u32, geo: &GeoFacts, opts: &CaseOptions) -> Party {
 
 fn registrar_party(facts: &crate::annotate::ContactFacts, opts: &CaseOptions) -> Option<Party> {
     let registrar = facts.registrar.clone();
-    let abuse = facts.abuse.first();
+    let abuse = verified_contact(&facts.abuse);
     if registrar.is_none() && abuse.is_none() {
         return None;
     }
@@ -436,10 +478,22 @@ fn registrar_party(facts: &crate::annotate::ContactFacts, opts: &CaseOptions) ->
         .clone()
         .unwrap_or_else(|| abuse.map(|a| a.email.clone()).unwrap_or_default());
     let manual = opts.addresses.get(&name);
-    let (address, address_source) = match (manual, abuse) {
-        (Some(m), _) => (Some(m.clone()), "config: report.addresses".to_string()),
-        (None, Some(a)) => (Some(a.email.clone()), format!("{} ({})", a.via, a.source)),
-        (None, None) => (None, "no abuse address known".to_string()),
+    let (address, address_source, address_status) = match (manual, abuse) {
+        (Some(m), _) => (
+            Some(m.clone()),
+            "config: report.addresses".to_string(),
+            Verification::Verified,
+        ),
+        (None, Some(a)) => (
+            Some(a.email.clone()),
+            format!("{} ({})", a.via, a.source),
+            Verification::Verified,
+        ),
+        (None, None) => (
+            None,
+            no_address_reason(Some((facts.registrar_status, facts.checks.as_slice()))),
+            facts.registrar_status,
+        ),
     };
     Some(Party {
         kind: PartyKind::Registrar,
@@ -450,6 +504,7 @@ fn registrar_party(facts: &crate::annotate::ContactFacts, opts: &CaseOptions) ->
         name,
         address,
         address_source,
+        address_status,
         country: None,
         why: "it is the registrar of domains advertised in the spam".into(),
     })
@@ -465,6 +520,11 @@ fn authority_party(table: &Jurisdictions, cc: &str) -> Option<Party> {
         address_source: match &address {
             Some(_) => format!("jurisdictions table ({})", row.status),
             None => "no e-mail channel in the jurisdictions table (use the web form)".into(),
+        },
+        address_status: if address.is_some() {
+            Verification::Verified
+        } else {
+            Verification::Unverified
         },
         address,
         country: Some(row.iso3166.clone()),

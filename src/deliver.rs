@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::app::Analyzer;
 use crate::bounce::{self, Completeness, Kind};
 use crate::cases::{self, CaseOptions, is_plain_address};
-use crate::enrich::Jurisdictions;
+use crate::enrich::{Jurisdictions, Verification};
 use crate::ingest::Item;
 use crate::output::{Record, printable};
 use crate::received;
@@ -64,6 +64,10 @@ pub struct IndexEntry {
     pub party: String,
     pub address: Option<String>,
     pub address_source: String,
+    /// `verified`, `conflict` or `unverified`: whether the registry answer behind the
+    /// address was checked (an index without it, from an older run, reads `unverified`).
+    #[serde(default)]
+    pub address_status: Verification,
     pub country: Option<String>,
     pub language: String,
     pub count: usize,
@@ -225,6 +229,7 @@ pub fn write_outbox(dir: &Path, complaints: &[Complaint]) -> Result<(), DeliverE
             party: complaint.party.name.clone(),
             address: complaint.party.address.clone(),
             address_source: complaint.party.address_source.clone(),
+            address_status: complaint.party.address_status,
             country: complaint.party.country.clone(),
             language: complaint.language.clone(),
             count: complaint.count,
@@ -254,8 +259,8 @@ fn index_markdown(index: &[IndexEntry]) -> String {
     let mut out = String::from(
         "# blowback outbox\n\nNothing here has been sent. Review with `blowback review DIR`, send with `blowback send DIR --really`.\n\n",
     );
-    out.push_str("| file | party | kind | address | country | messages | first seen | last seen | formats | review | why this party |\n");
-    out.push_str("|---|---|---|---|---|---|---|---|---|---|---|\n");
+    out.push_str("| file | party | kind | address | address status | country | messages | first seen | last seen | formats | review | why this party |\n");
+    out.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for e in index {
         let formats: Vec<String> = e
             .formats
@@ -263,11 +268,12 @@ fn index_markdown(index: &[IndexEntry]) -> String {
             .map(|f| format!("{f:?}").to_lowercase())
             .collect();
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             md(&e.file),
             md(&e.party),
             e.party_kind,
             md(e.address.as_deref().unwrap_or("none known")),
+            e.address_status.name(),
             md(e.country.as_deref().unwrap_or("?")),
             e.count,
             e.first_seen,
@@ -446,8 +452,9 @@ fn show(entry: &IndexEntry, bytes: &[u8], out: &mut dyn Write) -> io::Result<()>
     writeln!(out, "== {}", entry.file)?;
     writeln!(
         out,
-        "   to:       {} ({})",
+        "   to:       {} ({}; {})",
         printable(entry.address.as_deref().unwrap_or("no address known")),
+        entry.address_status.name(),
         printable(&entry.address_source)
     )?;
     writeln!(

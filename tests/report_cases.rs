@@ -171,6 +171,7 @@ fn advertised_domains_give_hosting_registrar_and_authority_parties() {
             scope: AbuseScope::Registrar,
             source: "whois.registro.br".into(),
             via: "e-mail".into(),
+            status: blowback::enrich::Verification::Verified,
         }],
         hosting: vec![HostingFacts {
             ip: "200.147.1.1".into(),
