@@ -220,14 +220,19 @@ struct FlakyMailer {
 }
 
 impl Mailer for FlakyMailer {
-    fn send(&mut self, from: &str, to: &str, bytes: &[u8]) -> Result<String, String> {
+    fn send(
+        &mut self,
+        from: &str,
+        to: &[String],
+        bytes: &[u8],
+    ) -> Result<String, deliver::SendFailure> {
         self.calls += 1;
         assert_eq!(from, "postmaster@victim-domain.net");
         assert!(bytes.starts_with(b"From: "));
         if self.calls == self.fail_at {
-            return Err("421 try again later".into());
+            return Err(deliver::SendFailure::Failed("421 try again later".into()));
         }
-        self.delivered.push(to.to_string());
+        self.delivered.extend(to.iter().cloned());
         Ok("250 OK".into())
     }
 }
@@ -272,6 +277,7 @@ fn an_interrupted_send_resumes_without_sending_twice() {
         really: true,
         reporter: Some("postmaster@victim-domain.net"),
         rate_per_minute: 0,
+        retry_uncertain: false,
         now: NOW,
     };
     let mut flaky = FlakyMailer {
