@@ -59,7 +59,16 @@ pub struct ContactFacts {
 pub struct HostingFacts {
     pub ip: String,
     pub geo: GeoFacts,
+    /// The registered network holding the address and its abuse contacts, through the
+    /// same checked look-up as an origin IP (with `--resolve`).
+    pub network: Option<NetworkFacts>,
 }
+
+/// Hosting addresses of one domain that are looked up (the rest are listed by geo only).
+const HOSTING_LOOKUPS: usize = 4;
+
+/// Advertised contacts looked up at once (each server still gets only its own bound).
+const PARALLEL_CONTACTS: usize = 8;
 
 /// Adds facts to records. Built once per run; shared across threads.
 pub struct Annotator {
@@ -123,13 +132,33 @@ impl Annotator {
             });
         }
         if self.resolver.is_some() {
-            record.contact_facts = record
+            let advertised: Vec<(&str, &str)> = record
                 .contacts
                 .iter()
                 .filter(|c| c.role == "advertised")
-                .filter_map(|c| self.contact_facts(&c.kind, &c.value))
+                .map(|c| (c.kind.as_str(), c.value.as_str()))
                 .collect();
+            record.contact_facts = self.contacts_facts(&advertised);
         }
+    }
+
+    /// Facts of every advertised contact, looked up concurrently in groups, in input order.
+    fn contacts_facts(&self, contacts: &[(&str, &str)]) -> Vec<ContactFacts> {
+        let mut out = Vec::with_capacity(contacts.len());
+        for group in contacts.chunks(PARALLEL_CONTACTS) {
+            let facts: Vec<Option<ContactFacts>> = std::thread::scope(|s| {
+                let handles: Vec<_> = group
+                    .iter()
+                    .map(|(kind, value)| s.spawn(move || self.contact_facts(kind, value)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().ok().flatten())
+                    .collect()
+            });
+            out.extend(facts.into_iter().flatten());
+        }
+        out
     }
 
     fn contact_facts(&self, kind: &str, value: &str) -> Option<ContactFacts> {
@@ -152,9 +181,13 @@ impl Annotator {
                     .iter()
                     .chain(&info.aaaa)
                     .filter_map(|ip| ip.parse::<IpAddr>().ok())
-                    .map(|ip| HostingFacts {
+                    .enumerate()
+                    .map(|(i, ip)| HostingFacts {
                         ip: ip.to_string(),
                         geo: self.geo(ip).unwrap_or_default(),
+                        network: (i < HOSTING_LOOKUPS && self.geo(ip).is_some())
+                            .then(|| self.network(ip))
+                            .flatten(),
                     })
                     .collect();
                 facts.notes = info

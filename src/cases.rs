@@ -323,8 +323,15 @@ fn parties_of(record: &Record, opts: &CaseOptions) -> Vec<PartyFacts> {
         let domain = facts.value.rsplit('@').next().unwrap_or(&facts.value);
         let domain = psl::domain_str(domain).unwrap_or(domain).to_string();
         for host in &facts.hosting {
-            if let Some(asn) = host.geo.asn {
-                let party = hosting_party(asn, &host.geo, opts);
+            if host.geo.asn.is_some() {
+                let party = network_party(
+                    PartyKind::HostingNetwork,
+                    &host.ip,
+                    Some(&host.geo),
+                    host.network.as_ref(),
+                    opts,
+                    "domains advertised in the spam resolve to addresses in this network".into(),
+                );
                 countries.extend(party.country.clone());
                 out.push((party, vec![host.ip.clone()], vec![domain.clone()]));
             }
@@ -439,32 +446,6 @@ fn no_address_reason(check: Option<(Verification, &[String])>) -> String {
             )
         }
         _ => "no abuse address known".to_string(),
-    }
-}
-
-fn hosting_party(asn: u32, geo: &GeoFacts, opts: &CaseOptions) -> Party {
-    let key = format!("AS{asn}");
-    let address = opts.addresses.get(&key).cloned();
-    Party {
-        kind: PartyKind::HostingNetwork,
-        name: match &geo.as_org {
-            Some(org) => format!("{org} ({key})"),
-            None => key.clone(),
-        },
-        address_source: if address.is_some() {
-            "config: report.addresses".into()
-        } else {
-            "no abuse address known".into()
-        },
-        address_status: if address.is_some() {
-            Verification::Verified
-        } else {
-            Verification::Unverified
-        },
-        address,
-        key: key.to_ascii_lowercase(),
-        country: geo.country.clone(),
-        why: "domains advertised in the spam resolve to addresses in this network".into(),
     }
 }
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use blowback::enrich::{AbuseScope, EnrichConfig, Enricher, LookupResult, Timeouts};
+use blowback::enrich::{AbuseScope, EnrichConfig, Enricher, LookupResult, Timeouts, Verification};
 use sha2::{Digest, Sha256};
 
 fn repo() -> PathBuf {
@@ -1373,4 +1373,244 @@ fn idn_domains_are_asked_in_punycode() {
     assert_eq!(info.domain, "xn--j1ay.xn--p1ai");
     assert_eq!(count(&rf.counts, "xn--j1ay.xn--p1ai"), 1);
     assert!(info.registrar.is_some(), "{info:?}");
+}
+
+// ------------------------------------------- issue 19: answers checked against the question
+
+// See: issue 19, point 1 (an answer describing 80.80.80.0/23 was accepted for 82.238.40.111).
+#[test]
+fn whois_answer_for_the_wrong_range_is_a_conflict_and_gives_no_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let rw = Rewrites::default();
+    let ripe = whois_fake(
+        vec![(
+            "-B 82.238.40.111",
+            Reply::Bytes(fixture("whois/ip/ripe/80.80.80.80_-B_unfiltered.txt")),
+        )],
+        &rw,
+    );
+    let e = Enricher::new(config(
+        dir.path(),
+        ip_servers(&ripe.addr, "-B $addr\r\n"),
+        None,
+        None,
+    ))
+    .unwrap();
+    let info = e.lookup_ip(ip("82.238.40.111"));
+    assert_eq!(info.asn, Some(12322), "the shipped AS database");
+    let net = info.network.unwrap();
+    assert_eq!(net.status, Verification::Conflict, "{net:?}");
+    assert!(
+        net.checks
+            .iter()
+            .any(|c| c.contains("80.80.80.0/23") && c.contains("does not hold 82.238.40.111")),
+        "{:?}",
+        net.checks
+    );
+    assert!(
+        net.abuse
+            .iter()
+            .filter(|c| c.status == Verification::Verified)
+            .all(|c| !c.email.contains("freenom")),
+        "{:?}",
+        net.abuse
+    );
+    // The same capture for the address it describes is verified.
+    let ripe2 = whois_fake(
+        vec![(
+            "-B 80.80.80.80",
+            Reply::Bytes(fixture("whois/ip/ripe/80.80.80.80_-B_unfiltered.txt")),
+        )],
+        &rw,
+    );
+    let dir2 = tempfile::tempdir().unwrap();
+    let e = Enricher::new(config(
+        dir2.path(),
+        ip_servers(&ripe2.addr, "-B $addr\r\n"),
+        None,
+        None,
+    ))
+    .unwrap();
+    let net = e.lookup_ip(ip("80.80.80.80")).network.unwrap();
+    assert_eq!(net.status, Verification::Verified, "{:?}", net.checks);
+    assert_eq!(net.cidr.as_deref(), Some("80.80.80.0/23"));
+    assert_eq!(net.abuse[0].email, "abuse@freenom.com");
+    assert_eq!(net.abuse[0].status, Verification::Verified);
+}
+
+// See: issue 19, point 1 ("referral chains that end in an unrelated record").
+#[test]
+fn a_referral_to_an_unrelated_record_keeps_the_network_that_holds_the_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let rw = Rewrites::default();
+    let unrelated = whois_fake(
+        vec![(
+            "62.239.237.1",
+            Reply::Bytes(fixture("whois/ip/ripe/80.80.80.80_-B_unfiltered.txt")),
+        )],
+        &rw,
+    );
+    // The real BT answer, with a referral line added (synthetic) to a server that then
+    // answers about another network.
+    let mut first = fixture("whois/ip/ripe/62.239.237.1_ipwhois2015.txt");
+    first.extend_from_slice(b"\nReferralServer: whois://whois.unrelated.example\n");
+    let ripe = whois_fake(vec![("62.239.237.1", Reply::Bytes(first))], &rw);
+    rw.write()
+        .unwrap()
+        .push(("whois.unrelated.example".into(), unrelated.addr.clone()));
+    let e = Enricher::new(config(
+        dir.path(),
+        ip_servers(&ripe.addr, "$addr\r\n"),
+        None,
+        None,
+    ))
+    .unwrap();
+    let info = e.lookup_ip(ip("62.239.237.1"));
+    assert_eq!(
+        count(&unrelated.counts, "62.239.237.1"),
+        1,
+        "the referral was followed"
+    );
+    let net = info.network.unwrap();
+    assert_eq!(net.cidr.as_deref(), Some("62.239.237.0/24"), "{net:?}");
+    assert_eq!(net.status, Verification::Verified, "{:?}", net.checks);
+    assert_eq!(emails(&net.abuse), ["protect@bt.com"]);
+    assert!(
+        net.checks
+            .iter()
+            .any(|c| c.contains("ended in a less specific or unrelated record")),
+        "{:?}",
+        net.checks
+    );
+    assert!(
+        net.checks
+            .iter()
+            .any(|c| c.contains("does not hold 62.239.237.1")),
+        "{:?}",
+        net.checks
+    );
+}
+
+// See: issue 19, point 1 (a legacy Verisign answer gave the registrar of `GOOGLE.COM.ZZZZZ…`).
+#[test]
+fn registrar_answers_for_another_domain_are_not_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let rw = Rewrites::default();
+    let mm = whois_fake(
+        vec![(
+            "google.com",
+            Reply::Bytes(fixture(
+                "whois/domain/com/google.com_markmonitor-registrar.txt",
+            )),
+        )],
+        &rw,
+    );
+    let spam_host_registrar = whois_fake(vec![], &rw);
+    let vs = whois_fake(
+        vec![
+            (
+                "google.com",
+                Reply::Bytes(fixture(
+                    "whois/domain/com/google.com_verisign_legacy-hostname-spam.txt",
+                )),
+            ),
+            (
+                "not-google.com",
+                Reply::Bytes(fixture("whois/domain/com/google.com_verisign_2020.txt")),
+            ),
+        ],
+        &rw,
+    );
+    rw.write().unwrap().extend([
+        ("whois.markmonitor.com".to_string(), mm.addr.clone()),
+        (
+            "whois.itsyourdomain.com".to_string(),
+            spam_host_registrar.addr.clone(),
+        ),
+    ]);
+    let servers = domain_servers(&[(
+        "com",
+        serde_json::json!({"host": vs.addr, "query": "$addr\r\n"}),
+    )]);
+    let e = Enricher::new(config(dir.path(), servers, None, None)).unwrap();
+    let info = e.lookup_domain("google.com");
+    assert_eq!(
+        info.registrar_status,
+        Verification::Verified,
+        "{:?}",
+        info.checks
+    );
+    assert_eq!(info.registrar.as_deref(), Some("MARKMONITOR INC."));
+    assert_eq!(emails(&info.abuse), ["abusecomplaints@markmonitor.com"]);
+    assert_eq!(
+        count(&mm.counts, "google.com"),
+        1,
+        "the GOOGLE.COM record's referral"
+    );
+    assert!(
+        spam_host_registrar.counts.lock().unwrap().is_empty(),
+        "the first (spam host name) record's referral is not followed"
+    );
+
+    // An answer about google.com for a query about not-google.com gives nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let servers = domain_servers(&[(
+        "com",
+        serde_json::json!({"host": vs.addr, "query": "$addr\r\n"}),
+    )]);
+    let e = Enricher::new(config(dir.path(), servers, None, None)).unwrap();
+    let info = e.lookup_domain("not-google.com");
+    assert_eq!(info.registrar, None, "{info:?}");
+    assert!(info.abuse.is_empty(), "{:?}", info.abuse);
+    assert!(
+        info.checks
+            .iter()
+            .any(|c| c.contains("is about") && c.contains("not not-google.com")),
+        "{:?}",
+        info.checks
+    );
+}
+
+// See: issue 19, point 7 (a dead DNS server serialised everything at 3 s a query).
+#[test]
+fn a_dead_dns_server_is_given_up_after_two_timeouts() {
+    let dir = tempfile::tempdir().unwrap();
+    // A UDP socket that reads every query and never answers.
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let dns = sock.local_addr().unwrap();
+    let datagrams = Arc::new(Mutex::new(0usize));
+    let seen = datagrams.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 1500];
+        while sock.recv_from(&mut buf).is_ok() {
+            *seen.lock().unwrap() += 1;
+        }
+    });
+    let mut cfg = config(dir.path(), domain_servers(&[]), None, Some(dns));
+    cfg.timeouts.dns = Duration::from_millis(100);
+    let e = Enricher::new(cfg).unwrap();
+    let infos: Vec<_> = [
+        "a.blowback-test.de",
+        "b.blowback-test.fr",
+        "c.blowback-test.ro",
+    ]
+    .iter()
+    .map(|d| e.lookup_domain(d))
+    .collect();
+    // Two queries, each tried twice, reached the server; nothing after that.
+    assert_eq!(*datagrams.lock().unwrap(), 4);
+    let errors: Vec<&String> = infos.iter().flat_map(|i| &i.errors).collect();
+    assert_eq!(
+        errors.iter().filter(|m| m.contains("(timed out)")).count(),
+        2,
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .filter(|m| m.contains("counts as dead"))
+            .count()
+            >= 10,
+        "{errors:?}"
+    );
 }

@@ -180,6 +180,7 @@ fn advertised_domains_give_hosting_registrar_and_authority_parties() {
                 asn: Some(28573),
                 as_org: Some("Claro NXT".into()),
             },
+            network: None,
         }],
         ..Default::default()
     }];

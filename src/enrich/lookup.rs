@@ -15,6 +15,7 @@ use serde_json::Value;
 use super::abuse::{self, AbuseContact};
 use super::cache::{Cache, CachedAnswer};
 use super::geo::Geo;
+use super::health::Health;
 use super::rdap::{self, Bootstrap, RdapClient};
 use super::verify::{self, LocalFacts, NetworkClaim, Verification};
 use super::whois::{self, ServerEntry, ServersMap, Subject, WhoisClient};
@@ -37,6 +38,7 @@ pub struct Enricher {
     dns_server: Option<SocketAddr>,
     cache: Cache,
     stats: Mutex<EnrichStats>,
+    health: Health,
 }
 
 /// Why an answer could not be had.
@@ -88,6 +90,7 @@ impl Enricher {
             dns_server,
             cache,
             stats: Mutex::new(EnrichStats::default()),
+            health: Health::default(),
         })
     }
 
@@ -154,7 +157,18 @@ impl Enricher {
                 "{kind} {server} {query:?}: not in the cache (offline)"
             )));
         }
-        let (bytes, status) = ask().map_err(Miss::Failed)?;
+        let key = format!("{kind} {server}");
+        if let Some(why) = self.health.dead(&key) {
+            return Err(Miss::Failed(format!("{why}; {query:?} not looked up")));
+        }
+        // DNS resolvers take many parallel queries; registries get one (WHOIS) or two
+        // (RDAP) at a time, on top of their clients' pacing.
+        let limit = match kind {
+            "dns" => 8,
+            "rdap" => 2,
+            _ => 1,
+        };
+        let (bytes, status) = self.health.run(&key, limit, ask).map_err(Miss::Failed)?;
         self.stats.lock().expect("stats lock").network_queries += 1;
         let answer = CachedAnswer {
             kind: kind.into(),

@@ -21,6 +21,7 @@ pub mod abuse;
 pub mod cache;
 pub mod dns;
 pub mod geo;
+pub mod health;
 pub mod jurisdictions;
 pub mod lookup;
 pub mod phone;
