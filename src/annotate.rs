@@ -210,12 +210,15 @@ fn network_facts(info: IpInfo) -> NetworkFacts {
     let mut notes: Vec<String> = info.errors.into_iter().chain(info.missing).collect();
     notes.extend(info.not_looked_up);
     let network = info.network.unwrap_or_default();
+    // A network answer that failed its check names no one: its name and country are
+    // not the address's (the country comes from the shipped database instead).
+    let trusted = network.status == Verification::Verified;
     NetworkFacts {
         cidr: network.cidr,
         asn: info.asn,
         as_org: info.as_org,
-        netname: network.netname,
-        country: network.country.or(info.country),
+        netname: network.netname.filter(|_| trusted),
+        country: network.country.filter(|_| trusted).or(info.country),
         abuse: network.abuse,
         source: network.source,
         status: network.status,
