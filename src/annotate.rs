@@ -114,31 +114,47 @@ impl Annotator {
 
     /// Annotates one record in place.
     pub fn annotate(&self, record: &mut Record) {
-        if let Some(origin) = &mut record.origin
-            && let Ok(ip) = origin.found.ip.parse::<IpAddr>()
-        {
-            origin.geo = self.geo(ip);
-            origin.network = self.network(ip);
-        }
-        if let Some(ip) = record
+        let origin_ip = record
+            .origin
+            .as_ref()
+            .and_then(|o| o.found.ip.parse::<IpAddr>().ok());
+        let bouncer_ip = record
             .bouncer_ip
             .as_deref()
-            .and_then(|ip| ip.parse::<IpAddr>().ok())
+            .and_then(|ip| ip.parse::<IpAddr>().ok());
+        let advertised: Vec<(&str, &str)> = record
+            .contacts
+            .iter()
+            .filter(|c| c.role == "advertised" && self.resolver.is_some())
+            .map(|c| (c.kind.as_str(), c.value.as_str()))
+            .collect();
+        // The origin, the bouncer and the advertised contacts are looked up at once: a slow
+        // server then costs its timeout once, not once per party.
+        let (origin_net, bouncer_net, contact_facts) = std::thread::scope(|s| {
+            let origin = s.spawn(move || origin_ip.and_then(|ip| self.network(ip)));
+            let bouncer = s.spawn(move || bouncer_ip.and_then(|ip| self.network(ip)));
+            let contacts = self.contacts_facts(&advertised);
+            (
+                origin.join().ok().flatten(),
+                bouncer.join().ok().flatten(),
+                contacts,
+            )
+        });
+        if let Some(origin) = &mut record.origin
+            && let Some(ip) = origin_ip
         {
+            origin.geo = self.geo(ip);
+            origin.network = origin_net;
+        }
+        if let Some(ip) = bouncer_ip {
             record.bouncer = Some(crate::output::PeerFacts {
                 ip: ip.to_string(),
                 geo: self.geo(ip),
-                network: self.network(ip),
+                network: bouncer_net,
             });
         }
         if self.resolver.is_some() {
-            let advertised: Vec<(&str, &str)> = record
-                .contacts
-                .iter()
-                .filter(|c| c.role == "advertised")
-                .map(|c| (c.kind.as_str(), c.value.as_str()))
-                .collect();
-            record.contact_facts = self.contacts_facts(&advertised);
+            record.contact_facts = contact_facts;
         }
     }
 

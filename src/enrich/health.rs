@@ -1,15 +1,16 @@
 //! Which servers answer in this run, and how many queries each may have in flight.
 //!
-//! A server that times out twice is marked dead for the rest of the run: later queries to
-//! it fail at once with a named reason instead of each waiting out its timeout (a dead
-//! DNS server used to serialise a whole report at 3 s a query). Lookups run concurrently,
+//! A server that does not answer twice (timed out, or refused or unreachable) is marked
+//! dead for the rest of the run: later queries to it fail at once with a named reason
+//! instead of each waiting out its timeout and pacing (a dead DNS server used to
+//! serialise a whole report at 3 s a query). Lookups run concurrently,
 //! but each server only gets `limit` queries at a time, so a run never floods a registry
 //! (its pacing and throttling rules still apply inside the clients).
 
 use std::collections::HashMap;
 use std::sync::{Condvar, Mutex};
 
-/// Timeouts after which a server counts as dead for the run.
+/// Unanswered queries after which a server counts as dead for the run.
 pub const DEAD_AFTER_TIMEOUTS: u32 = 2;
 
 /// Per-server timeout counts and in-flight queries; shared by reference across threads.
@@ -25,12 +26,19 @@ struct Server {
     in_flight: usize,
 }
 
-/// Does an error text say the server did not answer in time?
-pub fn is_timeout(error: &str) -> bool {
+/// Does an error text say the server did not answer (in time, or at all)?
+pub fn is_no_answer(error: &str) -> bool {
     let e = error.to_ascii_lowercase();
-    ["timed out", "timeout", "time out", "would block"]
-        .iter()
-        .any(|k| e.contains(k))
+    [
+        "timed out",
+        "timeout",
+        "time out",
+        "would block",
+        "connection refused",
+        "unreachable",
+    ]
+    .iter()
+    .any(|k| e.contains(k))
 }
 
 impl Health {
@@ -67,7 +75,7 @@ impl Health {
         let mut state = self.state.lock().expect("health lock");
         let entry = state.entry(server.to_string()).or_default();
         entry.in_flight -= 1;
-        if result.as_ref().is_err_and(|e| is_timeout(e)) {
+        if result.as_ref().is_err_and(|e| is_no_answer(e)) {
             entry.timeouts += 1;
         }
         drop(state);
