@@ -416,7 +416,7 @@ const DOMAIN_KEYS: &[&str] = &["domain name", "domain", "[domain name]", "server
 
 /// Registrar fields, best first: gTLD, then ccTLD spellings (.fi dotted keys, .kz
 /// `Current Registar`, .nz `registrar_name`, .tw `Registration Service Provider`, .id
-/// `Sponsoring Registrar Organization`, .ua `registrar`).
+/// `Sponsoring Registrar Organization`, .ua `registrar`, .kr `Authorized Agency`).
 const REGISTRAR_KEYS: &[&str] = &[
     "Registrar",
     "Sponsoring Registrar",
@@ -426,13 +426,18 @@ const REGISTRAR_KEYS: &[&str] = &[
     "Current Registrar",
     "Registration Service Provider",
     "Sponsoring Registrar Organization",
+    "Authorized Agency",
 ];
 
 /// A domain line: (is the domain's own record, the name).
 fn domain_line(line: &str, next: Option<&str>) -> Option<(bool, String)> {
-    let t = line.trim();
+    // `** Domain Name:` (.tr), `a. [Domain Name]` / `[ドメイン名]` (.jp).
+    let t = line.trim().trim_start_matches('*').trim_start();
     let t = t.strip_prefix("a. ").unwrap_or(t);
-    let (key, value) = if let Some(rest) = t.strip_prefix("[Domain Name]") {
+    let bracketed = t
+        .strip_prefix("[Domain Name]")
+        .or_else(|| t.strip_prefix("[ドメイン名]"));
+    let (key, value) = if let Some(rest) = bracketed {
         ("[domain name]".to_string(), rest.trim())
     } else {
         let (k, v) = t.split_once(':')?;
@@ -710,17 +715,27 @@ fn vcard_props(e: &Value, name: &str) -> Vec<String> {
     vcard_entries(e, name).into_iter().map(|p| p.1).collect()
 }
 
-/// The holder of an RDAP autnum: its `registrant` entity's vCard `org`, else its `fn`.
+/// The holder of an RDAP autnum: of its `registrant` entities (RIPE lists maintainers as
+/// registrants too), the organisation (vCard `kind: org` or an `org` property), by its
+/// `org`, else its `fn`.
 pub fn rdap_holder(v: &Value) -> Option<String> {
-    let registrant = v
+    let registrants: Vec<&Value> = v
         .get("entities")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .find(|e| roles(e).iter().any(|r| r == "registrant"))?;
-    vcard_props(registrant, "org")
+        .filter(|e| roles(e).iter().any(|r| r == "registrant"))
+        .collect();
+    let is_org = |e: &&&Value| {
+        !vcard_props(e, "org").is_empty()
+            || vcard_props(e, "kind")
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case("org"))
+    };
+    let holder = registrants.iter().find(is_org).or(registrants.first())?;
+    vcard_props(holder, "org")
         .into_iter()
-        .chain(vcard_props(registrant, "fn"))
+        .chain(vcard_props(holder, "fn"))
         .find(|s| !s.trim().is_empty())
 }
 
@@ -787,6 +802,21 @@ mod tests {
             domain_record("Registrar: X\n", "google.com").status,
             Verification::Unverified
         );
+    }
+
+    #[test]
+    fn rdap_abuse_mail_typed_abuse_and_the_organisation_as_holder() {
+        let v: Value = serde_json::from_str(r#"{"objectClassName":"autnum","entities":[
+            {"roles":["registrant"],"vcardArray":["vcard",[["fn",{},"text","coloclue-mnt"],["kind",{},"text","individual"]]]},
+            {"roles":["registrant"],"vcardArray":["vcard",[["fn",{},"text","Netwerkvereniging Coloclue"],["kind",{},"text","org"]]]},
+            {"roles":["abuse"],"vcardArray":["vcard",[["email",{"type":"email"},"text","ops@coloclue.net"],["email",{"type":"email"},"text","routers@coloclue.net"],["email",{"type":"abuse"},"text","abuse@coloclue.net"]]]}
+        ]}"#).unwrap();
+        assert_eq!(
+            rdap_holder(&v).as_deref(),
+            Some("Netwerkvereniging Coloclue")
+        );
+        let abuse = rdap_abuse(&v, "rdap", AbuseScope::Network);
+        assert_eq!(emails(&abuse), ["abuse@coloclue.net"]);
     }
 
     fn emails(v: &[AbuseContact]) -> Vec<&str> {
