@@ -1614,3 +1614,88 @@ fn a_dead_dns_server_is_given_up_after_two_timeouts() {
         "{errors:?}"
     );
 }
+
+// See: issue 19, point 4 (hosting networks never got an address, even with --resolve).
+#[test]
+fn a_hosting_network_gets_the_checked_abuse_contact_of_the_resolved_address() {
+    use blowback::annotate::Annotator;
+    use blowback::app::Analyzer;
+    use blowback::cases::{self, CaseOptions, PartyKind};
+    use blowback::config::Config;
+    use blowback::ingest::{FormatChoice, Inputs, Item};
+    use hickory_proto::rr::RecordType;
+
+    let dir = tempfile::tempdir().unwrap();
+    let rw = Rewrites::default();
+    let ripe = whois_fake(
+        vec![(
+            "62.239.237.1",
+            Reply::Bytes(fixture("whois/ip/ripe/62.239.237.1_ipwhois2015.txt")),
+        )],
+        &rw,
+    );
+    let (dns, _) = dns_fake(vec![(
+        "wo.adquiraseuplanobr.com.br",
+        RecordType::A,
+        "62.239.237.1",
+    )]);
+    let analysis = Config::parse(
+        "own_domains = [\"victim-domain.net\"]\n",
+        Path::new("t.toml"),
+    )
+    .unwrap();
+    let limits = analysis.limits.clone();
+    let mut analyzer = Analyzer::new(analysis, Default::default(), false, NOW as i64);
+    analyzer.annotator = Some(
+        Annotator::resolving(config(
+            dir.path(),
+            ip_servers(&ripe.addr, "$addr\r\n"),
+            None,
+            Some(dns),
+        ))
+        .unwrap(),
+    );
+    let input = repo()
+        .join("tests/fixtures/corpus/backscatter/bs-0042.eml")
+        .display()
+        .to_string();
+    let records: Vec<_> = Inputs::new(&[input], FormatChoice::Auto, &limits)
+        .filter_map(|item| match item {
+            Item::Message(m) => Some(analyzer.analyze(&m)),
+            _ => None,
+        })
+        .collect();
+    let facts = records[0]
+        .contact_facts
+        .iter()
+        .find(|f| f.value == "wo.adquiraseuplanobr.com.br")
+        .expect("the advertised domain was looked up");
+    let host = &facts.hosting[0];
+    assert_eq!(host.ip, "62.239.237.1");
+    let network = host
+        .network
+        .as_ref()
+        .expect("the hosting address was looked up");
+    assert_eq!(
+        network.status,
+        Verification::Verified,
+        "{:?}",
+        network.checks
+    );
+    assert_eq!(network.cidr.as_deref(), Some("62.239.237.0/24"));
+    let cases = cases::build(
+        &records,
+        &CaseOptions {
+            window_days: 7,
+            now: NOW as i64,
+            ..Default::default()
+        },
+    );
+    let hosting = cases
+        .iter()
+        .find(|c| c.party.kind == PartyKind::HostingNetwork)
+        .expect("a hosting complaint");
+    assert_eq!(hosting.party.address.as_deref(), Some("protect@bt.com"));
+    assert_eq!(hosting.party.address_status, Verification::Verified);
+    assert_eq!(hosting.ips, ["62.239.237.1"]);
+}
