@@ -378,24 +378,11 @@ fn network_party(
     let abuse = network.and_then(|n| verified_contact(&n.abuse));
     let as_key = asn.map(|a| format!("AS{a}"));
     let manual = as_key.as_ref().and_then(|k| opts.addresses.get(k));
-    let unchecked = network.map_or(Verification::Unverified, |n| n.status);
-    let (address, address_source, address_status) = match (manual, abuse) {
-        (Some(manual), _) => (
-            Some(manual.clone()),
-            "config: report.addresses".to_string(),
-            Verification::Verified,
-        ),
-        (None, Some(abuse)) => (
-            Some(abuse.email.clone()),
-            format!("{} ({})", abuse.via, abuse.source),
-            Verification::Verified,
-        ),
-        (None, None) => (
-            None,
-            no_address_reason(network.map(|n| (n.status, n.checks.as_slice()))),
-            unchecked,
-        ),
-    };
+    let (address, address_source, address_status) = addressed(
+        manual,
+        abuse,
+        network.map(|n| (n.status, n.checks.as_slice())),
+    );
     let name = [
         network.and_then(|n| n.netname.clone()),
         as_org.clone(),
@@ -433,6 +420,33 @@ fn verified_contact(contacts: &[AbuseContact]) -> Option<&AbuseContact> {
         .or(first)
 }
 
+/// A party's address, where it came from and its status: set by hand (counts as
+/// verified), else the verified contact, else none and why (`check`: the registry
+/// answer's status and checks).
+fn addressed(
+    manual: Option<&String>,
+    abuse: Option<&AbuseContact>,
+    check: Option<(Verification, &[String])>,
+) -> (Option<String>, String, Verification) {
+    match (manual, abuse) {
+        (Some(manual), _) => (
+            Some(manual.clone()),
+            "config: report.addresses".to_string(),
+            Verification::Verified,
+        ),
+        (None, Some(abuse)) => (
+            Some(abuse.email.clone()),
+            format!("{} ({})", abuse.via, abuse.source),
+            Verification::Verified,
+        ),
+        (None, None) => (
+            None,
+            no_address_reason(check),
+            check.map_or(Verification::Unverified, |c| c.0),
+        ),
+    }
+}
+
 /// Why a party has no address: none known, or the registry answer failed its check.
 fn no_address_reason(check: Option<(Verification, &[String])>) -> String {
     match check {
@@ -459,23 +473,11 @@ fn registrar_party(facts: &crate::annotate::ContactFacts, opts: &CaseOptions) ->
         .clone()
         .unwrap_or_else(|| abuse.map(|a| a.email.clone()).unwrap_or_default());
     let manual = opts.addresses.get(&name);
-    let (address, address_source, address_status) = match (manual, abuse) {
-        (Some(m), _) => (
-            Some(m.clone()),
-            "config: report.addresses".to_string(),
-            Verification::Verified,
-        ),
-        (None, Some(a)) => (
-            Some(a.email.clone()),
-            format!("{} ({})", a.via, a.source),
-            Verification::Verified,
-        ),
-        (None, None) => (
-            None,
-            no_address_reason(Some((facts.registrar_status, facts.checks.as_slice()))),
-            facts.registrar_status,
-        ),
-    };
+    let (address, address_source, address_status) = addressed(
+        manual,
+        abuse,
+        Some((facts.registrar_status, facts.checks.as_slice())),
+    );
     Some(Party {
         kind: PartyKind::Registrar,
         key: address
@@ -493,14 +495,27 @@ fn registrar_party(facts: &crate::annotate::ContactFacts, opts: &CaseOptions) ->
 
 fn authority_party(table: &Jurisdictions, cc: &str) -> Option<Party> {
     let row = table.get(cc)?;
-    let address = first_email(&row.authority_and_channel);
+    // Only a channel the table marks verified is written to; any other goes by web form.
+    let verified = row.status == "verified"
+        && !row
+            .authority_and_channel
+            .to_ascii_lowercase()
+            .contains("unverified");
+    let listed = first_email(&row.authority_and_channel);
+    let address = listed.clone().filter(|_| verified);
     Some(Party {
         kind: PartyKind::Authority,
         key: row.iso3166.to_ascii_lowercase(),
         name: authority_name(&row.authority_and_channel),
-        address_source: match &address {
-            Some(_) => format!("jurisdictions table ({})", row.status),
-            None => "no e-mail channel in the jurisdictions table (use the web form)".into(),
+        address_source: match (&address, &listed) {
+            (Some(_), _) => format!("jurisdictions table ({})", row.status),
+            (None, Some(_)) => format!(
+                "the e-mail channel in the jurisdictions table is not verified ({}); use the web form",
+                row.status
+            ),
+            (None, None) => {
+                "no e-mail channel in the jurisdictions table (use the web form)".into()
+            }
         },
         address_status: if address.is_some() {
             Verification::Verified

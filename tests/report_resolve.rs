@@ -85,6 +85,37 @@ fn enrich_config(dir: &Path, whois: &str) -> EnrichConfig {
     }
 }
 
+/// Runs `report` over `input` with look-ups through the WHOIS server at `whois`; returns
+/// the outbox.
+fn report_resolved(
+    dir: &Path,
+    input: &Path,
+    whois: &str,
+    jurisdictions: Option<&Jurisdictions>,
+) -> PathBuf {
+    let config = Config::parse(
+        "own_domains = [\"victim-domain.net\"]\n[report]\nreporter_address = \"postmaster@victim-domain.net\"\n",
+        Path::new("t.toml"),
+    )
+    .unwrap();
+    let limits = config.limits.clone();
+    let mut analyzer = Analyzer::new(config, Default::default(), false, NOW);
+    analyzer.annotator = Some(Annotator::resolving(enrich_config(dir, whois)).unwrap());
+    let outbox = dir.join("outbox");
+    let inputs = vec![input.display().to_string()];
+    deliver::report(
+        &analyzer,
+        Inputs::new(&inputs, FormatChoice::Auto, &limits),
+        &ReportOptions {
+            outbox: &outbox,
+            jurisdictions,
+            now: NOW,
+        },
+    )
+    .unwrap();
+    outbox
+}
+
 #[test]
 fn the_origin_networks_abuse_contact_is_found_and_addressed() {
     let dir = tempfile::tempdir().unwrap();
@@ -94,29 +125,8 @@ fn the_origin_networks_abuse_contact_is_found_and_addressed() {
             .replace("86.125.127.208", "80.80.80.80");
     let input = dir.path().join("bounce.eml");
     std::fs::write(&input, bounce).unwrap();
-
-    let config = Config::parse(
-        "own_domains = [\"victim-domain.net\"]\n[report]\nreporter_address = \"postmaster@victim-domain.net\"\n",
-        Path::new("t.toml"),
-    )
-    .unwrap();
-    let limits = config.limits.clone();
-    let mut analyzer = Analyzer::new(config, Default::default(), false, NOW);
-    let whois = whois_server();
-    analyzer.annotator = Some(Annotator::resolving(enrich_config(dir.path(), &whois)).unwrap());
     let table = Jurisdictions::load(&repo().join("data/jurisdictions.json")).unwrap();
-    let outbox = dir.path().join("outbox");
-    let inputs = vec![input.display().to_string()];
-    deliver::report(
-        &analyzer,
-        Inputs::new(&inputs, FormatChoice::Auto, &limits),
-        &ReportOptions {
-            outbox: &outbox,
-            jurisdictions: Some(&table),
-            now: NOW,
-        },
-    )
-    .unwrap();
+    let outbox = report_resolved(dir.path(), &input, &whois_server(), Some(&table));
     let index = deliver::read_index(&outbox).unwrap();
     let origin = index
         .iter()
@@ -148,28 +158,9 @@ fn the_origin_networks_abuse_contact_is_found_and_addressed() {
 fn an_answer_for_another_network_addresses_no_one() {
     let dir = tempfile::tempdir().unwrap();
     let input = repo().join("tests/fixtures/corpus/backscatter/bs-0010.eml");
-    let config = Config::parse(
-        "own_domains = [\"victim-domain.net\"]\n[report]\nreporter_address = \"postmaster@victim-domain.net\"\n",
-        Path::new("t.toml"),
-    )
-    .unwrap();
-    let limits = config.limits.clone();
-    let mut analyzer = Analyzer::new(config, Default::default(), false, NOW);
     // The server answers every address of the run with the freenom network.
     let whois = whois_server_answering(&["-B 82.238.40.111", "-B 209.85.220.41"]);
-    analyzer.annotator = Some(Annotator::resolving(enrich_config(dir.path(), &whois)).unwrap());
-    let outbox = dir.path().join("outbox");
-    let inputs = vec![input.display().to_string()];
-    deliver::report(
-        &analyzer,
-        Inputs::new(&inputs, FormatChoice::Auto, &limits),
-        &ReportOptions {
-            outbox: &outbox,
-            jurisdictions: None,
-            now: NOW,
-        },
-    )
-    .unwrap();
+    let outbox = report_resolved(dir.path(), &input, &whois, None);
     let index = deliver::read_index(&outbox).unwrap();
     assert!(
         index

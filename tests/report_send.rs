@@ -522,32 +522,25 @@ fn a_delivery_cut_after_data_is_uncertain_and_not_resent_unless_asked() {
     assert_eq!(arrived(), sent_first + 1);
 
     // Asked explicitly, it is sent again, recorded as sent, and then never again.
-    let retry = blowback(
-        &config,
-        &[
-            "send",
-            &outbox_s,
-            "--really",
-            "--db",
-            &db_s,
-            "--retry-uncertain",
-        ],
-    );
+    let retry_send = || {
+        blowback(
+            &config,
+            &[
+                "send",
+                &outbox_s,
+                "--really",
+                "--db",
+                &db_s,
+                "--retry-uncertain",
+            ],
+        )
+    };
+    let retry = retry_send();
     let text = stdout(&retry);
     assert!(retry.status.success(), "{text}");
     assert!(text.contains("1 sent,"), "{text}");
     assert_eq!(arrived(), sent_first + 2);
-    let last = blowback(
-        &config,
-        &[
-            "send",
-            &outbox_s,
-            "--really",
-            "--db",
-            &db_s,
-            "--retry-uncertain",
-        ],
-    );
+    let last = retry_send();
     assert!(stdout(&last).contains("0 sent,"), "{}", stdout(&last));
     assert_eq!(arrived(), sent_first + 2);
 }
