@@ -245,6 +245,9 @@ impl Enricher {
         info.records.extend(a.records);
         info.errors.extend(a.errors);
         info.missing.extend(a.missing);
+        if a.abuse.is_empty() {
+            return;
+        }
         let contacts = a.abuse.into_iter().map(|mut c| {
             if c.scope != abuse::AbuseScope::RirCatchAll {
                 c.scope = abuse::AbuseScope::AutonomousSystem;
