@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::accuse::{self, Basis, Judgement};
 use crate::annotate::{GeoFacts, NetworkFacts};
 use crate::contacts::platforms;
-use crate::enrich::{AbuseScope, Jurisdictions};
+use crate::enrich::{AbuseContact, AbuseScope, Jurisdictions, Verification};
 use crate::output::Record;
 
 /// Who a case is addressed to.
@@ -76,6 +76,10 @@ pub struct Party {
     pub address: Option<String>,
     /// Where the address came from (`% Abuse contact for`, `config`, ...) or why none.
     pub address_source: String,
+    /// Whether the registry answer the address comes from was checked against the
+    /// question (`verified`); a hand-set address counts as verified. No address is ever
+    /// taken from an answer that is not verified.
+    pub address_status: Verification,
     /// ISO 3166 alpha-2 of the party, when known.
     pub country: Option<String>,
     /// Why this party gets a complaint, in one sentence.
@@ -331,8 +335,15 @@ fn parties_of(
         let domain = facts.value.rsplit('@').next().unwrap_or(&facts.value);
         let domain = psl::domain_str(domain).unwrap_or(domain).to_string();
         for host in &facts.hosting {
-            if let Some(asn) = host.geo.asn {
-                let party = hosting_party(asn, &host.geo, opts);
+            if host.geo.asn.is_some() {
+                let party = network_party(
+                    PartyKind::HostingNetwork,
+                    &host.ip,
+                    Some(&host.geo),
+                    host.network.as_ref(),
+                    opts,
+                    "domains advertised in the spam resolve to addresses in this network".into(),
+                );
                 countries.extend(party.country.clone());
                 out.push((party, vec![host.ip.clone()], vec![domain.clone()]));
             }
@@ -383,22 +394,14 @@ fn network_party(
     let country = network
         .and_then(|n| n.country.clone())
         .or(geo.and_then(|g| g.country.clone()));
-    let abuse = network.and_then(|n| {
-        n.abuse
-            .iter()
-            .find(|a| a.scope != AbuseScope::RirCatchAll)
-            .or(n.abuse.first())
-    });
+    let abuse = network.and_then(|n| verified_contact(&n.abuse));
     let as_key = asn.map(|a| format!("AS{a}"));
     let manual = as_key.as_ref().and_then(|k| opts.addresses.get(k));
-    let (address, address_source) = match (manual, abuse) {
-        (Some(manual), _) => (Some(manual.clone()), "config: report.addresses".to_string()),
-        (None, Some(abuse)) => (
-            Some(abuse.email.clone()),
-            format!("{} ({})", abuse.via, abuse.source),
-        ),
-        (None, None) => (None, "no abuse address known".to_string()),
-    };
+    let (address, address_source, address_status) = addressed(
+        manual,
+        abuse,
+        network.map(|n| (n.status, n.checks.as_slice())),
+    );
     let name = [
         network.and_then(|n| n.netname.clone()),
         as_org.clone(),
@@ -419,35 +422,69 @@ fn network_party(
         name,
         address,
         address_source,
+        address_status,
         country: country.map(|c| c.to_ascii_uppercase()),
         why,
     }
 }
 
-fn hosting_party(asn: u32, geo: &GeoFacts, opts: &CaseOptions) -> Party {
-    let key = format!("AS{asn}");
-    let address = opts.addresses.get(&key).cloned();
-    Party {
-        kind: PartyKind::HostingNetwork,
-        name: match &geo.as_org {
-            Some(org) => format!("{org} ({key})"),
-            None => key.clone(),
-        },
-        address_source: if address.is_some() {
-            "config: report.addresses".into()
-        } else {
-            "no abuse address known".into()
-        },
-        address,
-        key: key.to_ascii_lowercase(),
-        country: geo.country.clone(),
-        why: "domains advertised in the spam resolve to addresses in this network".into(),
+/// The first verified contact, a network's own before a registry's catch-all.
+fn verified_contact(contacts: &[AbuseContact]) -> Option<&AbuseContact> {
+    let mut verified = contacts
+        .iter()
+        .filter(|a| a.status == Verification::Verified);
+    let first = verified.clone().next();
+    verified
+        .find(|a| a.scope != AbuseScope::RirCatchAll)
+        .or(first)
+}
+
+/// A party's address, where it came from and its status: set by hand (counts as
+/// verified), else the verified contact, else none and why (`check`: the registry
+/// answer's status and checks).
+fn addressed(
+    manual: Option<&String>,
+    abuse: Option<&AbuseContact>,
+    check: Option<(Verification, &[String])>,
+) -> (Option<String>, String, Verification) {
+    match (manual, abuse) {
+        (Some(manual), _) => (
+            Some(manual.clone()),
+            "config: report.addresses".to_string(),
+            Verification::Verified,
+        ),
+        (None, Some(abuse)) => (
+            Some(abuse.email.clone()),
+            format!("{} ({})", abuse.via, abuse.source),
+            Verification::Verified,
+        ),
+        (None, None) => (
+            None,
+            no_address_reason(check),
+            check.map_or(Verification::Unverified, |c| c.0),
+        ),
+    }
+}
+
+/// Why a party has no address: none known, or the registry answer failed its check.
+fn no_address_reason(check: Option<(Verification, &[String])>) -> String {
+    match check {
+        Some((status @ (Verification::Conflict | Verification::Unverified), checks))
+            if !checks.is_empty() =>
+        {
+            format!(
+                "no verified abuse address (registry answer {}: {})",
+                status.name(),
+                checks.join("; ")
+            )
+        }
+        _ => "no abuse address known".to_string(),
     }
 }
 
 fn registrar_party(facts: &crate::annotate::ContactFacts, opts: &CaseOptions) -> Option<Party> {
     let registrar = facts.registrar.clone();
-    let abuse = facts.abuse.first();
+    let abuse = verified_contact(&facts.abuse);
     if registrar.is_none() && abuse.is_none() {
         return None;
     }
@@ -455,11 +492,11 @@ fn registrar_party(facts: &crate::annotate::ContactFacts, opts: &CaseOptions) ->
         .clone()
         .unwrap_or_else(|| abuse.map(|a| a.email.clone()).unwrap_or_default());
     let manual = opts.addresses.get(&name);
-    let (address, address_source) = match (manual, abuse) {
-        (Some(m), _) => (Some(m.clone()), "config: report.addresses".to_string()),
-        (None, Some(a)) => (Some(a.email.clone()), format!("{} ({})", a.via, a.source)),
-        (None, None) => (None, "no abuse address known".to_string()),
-    };
+    let (address, address_source, address_status) = addressed(
+        manual,
+        abuse,
+        Some((facts.registrar_status, facts.checks.as_slice())),
+    );
     Some(Party {
         kind: PartyKind::Registrar,
         key: address
@@ -469,6 +506,7 @@ fn registrar_party(facts: &crate::annotate::ContactFacts, opts: &CaseOptions) ->
         name,
         address,
         address_source,
+        address_status,
         country: None,
         why: "it is the registrar of domains advertised in the spam".into(),
     })
@@ -480,11 +518,18 @@ fn mailbox_party(domain: &str, opts: &CaseOptions) -> Party {
     let listed = platforms::lookup(domain);
     let provider = listed.map_or(domain, |l| l.provider);
     let manual = opts.addresses.get(domain);
-    let (address, address_source) = match (manual, listed.and_then(|l| l.abuse)) {
-        (Some(m), _) => (Some(m.clone()), "config: report.addresses".to_string()),
+    // A hand-curated address is not a registry's answer: it stays `unverified` (so `send`
+    // holds it back) until the user confirms it in `report.addresses`.
+    let (address, address_source, address_status) = match (manual, listed.and_then(|l| l.abuse)) {
+        (Some(m), _) => (
+            Some(m.clone()),
+            "config: report.addresses".to_string(),
+            Verification::Verified,
+        ),
         (None, Some(a)) => (
             Some(a.to_string()),
             "data/platforms.tsv (hand-curated, check before sending)".to_string(),
+            Verification::Unverified,
         ),
         (None, None) => (
             None,
@@ -492,6 +537,7 @@ fn mailbox_party(domain: &str, opts: &CaseOptions) -> Party {
                 Some(note) => format!("no abuse address known: {note}"),
                 None => "no abuse address known".to_string(),
             },
+            Verification::Unverified,
         ),
     };
     Party {
@@ -503,6 +549,7 @@ fn mailbox_party(domain: &str, opts: &CaseOptions) -> Party {
         name: provider.to_string(),
         address,
         address_source,
+        address_status,
         country: None,
         why: "the spam advertises an account at this mailbox provider as the contact to answer: please close it".into(),
     }
@@ -510,14 +557,32 @@ fn mailbox_party(domain: &str, opts: &CaseOptions) -> Party {
 
 fn authority_party(table: &Jurisdictions, cc: &str) -> Option<Party> {
     let row = table.get(cc)?;
-    let address = first_email(&row.authority_and_channel);
+    // Only a channel the table marks verified is written to; any other goes by web form.
+    let verified = row.status == "verified"
+        && !row
+            .authority_and_channel
+            .to_ascii_lowercase()
+            .contains("unverified");
+    let listed = first_email(&row.authority_and_channel);
+    let address = listed.clone().filter(|_| verified);
     Some(Party {
         kind: PartyKind::Authority,
         key: row.iso3166.to_ascii_lowercase(),
         name: authority_name(&row.authority_and_channel),
-        address_source: match &address {
-            Some(_) => format!("jurisdictions table ({})", row.status),
-            None => "no e-mail channel in the jurisdictions table (use the web form)".into(),
+        address_source: match (&address, &listed) {
+            (Some(_), _) => format!("jurisdictions table ({})", row.status),
+            (None, Some(_)) => format!(
+                "the e-mail channel in the jurisdictions table is not verified ({}); use the web form",
+                row.status
+            ),
+            (None, None) => {
+                "no e-mail channel in the jurisdictions table (use the web form)".into()
+            }
+        },
+        address_status: if address.is_some() {
+            Verification::Verified
+        } else {
+            Verification::Unverified
         },
         address,
         country: Some(row.iso3166.clone()),

@@ -171,6 +171,10 @@ pub struct SendArgs {
     /// SQLite store recording what was sent (default: report.db in the config).
     #[arg(long, value_name = "FILE")]
     pub db: Option<PathBuf>,
+    /// Send again the complaints whose earlier delivery has an unknown outcome (the
+    /// connection was lost after the message was sent); without it they are only listed.
+    #[arg(long)]
+    pub retry_uncertain: bool,
 }
 
 #[derive(Debug, Args)]

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::app::Analyzer;
 use crate::bounce::{self, Completeness, Kind};
 use crate::cases::{self, CaseOptions, is_plain_address};
-use crate::enrich::Jurisdictions;
+use crate::enrich::{Jurisdictions, Verification};
 use crate::ingest::Item;
 use crate::output::{Record, printable};
 use crate::received;
@@ -64,6 +64,10 @@ pub struct IndexEntry {
     pub party: String,
     pub address: Option<String>,
     pub address_source: String,
+    /// `verified`, `conflict` or `unverified`: whether the registry answer behind the
+    /// address was checked (an index without it, from an older run, reads `unverified`).
+    #[serde(default)]
+    pub address_status: Verification,
     pub country: Option<String>,
     pub language: String,
     pub count: usize,
@@ -232,6 +236,7 @@ pub fn write_outbox(dir: &Path, complaints: &[Complaint]) -> Result<(), DeliverE
             party: complaint.party.name.clone(),
             address: complaint.party.address.clone(),
             address_source: complaint.party.address_source.clone(),
+            address_status: complaint.party.address_status,
             country: complaint.party.country.clone(),
             language: complaint.language.clone(),
             count: complaint.count,
@@ -263,8 +268,8 @@ fn index_markdown(index: &[IndexEntry]) -> String {
     let mut out = String::from(
         "# blowback outbox\n\nNothing here has been sent. Review with `blowback review DIR`, send with `blowback send DIR --really`.\n\n",
     );
-    out.push_str("| file | party | kind | address | country | messages | first seen | last seen | formats | review | why this party |\n");
-    out.push_str("|---|---|---|---|---|---|---|---|---|---|---|\n");
+    out.push_str("| file | party | kind | address | address status | country | messages | first seen | last seen | formats | review | why this party |\n");
+    out.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for e in index {
         let formats: Vec<String> = e
             .formats
@@ -272,11 +277,12 @@ fn index_markdown(index: &[IndexEntry]) -> String {
             .map(|f| format!("{f:?}").to_lowercase())
             .collect();
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             md(&e.file),
             md(&e.party),
             e.party_kind,
             md(e.address.as_deref().unwrap_or("none known")),
+            e.address_status.name(),
             md(e.country.as_deref().unwrap_or("?")),
             e.count,
             e.first_seen,
@@ -455,8 +461,9 @@ fn show(entry: &IndexEntry, bytes: &[u8], out: &mut dyn Write) -> io::Result<()>
     writeln!(out, "== {}", entry.file)?;
     writeln!(
         out,
-        "   to:       {} ({})",
+        "   to:       {} ({}; {})",
         printable(entry.address.as_deref().unwrap_or("no address known")),
+        entry.address_status.name(),
         printable(&entry.address_source)
     )?;
     writeln!(
@@ -491,17 +498,36 @@ pub struct SendSummary {
     pub refused: usize,
     pub no_address: usize,
     pub failed: usize,
+    /// Deliveries whose outcome is unknown (now or from an earlier run), not resent.
+    pub uncertain: usize,
 }
 
-/// Delivers one message; a trait so tests and dry runs need no server.
+/// Why a delivery did not complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendFailure {
+    /// Nothing was delivered (refused, or the connection failed before the message was
+    /// handed over); sending again is safe.
+    Failed(String),
+    /// The message was handed over but the server's final reply never came: it may have
+    /// been delivered. Sending again may deliver it twice.
+    Uncertain(String),
+}
+
+/// Delivers one message; a trait so dry runs need no server.
 pub trait Mailer {
-    /// Sends `bytes` from `from` to `to`; returns the server's answer.
-    fn send(&mut self, from: &str, to: &str, bytes: &[u8]) -> Result<String, String>;
+    /// Sends `bytes` from `from` to every address of `to`; returns the server's answer.
+    fn send(&mut self, from: &str, to: &[String], bytes: &[u8]) -> Result<String, SendFailure>;
 }
 
-/// SMTP through lettre.
+/// SMTP through lettre's connection, step by step, so a failure after the message was
+/// handed over (an unknown outcome) is told apart from one before it.
 pub struct SmtpMailer {
-    transport: lettre::SmtpTransport,
+    host: String,
+    port: u16,
+    hello: lettre::transport::smtp::extension::ClientId,
+    tls: Option<lettre::transport::smtp::client::TlsParameters>,
+    starttls: bool,
+    credentials: Option<lettre::transport::smtp::authentication::Credentials>,
 }
 
 impl SmtpMailer {
@@ -513,58 +539,116 @@ impl SmtpMailer {
         password: Option<String>,
         hello: Option<&str>,
     ) -> Result<SmtpMailer, DeliverError> {
-        use lettre::transport::smtp::client::{Tls, TlsParameters};
+        use lettre::transport::smtp::client::TlsParameters;
+        use lettre::transport::smtp::extension::ClientId;
         let usage = |e: lettre::transport::smtp::Error| DeliverError::Usage(format!("smtp: {e}"));
-        let mut builder = lettre::SmtpTransport::builder_dangerous(settings.host.as_str())
-            .port(settings.port)
-            .timeout(Some(Duration::from_secs(60)));
-        if let Some(hello) = hello {
-            builder = builder.hello_name(lettre::transport::smtp::extension::ClientId::Domain(
-                hello.to_ascii_lowercase(),
-            ));
-        }
-        builder = match settings.tls {
-            TlsMode::None => builder.tls(Tls::None),
-            TlsMode::Starttls => builder.tls(Tls::Required(
-                TlsParameters::new(settings.host.clone()).map_err(usage)?,
-            )),
-            TlsMode::Tls => builder.tls(Tls::Wrapper(
-                TlsParameters::new(settings.host.clone()).map_err(usage)?,
-            )),
+        let hello = match hello {
+            Some(h) => ClientId::Domain(h.to_ascii_lowercase()),
+            None => ClientId::default(),
         };
-        if let Some(user) = &settings.user {
-            let password = password.ok_or_else(|| {
-                DeliverError::Usage(format!(
-                    "smtp: user {user} is set but the environment variable {} holding the password is not",
-                    settings.password_env
+        let tls = match settings.tls {
+            TlsMode::None => None,
+            TlsMode::Starttls | TlsMode::Tls => {
+                Some(TlsParameters::new(settings.host.clone()).map_err(usage)?)
+            }
+        };
+        let credentials = match &settings.user {
+            Some(user) => {
+                let password = password.ok_or_else(|| {
+                    DeliverError::Usage(format!(
+                        "smtp: user {user} is set but the environment variable {} holding the password is not",
+                        settings.password_env
+                    ))
+                })?;
+                Some(lettre::transport::smtp::authentication::Credentials::new(
+                    user.clone(),
+                    password,
                 ))
-            })?;
-            builder = builder.credentials(
-                lettre::transport::smtp::authentication::Credentials::new(user.clone(), password),
-            );
-        }
+            }
+            None => None,
+        };
         Ok(SmtpMailer {
-            transport: builder.build(),
+            host: settings.host.clone(),
+            port: settings.port,
+            hello,
+            starttls: settings.tls == TlsMode::Starttls,
+            tls,
+            credentials,
         })
+    }
+
+    /// Connect, say hello, upgrade and log in: any failure here delivered nothing.
+    fn open(&self) -> Result<lettre::transport::smtp::client::SmtpConnection, String> {
+        use lettre::transport::smtp::authentication::DEFAULT_MECHANISMS;
+        use lettre::transport::smtp::client::SmtpConnection;
+        let wrapper = self.tls.as_ref().filter(|_| !self.starttls);
+        let mut conn = SmtpConnection::connect(
+            (self.host.as_str(), self.port),
+            Some(Duration::from_secs(60)),
+            &self.hello,
+            wrapper,
+            None,
+        )
+        .map_err(|e| e.to_string())?;
+        if self.starttls
+            && let Some(tls) = &self.tls
+        {
+            conn.starttls(tls, &self.hello).map_err(|e| e.to_string())?;
+        }
+        if let Some(credentials) = &self.credentials {
+            conn.auth(DEFAULT_MECHANISMS, credentials)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(conn)
     }
 }
 
 impl Mailer for SmtpMailer {
-    fn send(&mut self, from: &str, to: &str, bytes: &[u8]) -> Result<String, String> {
-        use lettre::Transport;
-        let from: lettre::Address = from.parse().map_err(|e| format!("sender {from}: {e}"))?;
-        let to: lettre::Address = to.parse().map_err(|e| format!("recipient {to}: {e}"))?;
-        let envelope =
-            lettre::address::Envelope::new(Some(from), vec![to]).map_err(|e| e.to_string())?;
-        let response = self
-            .transport
-            .send_raw(&envelope, bytes)
-            .map_err(|e| e.to_string())?;
-        Ok(format!(
-            "{} {}",
-            response.code(),
-            response.message().collect::<Vec<_>>().join(" ")
-        ))
+    fn send(&mut self, from: &str, to: &[String], bytes: &[u8]) -> Result<String, SendFailure> {
+        use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+        use lettre::transport::smtp::extension::{MailBodyParameter, MailParameter};
+        let failed = |e: String| SendFailure::Failed(e);
+        let from: lettre::Address = from
+            .parse()
+            .map_err(|e| failed(format!("sender {from}: {e}")))?;
+        let to: Vec<lettre::Address> = to
+            .iter()
+            .map(|t| t.parse().map_err(|e| failed(format!("recipient {t}: {e}"))))
+            .collect::<Result<_, _>>()?;
+        let mut conn = self.open().map_err(failed)?;
+        let options = if bytes.is_ascii() {
+            vec![]
+        } else {
+            vec![MailParameter::Body(MailBodyParameter::EightBitMime)]
+        };
+        let step = |r: Result<_, lettre::transport::smtp::Error>| r.map_err(|e| e.to_string());
+        let before_data = (|| {
+            step(conn.command(Mail::new(Some(from), options)))?;
+            for rcpt in to {
+                step(conn.command(Rcpt::new(rcpt, vec![])))?;
+            }
+            step(conn.command(Data))
+        })();
+        if let Err(e) = before_data {
+            conn.abort();
+            return Err(failed(e));
+        }
+        // From here the server may have the whole message: only its reply tells whether it
+        // took responsibility. A negative reply is a clear failure; no reply (connection
+        // lost, timeout, garbage) is an unknown outcome.
+        let result = conn.message(bytes);
+        conn.abort();
+        match result {
+            Ok(response) => Ok(format!(
+                "{} {}",
+                response.code(),
+                response.message().collect::<Vec<_>>().join(" ")
+            )),
+            Err(e) if e.is_permanent() || e.is_transient() => Err(failed(e.to_string())),
+            Err(e) => Err(SendFailure::Uncertain(format!(
+                "no reply after the message was sent: {e}"
+            ))),
+        }
     }
 }
 
@@ -576,7 +660,30 @@ pub struct SendOptions<'a> {
     pub reporter: Option<&'a str>,
     /// Most deliveries per minute (0 = no limit).
     pub rate_per_minute: u32,
+    /// Send again what an earlier run may or may not have delivered
+    /// (`--retry-uncertain`); otherwise such complaints are only listed.
+    pub retry_uncertain: bool,
     pub now: i64,
+}
+
+/// The recipients a complaint file names itself (`To`, `Cc`), so an approval binds them:
+/// nothing else (not INDEX.json) decides where it goes. `None` when a header names
+/// something that is not a plain address.
+pub fn file_recipients(bytes: &[u8]) -> Option<Vec<String>> {
+    let message = mail_parser::MessageParser::new().parse_headers(bytes)?;
+    let mut out: Vec<String> = Vec::new();
+    for header in [message.to(), message.cc()].into_iter().flatten() {
+        for addr in header.iter() {
+            let email = addr.address()?.trim().to_string();
+            if !is_plain_address(&email) {
+                return None;
+            }
+            if !out.iter().any(|o| o.eq_ignore_ascii_case(&email)) {
+                out.push(email);
+            }
+        }
+    }
+    Some(out)
 }
 
 /// Sends the approved complaints of an outbox that were not sent before.
@@ -629,14 +736,52 @@ pub fn send(
             .map_err(wio)?;
             continue;
         }
-        let Some(to) = entry.address.as_deref().filter(|a| is_plain_address(a)) else {
+        if entry.address_status != Verification::Verified || entry.address.is_none() {
             summary.no_address += 1;
-            writeln!(out, "not sent: {}: no abuse address known for {} ({}); find one or set it in report.addresses", entry.file, printable(&entry.party), printable(&entry.address_source)).map_err(wio)?;
+            writeln!(out, "not sent: {}: no verified abuse address for {} ({}: {}); find one or set it in report.addresses", entry.file, printable(&entry.party), entry.address_status.name(), printable(&entry.address_source)).map_err(wio)?;
             continue;
+        }
+        let to = match file_recipients(&bytes) {
+            Some(to) if !to.is_empty() => to,
+            _ => {
+                summary.no_address += 1;
+                writeln!(
+                    out,
+                    "not sent: {}: the file names no plain recipient address in To/Cc",
+                    entry.file
+                )
+                .map_err(wio)?;
+                continue;
+            }
         };
+        let to_text = to.join(", ");
+        if let Some(listed) = entry.address.as_deref()
+            && !to.iter().any(|t| t.eq_ignore_ascii_case(listed))
+        {
+            writeln!(out, "note: {}: INDEX.json names {} but the file is addressed to {}; only the file's own recipients are used", entry.file, printable(listed), printable(&to_text)).map_err(wio)?;
+        }
         if entry.needs_review && !approved(&approvals, &entry.file, &sha) {
             summary.refused += 1;
             writeln!(out, "refused: {} rests on headers written by third parties and is not approved (or changed since approval); run `blowback review {}` first", entry.file, printable(&dir.display().to_string())).map_err(wio)?;
+            continue;
+        }
+        let earlier = match store {
+            Some(store) => store.uncertain(&entry.case_id)?,
+            None => None,
+        };
+        if let Some(earlier) = &earlier
+            && !opts.retry_uncertain
+        {
+            summary.uncertain += 1;
+            writeln!(
+                out,
+                "uncertain: {} to {} at {}: {}; it may have been delivered, so it is not sent again (check with the recipient, or send it again with --retry-uncertain)",
+                entry.file,
+                printable(&earlier.recipient),
+                crate::render::complaint::day_time(earlier.sent_at),
+                printable(&earlier.response)
+            )
+            .map_err(wio)?;
             continue;
         }
         if !opts.really {
@@ -644,7 +789,7 @@ pub fn send(
             writeln!(
                 out,
                 "would send: {} to {} (dry run; add --really to send)",
-                entry.file, to
+                entry.file, to_text
             )
             .map_err(wio)?;
             continue;
@@ -656,35 +801,54 @@ pub fn send(
             }
         }
         last_send = Some(std::time::Instant::now());
-        match mailer.send(reporter.unwrap_or_default(), to, &bytes) {
+        let delivery = |response: &str| Sent {
+            case_id: entry.case_id.clone(),
+            file: entry.file.clone(),
+            sha256: sha.clone(),
+            recipient: to_text.clone(),
+            sent_at: opts.now,
+            response: response.to_string(),
+        };
+        match mailer.send(reporter.unwrap_or_default(), &to, &bytes) {
             Ok(response) => {
                 if let Some(store) = store {
-                    store.record_sent(&Sent {
-                        case_id: entry.case_id.clone(),
-                        file: entry.file.clone(),
-                        sha256: sha,
-                        recipient: to.to_string(),
-                        sent_at: opts.now,
-                        response: response.clone(),
-                    })?;
+                    if earlier.is_some() {
+                        store.record_sent_after_retry(&delivery(&response))?;
+                    } else {
+                        store.record_sent(&delivery(&response))?;
+                    }
                 }
                 summary.sent += 1;
                 writeln!(
                     out,
                     "sent: {} to {} ({})",
                     entry.file,
-                    to,
+                    to_text,
                     printable(&response)
                 )
                 .map_err(wio)?;
             }
-            Err(error) => {
+            Err(SendFailure::Uncertain(error)) => {
+                if let Some(store) = store {
+                    store.record_uncertain(&delivery(&error))?;
+                }
+                summary.uncertain += 1;
+                writeln!(
+                    out,
+                    "uncertain: {} to {}: {}; it may have been delivered, so it is not sent again (check with the recipient, or send it again with --retry-uncertain)",
+                    entry.file,
+                    to_text,
+                    printable(&error)
+                )
+                .map_err(wio)?;
+            }
+            Err(SendFailure::Failed(error)) => {
                 summary.failed += 1;
                 writeln!(
                     out,
                     "failed: {} to {}: {}",
                     entry.file,
-                    to,
+                    to_text,
                     printable(&error)
                 )
                 .map_err(wio)?;
@@ -693,8 +857,8 @@ pub fn send(
     }
     writeln!(
         out,
-        "{} sent, {} would be sent, {} sent before, {} refused (not approved), {} without address, {} failed",
-        summary.sent, summary.would_send, summary.already_sent, summary.refused, summary.no_address, summary.failed
+        "{} sent, {} would be sent, {} sent before, {} refused (not approved), {} without address, {} failed, {} uncertain",
+        summary.sent, summary.would_send, summary.already_sent, summary.refused, summary.no_address, summary.failed, summary.uncertain
     )
     .map_err(wio)?;
     Ok(summary)

@@ -19,6 +19,10 @@ pub fn write(result: &LookupResult, out: &mut impl Write) -> io::Result<()> {
             push_opt(&mut lines, "as org", ip.as_org.clone());
             if let Some(network) = &ip.network {
                 push_opt(&mut lines, "network", network.cidr.clone());
+                lines.push(("network status", network.status.name().to_string()));
+                for check in &network.checks {
+                    lines.push(("check", check.clone()));
+                }
                 push_opt(&mut lines, "netname", network.netname.clone());
                 push_opt(&mut lines, "network country", network.country.clone());
                 push_abuse(&mut lines, &network.abuse);
@@ -45,6 +49,12 @@ pub fn write(result: &LookupResult, out: &mut impl Write) -> io::Result<()> {
             );
             push_opt(&mut lines, "not looked up", domain.not_looked_up.clone());
             push_opt(&mut lines, "registrar", domain.registrar.clone());
+            if domain.registrar.is_some() || !domain.abuse.is_empty() {
+                lines.push(("registrar status", domain.registrar_status.name().into()));
+            }
+            for check in &domain.checks {
+                lines.push(("check", check.clone()));
+            }
             push_abuse(&mut lines, &domain.abuse);
             for (name, values) in [
                 ("a", &domain.a),
@@ -71,6 +81,10 @@ pub fn write(result: &LookupResult, out: &mut impl Write) -> io::Result<()> {
             push_opt(&mut lines, "name", asn.name.clone());
             push_opt(&mut lines, "holder", asn.holder.clone());
             push_opt(&mut lines, "country", asn.country.clone());
+            lines.push(("status", asn.status.name().into()));
+            for check in &asn.checks {
+                lines.push(("check", check.clone()));
+            }
             push_abuse(&mut lines, &asn.abuse);
             tail = (
                 &asn.records,
@@ -116,8 +130,12 @@ fn push_abuse(lines: &mut Vec<(&'static str, String)>, abuse: &[AbuseContact]) {
         lines.push((
             "abuse",
             format!(
-                "{} ({:?}, {} via {})",
-                contact.email, contact.scope, contact.source, contact.via
+                "{} ({:?}, {}, {} via {})",
+                contact.email,
+                contact.scope,
+                contact.status.name(),
+                contact.source,
+                contact.via
             ),
         ));
     }

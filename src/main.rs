@@ -348,6 +348,7 @@ fn send(config: Config, args: SendArgs) -> anyhow::Result<ExitCode> {
         really: args.really,
         reporter: settings.reporter_address.as_deref(),
         rate_per_minute: settings.smtp.rate_per_minute,
+        retry_uncertain: args.retry_uncertain,
         now: unix_now(),
     };
     let mut out = io::stdout().lock();
@@ -355,11 +356,13 @@ fn send(config: Config, args: SendArgs) -> anyhow::Result<ExitCode> {
         Err(deliver::DeliverError::Usage(message)) => return Err(UsageError(message).into()),
         other => other?,
     };
-    Ok(if summary.refused + summary.failed > 0 {
-        ExitCode::from(EXIT_SOME_FAILED)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(
+        if summary.refused + summary.failed + summary.uncertain > 0 {
+            ExitCode::from(EXIT_SOME_FAILED)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
 }
 
 fn evidence(config: Config, args: EvidenceArgs) -> anyhow::Result<ExitCode> {

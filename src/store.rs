@@ -67,6 +67,21 @@ CREATE TABLE IF NOT EXISTS sent (
 );
 ";
 
+/// Deliveries whose outcome is unknown: the connection was lost after the message was
+/// sent and before the server's final reply, so it may or may not have arrived. Kept
+/// apart from `sent` (which only holds confirmed deliveries) so `send` neither resends
+/// them silently nor claims them delivered.
+const SEND_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS sent_uncertain (
+    case_id     TEXT PRIMARY KEY,   -- the complaint's case id
+    file        TEXT NOT NULL,
+    sha256      TEXT NOT NULL,      -- SHA-256 of the .eml bytes sent
+    recipient   TEXT NOT NULL,
+    sent_at     INTEGER NOT NULL,   -- Unix time of the attempt
+    response    TEXT NOT NULL       -- what went wrong
+);
+";
+
 /// Where the output lines of a batch go: a regular file, identified by path, device and
 /// inode, and its size before them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,7 +106,7 @@ pub enum Recovery {
     Replay(Vec<u8>),
 }
 
-/// One complaint delivered by `send`.
+/// One complaint delivered by `send` (or, in `sent_uncertain`, perhaps delivered).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sent {
     pub case_id: String,
@@ -116,6 +131,7 @@ impl Store {
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(wrap)?;
         conn.execute_batch(SCHEMA).map_err(wrap)?;
+        conn.execute_batch(SEND_SCHEMA).map_err(wrap)?;
         Ok(Store {
             path: path.to_path_buf(),
             conn,
@@ -238,9 +254,14 @@ impl Store {
 
     /// The delivery of a case, if it was sent before.
     pub fn sent(&self, case_id: &str) -> Result<Option<Sent>, StoreError> {
+        self.delivery("sent", case_id)
+    }
+
+    /// The row of a case in one of the two delivery tables (`sent`, `sent_uncertain`).
+    fn delivery(&self, table: &'static str, case_id: &str) -> Result<Option<Sent>, StoreError> {
         self.conn
             .query_row(
-                "SELECT case_id, file, sha256, recipient, sent_at, response FROM sent WHERE case_id = ?1",
+                &format!("SELECT case_id, file, sha256, recipient, sent_at, response FROM {table} WHERE case_id = ?1"),
                 [case_id],
                 |row| {
                     Ok(Sent {
@@ -267,6 +288,42 @@ impl Store {
             )
             .map(|_| ())
             .map_err(|e| self.wrap(e))
+    }
+
+    /// A delivery of a case whose outcome is unknown, if there was one.
+    pub fn uncertain(&self, case_id: &str) -> Result<Option<Sent>, StoreError> {
+        self.delivery("sent_uncertain", case_id)
+    }
+
+    /// Records a delivery whose outcome is unknown (committed at once, before the next).
+    pub fn record_uncertain(&self, sent: &Sent) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO sent_uncertain (case_id, file, sha256, recipient, sent_at, response) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![sent.case_id, sent.file, sent.sha256, sent.recipient, sent.sent_at, sent.response],
+            )
+            .map(|_| ())
+            .map_err(|e| self.wrap(e))
+    }
+
+    /// Records a confirmed delivery and forgets an earlier uncertain one, in one
+    /// transaction.
+    pub fn record_sent_after_retry(&self, sent: &Sent) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.wrap(e))?;
+        let result = self.record_sent(sent).and_then(|()| {
+            self.conn
+                .execute(
+                    "DELETE FROM sent_uncertain WHERE case_id = ?1",
+                    [&sent.case_id],
+                )
+                .map(|_| ())
+                .map_err(|e| self.wrap(e))
+        });
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        self.conn.execute_batch(end).map_err(|e| self.wrap(e))?;
+        result
     }
 
     /// How many messages the store holds.

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use blowback::enrich::{AbuseScope, EnrichConfig, Enricher, LookupResult, Timeouts};
+use blowback::enrich::{AbuseScope, EnrichConfig, Enricher, LookupResult, Timeouts, Verification};
 use sha2::{Digest, Sha256};
 
 fn repo() -> PathBuf {
@@ -501,7 +501,7 @@ fn whois_arin_referral_to_lacnic_prefers_network_over_rir_catch_all() {
 }
 
 #[test]
-fn whois_afrinic_abuse_only_in_remarks() {
+fn whois_afrinic_abuse_only_in_remarks_is_never_an_address() {
     let dir = tempfile::tempdir().unwrap();
     let rw = Rewrites::default();
     let afrinic = whois_fake(
@@ -519,8 +519,17 @@ fn whois_afrinic_abuse_only_in_remarks() {
     ))
     .unwrap();
     let net = e.lookup_ip(ip("196.11.240.215")).network.unwrap();
-    assert_eq!(net.abuse[0].email, "abuse@mtnbusiness.co.za");
-    assert_eq!(net.abuse[0].scope, AbuseScope::Remarks);
+    // "remarks: please send abuse reports to abuse@mtnbusiness.co.za" is free text that
+    // anyone maintaining the object can write; the registry designates no abuse contact
+    // ("% No abuse contact registered"), so no address is taken from it.
+    assert!(
+        net.abuse
+            .iter()
+            .all(|c| c.email != "abuse@mtnbusiness.co.za"),
+        "{:?}",
+        net.abuse
+    );
+    assert_eq!(net.cidr.as_deref(), Some("196.11.239.0 - 196.11.246.255"));
     assert_eq!(net.country.as_deref(), Some("ZA"));
 }
 
@@ -543,12 +552,17 @@ fn whois_apnic_nir_catch_all_ranks_after_the_network() {
     ))
     .unwrap();
     let net = e.lookup_ip(ip("210.107.73.73")).network.unwrap();
-    assert_eq!(net.abuse[0].email, "abuse@bora.net");
-    let last = net.abuse.last().unwrap();
+    // The only designated contact is the NIR's IRT (mnt-irt → abuse-mailbox); the
+    // addresses in the role's `remarks:` ("Only for whois information correction …")
+    // are never taken.
     assert_eq!(
-        (last.email.as_str(), last.scope),
-        ("hostmaster@nic.or.kr", AbuseScope::RirCatchAll)
+        net.abuse
+            .iter()
+            .map(|c| (c.email.as_str(), c.scope))
+            .collect::<Vec<_>>(),
+        [("hostmaster@nic.or.kr", AbuseScope::RirCatchAll)]
     );
+    assert_eq!(net.cidr.as_deref(), Some("210.107.0.0/17"));
 }
 
 #[test]
@@ -1359,4 +1373,329 @@ fn idn_domains_are_asked_in_punycode() {
     assert_eq!(info.domain, "xn--j1ay.xn--p1ai");
     assert_eq!(count(&rf.counts, "xn--j1ay.xn--p1ai"), 1);
     assert!(info.registrar.is_some(), "{info:?}");
+}
+
+// ------------------------------------------- issue 19: answers checked against the question
+
+// See: issue 19, point 1 (an answer describing 80.80.80.0/23 was accepted for 82.238.40.111).
+#[test]
+fn whois_answer_for_the_wrong_range_is_a_conflict_and_gives_no_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let rw = Rewrites::default();
+    let ripe = whois_fake(
+        vec![(
+            "-B 82.238.40.111",
+            Reply::Bytes(fixture("whois/ip/ripe/80.80.80.80_-B_unfiltered.txt")),
+        )],
+        &rw,
+    );
+    let e = Enricher::new(config(
+        dir.path(),
+        ip_servers(&ripe.addr, "-B $addr\r\n"),
+        None,
+        None,
+    ))
+    .unwrap();
+    let info = e.lookup_ip(ip("82.238.40.111"));
+    assert_eq!(info.asn, Some(12322), "the shipped AS database");
+    let net = info.network.unwrap();
+    assert_eq!(net.status, Verification::Conflict, "{net:?}");
+    assert!(
+        net.checks
+            .iter()
+            .any(|c| c.contains("80.80.80.0/23") && c.contains("does not hold 82.238.40.111")),
+        "{:?}",
+        net.checks
+    );
+    assert!(
+        net.abuse
+            .iter()
+            .filter(|c| c.status == Verification::Verified)
+            .all(|c| !c.email.contains("freenom")),
+        "{:?}",
+        net.abuse
+    );
+    // The same capture for the address it describes is verified.
+    let ripe2 = whois_fake(
+        vec![(
+            "-B 80.80.80.80",
+            Reply::Bytes(fixture("whois/ip/ripe/80.80.80.80_-B_unfiltered.txt")),
+        )],
+        &rw,
+    );
+    let dir2 = tempfile::tempdir().unwrap();
+    let e = Enricher::new(config(
+        dir2.path(),
+        ip_servers(&ripe2.addr, "-B $addr\r\n"),
+        None,
+        None,
+    ))
+    .unwrap();
+    let net = e.lookup_ip(ip("80.80.80.80")).network.unwrap();
+    assert_eq!(net.status, Verification::Verified, "{:?}", net.checks);
+    assert_eq!(net.cidr.as_deref(), Some("80.80.80.0/23"));
+    assert_eq!(net.abuse[0].email, "abuse@freenom.com");
+    assert_eq!(net.abuse[0].status, Verification::Verified);
+}
+
+// See: issue 19, point 1 ("referral chains that end in an unrelated record").
+#[test]
+fn a_referral_to_an_unrelated_record_keeps_the_network_that_holds_the_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let rw = Rewrites::default();
+    let unrelated = whois_fake(
+        vec![(
+            "62.239.237.1",
+            Reply::Bytes(fixture("whois/ip/ripe/80.80.80.80_-B_unfiltered.txt")),
+        )],
+        &rw,
+    );
+    // The real BT answer, with a referral line added (synthetic) to a server that then
+    // answers about another network.
+    let mut first = fixture("whois/ip/ripe/62.239.237.1_ipwhois2015.txt");
+    first.extend_from_slice(b"\nReferralServer: whois://whois.unrelated.example\n");
+    let ripe = whois_fake(vec![("62.239.237.1", Reply::Bytes(first))], &rw);
+    rw.write()
+        .unwrap()
+        .push(("whois.unrelated.example".into(), unrelated.addr.clone()));
+    let e = Enricher::new(config(
+        dir.path(),
+        ip_servers(&ripe.addr, "$addr\r\n"),
+        None,
+        None,
+    ))
+    .unwrap();
+    let info = e.lookup_ip(ip("62.239.237.1"));
+    assert_eq!(
+        count(&unrelated.counts, "62.239.237.1"),
+        1,
+        "the referral was followed"
+    );
+    let net = info.network.unwrap();
+    assert_eq!(net.cidr.as_deref(), Some("62.239.237.0/24"), "{net:?}");
+    assert_eq!(net.status, Verification::Verified, "{:?}", net.checks);
+    assert_eq!(emails(&net.abuse), ["protect@bt.com"]);
+    assert!(
+        net.checks
+            .iter()
+            .any(|c| c.contains("ended in a less specific or unrelated record")),
+        "{:?}",
+        net.checks
+    );
+    assert!(
+        net.checks
+            .iter()
+            .any(|c| c.contains("does not hold 62.239.237.1")),
+        "{:?}",
+        net.checks
+    );
+}
+
+// See: issue 19, point 1 (a legacy Verisign answer gave the registrar of `GOOGLE.COM.ZZZZZ…`).
+#[test]
+fn registrar_answers_for_another_domain_are_not_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let rw = Rewrites::default();
+    let mm = whois_fake(
+        vec![(
+            "google.com",
+            Reply::Bytes(fixture(
+                "whois/domain/com/google.com_markmonitor-registrar.txt",
+            )),
+        )],
+        &rw,
+    );
+    let spam_host_registrar = whois_fake(vec![], &rw);
+    let vs = whois_fake(
+        vec![
+            (
+                "google.com",
+                Reply::Bytes(fixture(
+                    "whois/domain/com/google.com_verisign_legacy-hostname-spam.txt",
+                )),
+            ),
+            (
+                "not-google.com",
+                Reply::Bytes(fixture("whois/domain/com/google.com_verisign_2020.txt")),
+            ),
+        ],
+        &rw,
+    );
+    rw.write().unwrap().extend([
+        ("whois.markmonitor.com".to_string(), mm.addr.clone()),
+        (
+            "whois.itsyourdomain.com".to_string(),
+            spam_host_registrar.addr.clone(),
+        ),
+    ]);
+    let servers = domain_servers(&[(
+        "com",
+        serde_json::json!({"host": vs.addr, "query": "$addr\r\n"}),
+    )]);
+    let e = Enricher::new(config(dir.path(), servers, None, None)).unwrap();
+    let info = e.lookup_domain("google.com");
+    assert_eq!(
+        info.registrar_status,
+        Verification::Verified,
+        "{:?}",
+        info.checks
+    );
+    assert_eq!(info.registrar.as_deref(), Some("MARKMONITOR INC."));
+    assert_eq!(emails(&info.abuse), ["abusecomplaints@markmonitor.com"]);
+    assert_eq!(
+        count(&mm.counts, "google.com"),
+        1,
+        "the GOOGLE.COM record's referral"
+    );
+    assert!(
+        spam_host_registrar.counts.lock().unwrap().is_empty(),
+        "the first (spam host name) record's referral is not followed"
+    );
+
+    // An answer about google.com for a query about not-google.com gives nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let servers = domain_servers(&[(
+        "com",
+        serde_json::json!({"host": vs.addr, "query": "$addr\r\n"}),
+    )]);
+    let e = Enricher::new(config(dir.path(), servers, None, None)).unwrap();
+    let info = e.lookup_domain("not-google.com");
+    assert_eq!(info.registrar, None, "{info:?}");
+    assert!(info.abuse.is_empty(), "{:?}", info.abuse);
+    assert!(
+        info.checks
+            .iter()
+            .any(|c| c.contains("is about") && c.contains("not not-google.com")),
+        "{:?}",
+        info.checks
+    );
+}
+
+// See: issue 19, point 7 (a dead DNS server serialised everything at 3 s a query).
+#[test]
+fn a_dead_dns_server_is_given_up_after_two_timeouts() {
+    let dir = tempfile::tempdir().unwrap();
+    // A UDP socket that reads every query and never answers.
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let dns = sock.local_addr().unwrap();
+    let datagrams = Arc::new(Mutex::new(0usize));
+    let seen = datagrams.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 1500];
+        while sock.recv_from(&mut buf).is_ok() {
+            *seen.lock().unwrap() += 1;
+        }
+    });
+    let mut cfg = config(dir.path(), domain_servers(&[]), None, Some(dns));
+    cfg.timeouts.dns = Duration::from_millis(100);
+    let e = Enricher::new(cfg).unwrap();
+    let infos: Vec<_> = [
+        "a.blowback-test.de",
+        "b.blowback-test.fr",
+        "c.blowback-test.ro",
+    ]
+    .iter()
+    .map(|d| e.lookup_domain(d))
+    .collect();
+    // Two queries, each tried twice, reached the server; nothing after that.
+    assert_eq!(*datagrams.lock().unwrap(), 4);
+    let errors: Vec<&String> = infos.iter().flat_map(|i| &i.errors).collect();
+    assert_eq!(
+        errors.iter().filter(|m| m.contains("(timed out)")).count(),
+        2,
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .filter(|m| m.contains("counts as dead"))
+            .count()
+            >= 10,
+        "{errors:?}"
+    );
+}
+
+// See: issue 19, point 4 (hosting networks never got an address, even with --resolve).
+#[test]
+fn a_hosting_network_gets_the_checked_abuse_contact_of_the_resolved_address() {
+    use blowback::annotate::Annotator;
+    use blowback::app::Analyzer;
+    use blowback::cases::{self, CaseOptions, PartyKind};
+    use blowback::config::Config;
+    use blowback::ingest::{FormatChoice, Inputs, Item};
+    use hickory_proto::rr::RecordType;
+
+    let dir = tempfile::tempdir().unwrap();
+    let rw = Rewrites::default();
+    let ripe = whois_fake(
+        vec![(
+            "62.239.237.1",
+            Reply::Bytes(fixture("whois/ip/ripe/62.239.237.1_ipwhois2015.txt")),
+        )],
+        &rw,
+    );
+    let (dns, _) = dns_fake(vec![(
+        "wo.adquiraseuplanobr.com.br",
+        RecordType::A,
+        "62.239.237.1",
+    )]);
+    let analysis = Config::parse(
+        "own_domains = [\"victim-domain.net\"]\n",
+        Path::new("t.toml"),
+    )
+    .unwrap();
+    let limits = analysis.limits.clone();
+    let mut analyzer = Analyzer::new(analysis, Default::default(), false, NOW as i64);
+    analyzer.annotator = Some(
+        Annotator::resolving(config(
+            dir.path(),
+            ip_servers(&ripe.addr, "$addr\r\n"),
+            None,
+            Some(dns),
+        ))
+        .unwrap(),
+    );
+    let input = repo()
+        .join("tests/fixtures/corpus/backscatter/bs-0042.eml")
+        .display()
+        .to_string();
+    let records: Vec<_> = Inputs::new(&[input], FormatChoice::Auto, &limits)
+        .filter_map(|item| match item {
+            Item::Message(m) => Some(analyzer.analyze(&m)),
+            _ => None,
+        })
+        .collect();
+    let facts = records[0]
+        .contact_facts
+        .iter()
+        .find(|f| f.value == "wo.adquiraseuplanobr.com.br")
+        .expect("the advertised domain was looked up");
+    let host = &facts.hosting[0];
+    assert_eq!(host.ip, "62.239.237.1");
+    let network = host
+        .network
+        .as_ref()
+        .expect("the hosting address was looked up");
+    assert_eq!(
+        network.status,
+        Verification::Verified,
+        "{:?}",
+        network.checks
+    );
+    assert_eq!(network.cidr.as_deref(), Some("62.239.237.0/24"));
+    let cases = cases::build(
+        &records,
+        &CaseOptions {
+            window_days: 7,
+            now: NOW as i64,
+            ..Default::default()
+        },
+    );
+    let hosting = cases
+        .iter()
+        .find(|c| c.party.kind == PartyKind::HostingNetwork)
+        .expect("a hosting complaint");
+    assert_eq!(hosting.party.address.as_deref(), Some("protect@bt.com"));
+    assert_eq!(hosting.party.address_status, Verification::Verified);
+    assert_eq!(hosting.ips, ["62.239.237.1"]);
 }

@@ -171,6 +171,7 @@ fn advertised_domains_give_hosting_registrar_and_authority_parties() {
             scope: AbuseScope::Registrar,
             source: "whois.registro.br".into(),
             via: "e-mail".into(),
+            status: blowback::enrich::Verification::Verified,
         }],
         hosting: vec![HostingFacts {
             ip: "200.147.1.1".into(),
@@ -179,6 +180,7 @@ fn advertised_domains_give_hosting_registrar_and_authority_parties() {
                 asn: Some(28573),
                 as_org: Some("Claro NXT".into()),
             },
+            network: None,
         }],
         ..Default::default()
     }];
@@ -239,14 +241,19 @@ struct FlakyMailer {
 }
 
 impl Mailer for FlakyMailer {
-    fn send(&mut self, from: &str, to: &str, bytes: &[u8]) -> Result<String, String> {
+    fn send(
+        &mut self,
+        from: &str,
+        to: &[String],
+        bytes: &[u8],
+    ) -> Result<String, deliver::SendFailure> {
         self.calls += 1;
         assert_eq!(from, "postmaster@victim-domain.net");
         assert!(bytes.starts_with(b"From: "));
         if self.calls == self.fail_at {
-            return Err("421 try again later".into());
+            return Err(deliver::SendFailure::Failed("421 try again later".into()));
         }
-        self.delivered.push(to.to_string());
+        self.delivered.extend(to.iter().cloned());
         Ok("250 OK".into())
     }
 }
@@ -291,6 +298,7 @@ fn an_interrupted_send_resumes_without_sending_twice() {
         really: true,
         reporter: Some("postmaster@victim-domain.net"),
         rate_per_minute: 0,
+        retry_uncertain: false,
         now: NOW,
     };
     let mut flaky = FlakyMailer {

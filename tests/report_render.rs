@@ -313,6 +313,7 @@ fn case(kind: PartyKind, country: &str) -> Case {
             name: "Example Net (AS64500)".into(),
             address: Some("abuse@net.example".into()),
             address_source: "config: report.addresses".into(),
+            address_status: blowback::enrich::Verification::Verified,
             country: Some(country.into()),
             why: "a reason given by cases".into(),
         },

@@ -25,6 +25,12 @@ fn repo() -> PathBuf {
 /// A WHOIS server on loopback answering `-B 80.80.80.80` with the captured RIPE
 /// answer and anything else with "no entries found".
 fn whois_server() -> String {
+    whois_server_answering(&["-B 80.80.80.80"])
+}
+
+/// A WHOIS server on loopback answering the given query lines with the captured RIPE
+/// answer for 80.80.80.80 (whatever was asked) and anything else with "no entries found".
+fn whois_server_answering(queries: &'static [&'static str]) -> String {
     let capture = std::fs::read(
         repo().join("tests/fixtures/reference/whois/ip/ripe/80.80.80.80_-B_unfiltered.txt"),
     )
@@ -36,7 +42,7 @@ fn whois_server() -> String {
             stream.set_read_timeout(Some(Duration::from_secs(5))).ok();
             let mut line = String::new();
             let _ = BufReader::new(&stream).read_line(&mut line);
-            let reply = if line.trim() == "-B 80.80.80.80" {
+            let reply = if queries.contains(&line.trim()) {
                 capture.clone()
             } else {
                 b"%ERROR:101: no entries found\r\n".to_vec()
@@ -79,6 +85,37 @@ fn enrich_config(dir: &Path, whois: &str) -> EnrichConfig {
     }
 }
 
+/// Runs `report` over `input` with look-ups through the WHOIS server at `whois`; returns
+/// the outbox.
+fn report_resolved(
+    dir: &Path,
+    input: &Path,
+    whois: &str,
+    jurisdictions: Option<&Jurisdictions>,
+) -> PathBuf {
+    let config = Config::parse(
+        "own_domains = [\"victim-domain.net\"]\n[report]\nreporter_address = \"postmaster@victim-domain.net\"\n",
+        Path::new("t.toml"),
+    )
+    .unwrap();
+    let limits = config.limits.clone();
+    let mut analyzer = Analyzer::new(config, Default::default(), false, NOW);
+    analyzer.annotator = Some(Annotator::resolving(enrich_config(dir, whois)).unwrap());
+    let outbox = dir.join("outbox");
+    let inputs = vec![input.display().to_string()];
+    deliver::report(
+        &analyzer,
+        Inputs::new(&inputs, FormatChoice::Auto, &limits),
+        &ReportOptions {
+            outbox: &outbox,
+            jurisdictions,
+            now: NOW,
+        },
+    )
+    .unwrap();
+    outbox
+}
+
 #[test]
 fn the_origin_networks_abuse_contact_is_found_and_addressed() {
     let dir = tempfile::tempdir().unwrap();
@@ -88,29 +125,8 @@ fn the_origin_networks_abuse_contact_is_found_and_addressed() {
             .replace("86.125.127.208", "80.80.80.80");
     let input = dir.path().join("bounce.eml");
     std::fs::write(&input, bounce).unwrap();
-
-    let config = Config::parse(
-        "own_domains = [\"victim-domain.net\"]\n[report]\nreporter_address = \"postmaster@victim-domain.net\"\n",
-        Path::new("t.toml"),
-    )
-    .unwrap();
-    let limits = config.limits.clone();
-    let mut analyzer = Analyzer::new(config, Default::default(), false, NOW);
-    let whois = whois_server();
-    analyzer.annotator = Some(Annotator::resolving(enrich_config(dir.path(), &whois)).unwrap());
     let table = Jurisdictions::load(&repo().join("data/jurisdictions.json")).unwrap();
-    let outbox = dir.path().join("outbox");
-    let inputs = vec![input.display().to_string()];
-    deliver::report(
-        &analyzer,
-        Inputs::new(&inputs, FormatChoice::Auto, &limits),
-        &ReportOptions {
-            outbox: &outbox,
-            jurisdictions: Some(&table),
-            now: NOW,
-        },
-    )
-    .unwrap();
+    let outbox = report_resolved(dir.path(), &input, &whois_server(), Some(&table));
     let index = deliver::read_index(&outbox).unwrap();
     let origin = index
         .iter()
@@ -134,4 +150,40 @@ fn the_origin_networks_abuse_contact_is_found_and_addressed() {
             .iter()
             .any(|e| e.party_kind == "authority" && e.country.as_deref() == Some("NL"))
     );
+}
+
+// See: issue 19, point 1 (a WHOIS answer describing 80.80.80.0/23 was accepted for
+// 82.238.40.111 and every complaint of the run went to abuse@freenom.com).
+#[test]
+fn an_answer_for_another_network_addresses_no_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = repo().join("tests/fixtures/corpus/backscatter/bs-0010.eml");
+    // The server answers every address of the run with the freenom network.
+    let whois = whois_server_answering(&["-B 82.238.40.111", "-B 209.85.220.41"]);
+    let outbox = report_resolved(dir.path(), &input, &whois, None);
+    let index = deliver::read_index(&outbox).unwrap();
+    assert!(
+        index
+            .iter()
+            .all(|e| e.address.as_deref() != Some("abuse@freenom.com")),
+        "{index:?}"
+    );
+    let origin = index
+        .iter()
+        .find(|e| e.party_kind == "source_network")
+        .expect("an origin complaint");
+    assert_eq!(origin.address, None);
+    assert_eq!(
+        origin.address_status,
+        blowback::enrich::Verification::Conflict
+    );
+    assert!(
+        origin
+            .address_source
+            .contains("80.80.80.0/23, which does not hold 82.238.40.111"),
+        "{origin:?}"
+    );
+    assert_eq!(origin.country.as_deref(), Some("FR"), "{origin:?}");
+    let md = std::fs::read_to_string(outbox.join("INDEX.md")).unwrap();
+    assert!(md.contains("| conflict |"), "{md}");
 }

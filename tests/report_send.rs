@@ -327,3 +327,220 @@ fn a_complaint_changed_after_approval_is_refused() {
     assert_eq!(no_db.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&no_db.stderr).contains("needs the store"));
 }
+
+/// Writes the config for a report of three corpus messages whose AS addresses are set by
+/// hand, sending through `127.0.0.1:port`; returns (config, outbox, db).
+fn outbox_for_port(dir: &Path, port: u16) -> (PathBuf, PathBuf, PathBuf) {
+    let config = dir.join("blowback.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "own_domains = [\"victim-domain.net\"]\n[report]\nreporter_address = \"postmaster@victim-domain.net\"\n[report.addresses]\nAS8708 = \"abuse@rcs-rds.ro\"\nAS12322 = \"abuse@proxad.net\"\n[report.smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nrate_per_minute = 600\n"
+        ),
+    )
+    .unwrap();
+    let outbox = dir.join("outbox");
+    let corpus = |n: &str| format!("tests/fixtures/corpus/backscatter/{n}");
+    let run = blowback(
+        &config,
+        &[
+            "report",
+            "--offline",
+            "--data-dir",
+            "data",
+            "--out",
+            &outbox.display().to_string(),
+            &corpus("bs-0010.eml"),
+            &corpus("bs-0042.eml"),
+        ],
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let approve = blowback(
+        &config,
+        &["review", &outbox.display().to_string(), "--approve-all"],
+    );
+    assert!(approve.status.success(), "{}", stdout(&approve));
+    (config, outbox, dir.join("sent.sqlite"))
+}
+
+// See: issue 19, point 3 ("approval binds the file as sent").
+#[test]
+fn an_index_edited_after_approval_does_not_redirect_a_complaint() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path());
+    let (config, outbox, db) = outbox_for_port(dir.path(), server.port);
+    let index_path = outbox.join("INDEX.json");
+    let mut index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
+    let entry = index
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|e| e["address"] == "abuse@proxad.net")
+        .unwrap();
+    assert_eq!(entry["address_status"], "verified");
+    let file = entry["file"].as_str().unwrap().to_string();
+    entry["address"] = "attacker@evil.example".into();
+    std::fs::write(&index_path, serde_json::to_vec_pretty(&index).unwrap()).unwrap();
+
+    let outbox_s = outbox.display().to_string();
+    let sent = blowback(
+        &config,
+        &[
+            "send",
+            &outbox_s,
+            "--really",
+            "--db",
+            &db.display().to_string(),
+        ],
+    );
+    let text = stdout(&sent);
+    assert!(
+        text.contains(&format!(
+            "note: {file}: INDEX.json names attacker@evil.example but the file is addressed to abuse@proxad.net"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("sent: {file} to abuse@proxad.net")),
+        "{text}"
+    );
+    let got = received(&server);
+    assert!(
+        got.iter().any(|(rcpt, _)| rcpt == "abuse@proxad.net"),
+        "{got:?}"
+    );
+    assert!(
+        got.iter().all(|(rcpt, _)| !rcpt.contains("evil.example")),
+        "{got:?}"
+    );
+}
+
+/// A real SMTP peer (Python asyncio, raw protocol) that takes the first message's DATA in
+/// full and then closes the connection without the final reply; later messages get
+/// `250`. Each message it read is saved as `<n>.eml` in `dir`.
+const DROP_AFTER_DATA: &str = r#"
+import asyncio, os, sys
+port, out = int(sys.argv[1]), sys.argv[2]
+count = 0
+async def session(reader, writer):
+    global count
+    writer.write(b"220 drop.test ESMTP\r\n"); await writer.drain()
+    while True:
+        line = await reader.readline()
+        if not line:
+            break
+        verb = line[:4].upper()
+        if verb in (b"EHLO", b"HELO"):
+            writer.write(b"250-drop.test\r\n250 8BITMIME\r\n")
+        elif verb == b"DATA":
+            writer.write(b"354 go ahead\r\n"); await writer.drain()
+            data = b""
+            while not data.endswith(b"\r\n.\r\n"):
+                chunk = await reader.readline()
+                if not chunk:
+                    break
+                data += chunk
+            count += 1
+            with open(os.path.join(out, "%d.eml" % count), "wb") as f:
+                f.write(data)
+            if count == 1:
+                writer.close()
+                return
+            writer.write(b"250 queued\r\n")
+        elif verb == b"QUIT":
+            writer.write(b"221 bye\r\n"); await writer.drain()
+            break
+        else:
+            writer.write(b"250 ok\r\n")
+        await writer.drain()
+    writer.close()
+async def main():
+    server = await asyncio.start_server(session, "127.0.0.1", port)
+    async with server:
+        await server.serve_forever()
+asyncio.run(main())
+"#;
+
+// See: issue 19, point 3 ("an SMTP server that dies after DATA causes a duplicate").
+#[test]
+fn a_delivery_cut_after_data_is_uncertain_and_not_resent_unless_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let saved = dir.path().join("dropped");
+    std::fs::create_dir_all(&saved).unwrap();
+    let script = dir.path().join("drop.py");
+    std::fs::write(&script, DROP_AFTER_DATA).unwrap();
+    let child = Command::new("python3")
+        .arg(&script)
+        .arg(port.to_string())
+        .arg(&saved)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 is needed");
+    let _server = Server {
+        child,
+        port,
+        maildir: saved.clone(),
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the test SMTP server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (config, outbox, db) = outbox_for_port(dir.path(), port);
+    let (outbox_s, db_s) = (outbox.display().to_string(), db.display().to_string());
+    let arrived = || std::fs::read_dir(&saved).unwrap().count();
+
+    let first = blowback(&config, &["send", &outbox_s, "--really", "--db", &db_s]);
+    let text = stdout(&first);
+    assert_eq!(first.status.code(), Some(1), "{text}");
+    let uncertain: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("uncertain: "))
+        .collect();
+    assert_eq!(uncertain.len(), 1, "{text}");
+    assert!(uncertain[0].contains("--retry-uncertain"), "{text}");
+    let sent_first = text.lines().filter(|l| l.starts_with("sent: ")).count();
+    assert!(sent_first >= 1, "{text}");
+    assert_eq!(arrived(), sent_first + 1, "{text}");
+
+    // A plain resume lists the uncertain one and sends nothing: the server did get it.
+    let again = blowback(&config, &["send", &outbox_s, "--really", "--db", &db_s]);
+    let text = stdout(&again);
+    assert!(text.contains("0 sent,"), "{text}");
+    assert!(text.contains("1 uncertain"), "{text}");
+    assert!(text.contains("it may have been delivered"), "{text}");
+    assert_eq!(arrived(), sent_first + 1);
+
+    // Asked explicitly, it is sent again, recorded as sent, and then never again.
+    let retry_send = || {
+        blowback(
+            &config,
+            &[
+                "send",
+                &outbox_s,
+                "--really",
+                "--db",
+                &db_s,
+                "--retry-uncertain",
+            ],
+        )
+    };
+    let retry = retry_send();
+    let text = stdout(&retry);
+    assert!(retry.status.success(), "{text}");
+    assert!(text.contains("1 sent,"), "{text}");
+    assert_eq!(arrived(), sent_first + 2);
+    let last = retry_send();
+    assert!(stdout(&last).contains("0 sent,"), "{}", stdout(&last));
+    assert_eq!(arrived(), sent_first + 2);
+}

@@ -15,7 +15,9 @@ use serde_json::Value;
 use super::abuse::{self, AbuseContact};
 use super::cache::{Cache, CachedAnswer};
 use super::geo::Geo;
+use super::health::Health;
 use super::rdap::{self, Bootstrap, RdapClient};
+use super::verify::{self, LocalFacts, NetworkClaim, Verification};
 use super::whois::{self, ServerEntry, ServersMap, Subject, WhoisClient};
 use super::{
     AsnInfo, DomainInfo, EnrichConfig, EnrichError, EnrichStats, IpInfo, LookupRecord,
@@ -36,6 +38,7 @@ pub struct Enricher {
     dns_server: Option<SocketAddr>,
     cache: Cache,
     stats: Mutex<EnrichStats>,
+    health: Health,
 }
 
 /// Why an answer could not be had.
@@ -87,6 +90,7 @@ impl Enricher {
             dns_server,
             cache,
             stats: Mutex::new(EnrichStats::default()),
+            health: Health::default(),
         })
     }
 
@@ -153,7 +157,18 @@ impl Enricher {
                 "{kind} {server} {query:?}: not in the cache (offline)"
             )));
         }
-        let (bytes, status) = ask().map_err(Miss::Failed)?;
+        let key = format!("{kind} {server}");
+        if let Some(why) = self.health.dead(&key) {
+            return Err(Miss::Failed(format!("{why}; {query:?} not looked up")));
+        }
+        // DNS resolvers take many parallel queries; registries get one (WHOIS) or two
+        // (RDAP) at a time, on top of their clients' pacing.
+        let limit = match kind {
+            "dns" => 8,
+            "rdap" => 2,
+            _ => 1,
+        };
+        let (bytes, status) = self.health.run(&key, limit, ask).map_err(Miss::Failed)?;
         self.stats.lock().expect("stats lock").network_queries += 1;
         let answer = CachedAnswer {
             kind: kind.into(),
@@ -203,24 +218,19 @@ impl Enricher {
                 .iter()
                 .map(|m| format!("{m} (not installed)")),
         );
+        let local = (info.asn, info.country.clone());
         if !self.config.whois_only {
-            info.network = self.rdap_ip(ip, &mut info);
+            info.network = self
+                .rdap_ip(ip, &mut info)
+                .map(|n| checked(ip, n, local.0, local.1.as_deref()));
         }
-        let has_real_abuse = info.network.as_ref().is_some_and(|n| {
-            n.abuse
-                .iter()
-                .any(|c| c.scope != abuse::AbuseScope::RirCatchAll)
-        });
-        if !has_real_abuse {
-            let from_whois = self.whois_ip(ip, &mut info);
+        if !has_usable_abuse(info.network.as_ref()) {
+            let from_whois = self.whois_ip(ip, &mut info, local.0, local.1.as_deref());
             info.network = merge_network(info.network.take(), from_whois);
         }
-        let has_real_abuse = info.network.as_ref().is_some_and(|n| {
-            n.abuse
-                .iter()
-                .any(|c| c.scope != abuse::AbuseScope::RirCatchAll)
-        });
-        if !has_real_abuse && let Some(asn) = info.asn {
+        if !has_usable_abuse(info.network.as_ref())
+            && let Some(asn) = info.asn
+        {
             self.as_fallback(asn, &mut info);
         }
         if !self.config.no_dns {
@@ -235,13 +245,21 @@ impl Enricher {
         info.records.extend(a.records);
         info.errors.extend(a.errors);
         info.missing.extend(a.missing);
+        if a.abuse.is_empty() {
+            return;
+        }
         let contacts = a.abuse.into_iter().map(|mut c| {
             if c.scope != abuse::AbuseScope::RirCatchAll {
                 c.scope = abuse::AbuseScope::AutonomousSystem;
             }
             c
         });
-        let net = info.network.get_or_insert_with(Network::default);
+        let net = info.network.get_or_insert_with(|| Network {
+            checks: vec![format!(
+                "no network record for the address; the contacts are those of AS{asn}, which announces it according to the AS database"
+            )],
+            ..Default::default()
+        });
         net.abuse = abuse::rank(net.abuse.drain(..).chain(contacts).collect());
     }
 
@@ -260,11 +278,9 @@ impl Enricher {
         if !self.config.whois_only {
             self.rdap_asn(asn, &mut info);
         }
-        if !info
-            .abuse
-            .iter()
-            .any(|c| c.scope != abuse::AbuseScope::RirCatchAll)
-        {
+        if !info.abuse.iter().any(|c| {
+            c.scope != abuse::AbuseScope::RirCatchAll && c.status == Verification::Verified
+        }) {
             self.whois_asn(asn, &mut info);
         }
         info.abuse = abuse::rank(std::mem::take(&mut info.abuse));
@@ -287,17 +303,35 @@ impl Enricher {
         ) else {
             return;
         };
+        let bound = |k: &str| v.get(k).and_then(Value::as_u64);
+        let status = match (bound("startAutnum"), bound("endAutnum")) {
+            (Some(lo), Some(hi)) if (lo..=hi).contains(&u64::from(asn)) => Verification::Verified,
+            (Some(lo), Some(hi)) => {
+                info.checks.push(format!(
+                    "{url}: the answer is about AS{lo}-AS{hi}, not AS{asn}"
+                ));
+                Verification::Conflict
+            }
+            _ => Verification::Unverified,
+        };
+        if status == Verification::Conflict {
+            info.status = info.status.min(status);
+            return;
+        }
+        info.status = info.status.min(status);
         info.name = v
             .get("name")
             .or(v.get("handle"))
             .and_then(Value::as_str)
             .map(str::to_string);
+        info.holder = abuse::rdap_holder(&v);
         info.country = v
             .get("country")
             .and_then(Value::as_str)
             .map(str::to_ascii_uppercase);
-        info.abuse
-            .extend(abuse::rdap_abuse(&v, &url, abuse::AbuseScope::Network));
+        let mut contacts = abuse::rdap_abuse(&v, &url, abuse::AbuseScope::Network);
+        abuse::with_status(&mut contacts, status);
+        info.abuse.extend(contacts);
     }
 
     fn whois_asn(&self, asn: u32, info: &mut AsnInfo) {
@@ -315,7 +349,18 @@ impl Enricher {
         info.errors.extend(chain.errors);
         info.missing.extend(chain.missing);
         for (server, text) in &chain.texts {
-            if let Some(f) = abuse::asn_from_whois(text, server) {
+            if let Some(mut f) = abuse::asn_from_whois(text, server) {
+                if f.asn != Some(asn) {
+                    let named = f
+                        .asn
+                        .map_or("no AS number".to_string(), |a| format!("AS{a}"));
+                    info.checks.push(format!(
+                        "{server}: the answer is about {named}, not AS{asn}"
+                    ));
+                    continue;
+                }
+                info.status = Verification::Verified;
+                abuse::with_status(&mut f.abuse, Verification::Verified);
                 info.name = info.name.take().or(f.name);
                 info.holder = info.holder.take().or(f.holder);
                 info.country = info.country.take().or(f.country);
@@ -376,27 +421,60 @@ impl Enricher {
         parsed
     }
 
-    fn whois_ip(&self, ip: IpAddr, info: &mut IpInfo) -> Option<Network> {
+    /// The network from the WHOIS chain for `ip`: of every answer's most specific network
+    /// holding the address, the most specific verified one (a later answer wins a tie, as
+    /// the registry referred to is the authority). When the chain ends in a less specific
+    /// or unrelated record, the notes say so and which answer was used.
+    fn whois_ip(
+        &self,
+        ip: IpAddr,
+        info: &mut IpInfo,
+        asn: Option<u32>,
+        country: Option<&str>,
+    ) -> Option<Network> {
         let client = self.whois.as_ref()?;
         let chain = self.whois_chain(client.map.for_ip().clone(), &ip.to_string(), Subject::Ip);
         info.records.extend(chain.records);
         info.errors.extend(chain.errors);
         info.missing.extend(chain.missing);
-        let mut networks: Vec<Network> = chain
+        let answers: Vec<Network> = chain
             .texts
             .iter()
-            .filter_map(|(server, text)| abuse::network_from_whois(text, server))
+            .filter_map(|(server, text)| {
+                let n = abuse::network_from_whois(text, server, ip)?;
+                Some(checked(ip, n.into_network(server), asn, country))
+            })
             .collect();
-        let mut best = networks.pop()?;
-        if !best
-            .abuse
+        let notes: Vec<String> = answers
             .iter()
-            .any(|c| c.scope != abuse::AbuseScope::RirCatchAll)
-        {
-            let others = networks.into_iter().flat_map(|n| n.abuse);
-            best.abuse = abuse::rank(best.abuse.into_iter().chain(others).collect());
+            .map(|n| {
+                format!(
+                    "{}: {} ({})",
+                    n.source.as_deref().unwrap_or("?"),
+                    n.checks.join("; "),
+                    n.status.name()
+                )
+            })
+            .collect();
+        let best = answers
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.status == Verification::Verified)
+            .min_by_key(|(i, n)| (n.range.map(|r| r.span()), std::cmp::Reverse(*i)))
+            .map(|(i, _)| i);
+        let last = answers.len().checked_sub(1)?;
+        let chosen = best.unwrap_or(last);
+        let mut network = answers.into_iter().nth(chosen)?;
+        if chosen != last {
+            network.checks.push(format!(
+                "the referral chain ended in a less specific or unrelated record; the answer of {} is used",
+                network.source.as_deref().unwrap_or("?")
+            ));
         }
-        Some(best)
+        if notes.len() > 1 {
+            network.checks.extend(notes);
+        }
+        Some(network)
     }
 
     /// Ask `first`, then follow referrals, keeping every answer.
@@ -435,7 +513,13 @@ impl Enricher {
             };
             let (text, encoding) = whois::decode(&answer.bytes, &entry.host, hint);
             chain.records.push(Self::record(&answer, Some(encoding)));
-            let next = whois::find_referral(&text);
+            // A domain answer's referral counts only in the domain's own record (legacy
+            // Verisign answers list other names' registrars first).
+            let next = if subject == Subject::Domain {
+                whois::find_referral(abuse::domain_record(&text, target).text)
+            } else {
+                whois::find_referral(&text)
+            };
             chain.texts.push((entry.host.clone(), text));
             let Some(referral) = next else { break };
             if referral.host.eq_ignore_ascii_case(&entry.host)
@@ -541,11 +625,9 @@ impl Enricher {
         if !self.config.whois_only {
             self.rdap_domain(&reg, &mut info);
         }
-        if !info
-            .abuse
-            .iter()
-            .any(|c| c.scope != abuse::AbuseScope::RirCatchAll)
-        {
+        if !info.abuse.iter().any(|c| {
+            c.scope != abuse::AbuseScope::RirCatchAll && c.status == Verification::Verified
+        }) {
             self.whois_domain(&reg, &mut info);
         }
         info.abuse = abuse::rank(std::mem::take(&mut info.abuse));
@@ -575,8 +657,11 @@ impl Enricher {
         ) else {
             return;
         };
+        let Some(status) = rdap_domain_status(&v, reg, &url, info) else {
+            return;
+        };
         let (name, id, contacts) = abuse::registrar_from_rdap(&v, &url);
-        set_registrar(info, name, id, contacts);
+        set_registrar(info, (name, id, contacts), status);
         if info.abuse.is_empty()
             && let Some(related) = related_rdap_link(&v)
         {
@@ -591,9 +676,9 @@ impl Enricher {
                 &mut info.records,
                 &mut info.errors,
                 &mut info.missing,
-            ) {
-                let (name, id, contacts) = abuse::registrar_from_rdap(&v2, &related);
-                set_registrar(info, name, id, contacts);
+            ) && let Some(status) = rdap_domain_status(&v2, reg, &related, info)
+            {
+                set_registrar(info, abuse::registrar_from_rdap(&v2, &related), status);
             }
         }
     }
@@ -613,24 +698,69 @@ impl Enricher {
         info.errors.extend(chain.errors);
         info.missing.extend(chain.missing);
         for (server, text) in &chain.texts {
-            let (name, id, contacts) = abuse::registrar_from_whois(text, server);
-            set_registrar(info, name, id, contacts);
+            let record = abuse::domain_record(text, reg);
+            info.checks.push(format!("{server}: {}", record.note));
+            let text = match record.status {
+                Verification::Verified => record.text,
+                Verification::Unverified => text.as_str(),
+                Verification::Conflict => continue,
+            };
+            set_registrar(
+                info,
+                abuse::registrar_from_whois(text, server),
+                record.status,
+            );
         }
     }
 }
 
+/// Checks an RDAP domain answer's `ldhName` against the domain asked; `None` (noted) when
+/// it is about another domain.
+fn rdap_domain_status(
+    v: &Value,
+    reg: &str,
+    url: &str,
+    info: &mut DomainInfo,
+) -> Option<Verification> {
+    let name = v
+        .get("ldhName")
+        .or(v.get("unicodeName"))
+        .and_then(Value::as_str);
+    let (status, note) = match name {
+        Some(n) if verify::domain_matches(reg, n) => (
+            Verification::Verified,
+            format!("the answer is about {}", n.to_ascii_lowercase()),
+        ),
+        Some(n) => (
+            Verification::Conflict,
+            format!("the answer is about {n}, not {reg}"),
+        ),
+        None => (
+            Verification::Unverified,
+            format!("the answer names no domain, so it cannot be checked against {reg}"),
+        ),
+    };
+    info.checks.push(format!("{url}: {note}"));
+    (status != Verification::Conflict).then_some(status)
+}
+
+/// Registrar facts from one answer; a better-checked answer's name wins.
 fn set_registrar(
     info: &mut DomainInfo,
-    name: Option<String>,
-    id: Option<String>,
-    contacts: Vec<AbuseContact>,
+    (name, id, mut contacts): (Option<String>, Option<String>, Vec<AbuseContact>),
+    status: Verification,
 ) {
-    if info.registrar.is_none() {
+    let better = status < info.registrar_status;
+    if info.registrar.is_none() || (better && name.is_some()) {
         info.registrar = name;
     }
-    if info.registrar_iana_id.is_none() {
+    if info.registrar_iana_id.is_none() || (better && id.is_some()) {
         info.registrar_iana_id = id;
     }
+    if info.registrar.is_some() || !contacts.is_empty() {
+        info.registrar_status = info.registrar_status.min(status);
+    }
+    abuse::with_status(&mut contacts, status);
     info.abuse.extend(contacts);
 }
 
@@ -655,15 +785,52 @@ fn push_miss(m: Miss, errors: &mut Vec<String>, missing: &mut Vec<String>) {
     }
 }
 
-/// RDAP network first; WHOIS fills what RDAP lacks (abuse contacts, name, country).
+/// Does the network have a verified contact that is not a registry's catch-all?
+fn has_usable_abuse(network: Option<&Network>) -> bool {
+    network.is_some_and(|n| {
+        n.abuse.iter().any(|c| {
+            c.scope != abuse::AbuseScope::RirCatchAll && c.status == Verification::Verified
+        })
+    })
+}
+
+/// Checks a network answer for `ip` and marks its contacts with the result.
+fn checked(ip: IpAddr, mut network: Network, asn: Option<u32>, country: Option<&str>) -> Network {
+    let claim = NetworkClaim {
+        range: network.range,
+        range_text: network.cidr.as_deref(),
+        origin_asns: &network.origin_asns,
+        country: network.country.as_deref(),
+    };
+    let (status, notes) = verify::check_network(ip, &claim, LocalFacts { asn, country });
+    network.status = status;
+    network.checks = notes;
+    abuse::with_status(&mut network.abuse, status);
+    network
+}
+
+/// RDAP and WHOIS networks: a verified one before one that is not, then the more
+/// specific; the other only fills the name and country when it is verified too. Contacts
+/// are only ever those of the chosen network (the most specific holding the address).
 fn merge_network(rdap: Option<Network>, whois: Option<Network>) -> Option<Network> {
     match (rdap, whois) {
-        (Some(mut r), Some(w)) => {
-            r.abuse = abuse::rank(r.abuse.into_iter().chain(w.abuse).collect());
-            r.netname = r.netname.or(w.netname);
-            r.country = r.country.or(w.country);
-            r.cidr = r.cidr.or(w.cidr);
-            Some(r)
+        (Some(r), Some(w)) => {
+            let key = |n: &Network| (n.status, n.range.map(|x| x.span()));
+            let (mut first, other) = if key(&w) < key(&r) { (w, r) } else { (r, w) };
+            if other.status == Verification::Verified {
+                if other.range == first.range {
+                    first.abuse = abuse::rank(first.abuse.into_iter().chain(other.abuse).collect());
+                }
+                first.netname = first.netname.or(other.netname);
+                first.country = first.country.or(other.country);
+            }
+            first.checks.extend(
+                other
+                    .checks
+                    .iter()
+                    .map(|c| format!("{}: {c}", other.source.as_deref().unwrap_or("?"))),
+            );
+            Some(first)
         }
         (r, w) => r.or(w),
     }

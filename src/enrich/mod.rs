@@ -21,11 +21,13 @@ pub mod abuse;
 pub mod cache;
 pub mod dns;
 pub mod geo;
+pub mod health;
 pub mod jurisdictions;
 pub mod lookup;
 pub mod phone;
 pub mod rdap;
 pub mod special;
+pub mod verify;
 pub mod whois;
 
 use std::net::{IpAddr, SocketAddr};
@@ -37,6 +39,7 @@ use serde::Serialize;
 pub use abuse::{AbuseContact, AbuseScope};
 pub use jurisdictions::{Jurisdiction, Jurisdictions};
 pub use lookup::Enricher;
+pub use verify::Verification;
 
 /// Everything the enricher needs, resolved before any work starts.
 #[derive(Debug, Clone, PartialEq)]
@@ -194,6 +197,18 @@ pub struct Network {
     pub abuse: Vec<AbuseContact>,
     /// Which server/record this network came from.
     pub source: Option<String>,
+    /// Whether the answer was checked against the address asked and the shipped databases;
+    /// only a `verified` network's contacts are ever written to.
+    pub status: Verification,
+    /// What the check found (range held or not, AS and country agreement), and why a
+    /// referral chain stopped where it did.
+    pub checks: Vec<String>,
+    /// The range parsed from the answer (for the check; `cidr` is what is shown).
+    #[serde(skip)]
+    pub range: Option<verify::IpRange>,
+    /// Origin AS numbers the answer names.
+    #[serde(skip)]
+    pub origin_asns: Vec<u32>,
 }
 
 /// What is known about one IP address.
@@ -237,6 +252,11 @@ pub struct DomainInfo {
     pub registrar_iana_id: Option<String>,
     /// Abuse contacts (registrar first), best first.
     pub abuse: Vec<AbuseContact>,
+    /// Whether the registrar facts come from a record for this domain (or its registrable
+    /// parent); only `verified` contacts are ever written to.
+    pub registrar_status: Verification,
+    /// What the checks of the domain answers found.
+    pub checks: Vec<String>,
     pub a: Vec<String>,
     pub aaaa: Vec<String>,
     /// `preference exchange`.
@@ -258,6 +278,9 @@ pub struct AsnInfo {
     pub country: Option<String>,
     /// Abuse contacts, best first.
     pub abuse: Vec<AbuseContact>,
+    /// Whether the answers were about this AS number.
+    pub status: Verification,
+    pub checks: Vec<String>,
     pub records: Vec<LookupRecord>,
     pub errors: Vec<String>,
     pub missing: Vec<String>,
