@@ -16,6 +16,7 @@ pub mod bag;
 pub mod chart;
 pub mod collect;
 pub mod custody;
+pub mod load;
 pub mod memo;
 pub mod parties;
 pub mod report;

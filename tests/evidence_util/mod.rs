@@ -41,7 +41,13 @@ impl Env {
 
     /// Runs `blowback --config blowback.toml <args>` in the folder.
     pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_blowback"))
+        self.command(args).output().expect("binary runs")
+    }
+
+    /// The command [`Env::run`] runs, to start it another way.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_blowback"));
+        command
             .current_dir(self.dir.path())
             .env_remove("HOME")
             .env("XDG_CONFIG_HOME", "/nonexistent-blowback-test")
@@ -49,9 +55,8 @@ impl Env {
             .arg("--config")
             .arg(self.path("blowback.toml"))
             .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("binary runs")
+            .stdin(Stdio::null());
+        command
     }
 
     /// `evidence <inputs> --offline --data-dir <repo>/data --cache cache.sqlite --out <out>` plus `extra`.
