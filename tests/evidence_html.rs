@@ -133,3 +133,136 @@ fn pages_are_self_contained_and_print_on_a4() {
         assert!(html.contains("@page { size: A4;"), "{page} prints on A4");
     }
 }
+
+/// `--pdf`: Chromium's print of both pages is in the pack, listed, hashed and verified;
+/// `pdftotext` reads on every page the case name and "page N of M", and the making line.
+#[test]
+fn pdf_prints_of_report_and_memo_are_in_the_pack_with_numbered_pages() {
+    if !have(
+        "chromium",
+        &["--version"],
+        "Chromium (Debian package `chromium`)",
+    ) || !have(
+        "pdftotext",
+        &["-v"],
+        "pdftotext (Debian package `poppler-utils`)",
+    ) {
+        return;
+    }
+    let env = Env::new();
+    let inputs: Vec<String> = ["bs-0002.eml", "bs-0010.eml", "bs-0042.eml"]
+        .map(corpus)
+        .to_vec();
+    env.pack(
+        &inputs,
+        "pack",
+        &["--offline", "--pdf", "--case", "Victim v. Spammer"],
+    );
+    let verify = env.run(&["verify", "pack"]);
+    assert!(verify.status.success(), "{}", text(&verify));
+    let manifest = std::fs::read_to_string(env.path("pack/manifest-sha256.txt")).unwrap();
+    let version = env!("CARGO_PKG_VERSION");
+    for pdf in ["data/report.pdf", "data/memo.pdf"] {
+        let bytes = std::fs::read(env.path("pack").join(pdf)).unwrap();
+        let sha = blowback::hash::sha256_hex(&bytes);
+        assert!(
+            manifest.contains(&format!("{sha}  {pdf}")),
+            "{pdf} listed with its hash"
+        );
+        let out = Command::new("pdftotext")
+            .arg(env.path("pack").join(pdf))
+            .arg("-")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        let pdf_text = String::from_utf8_lossy(&out.stdout).into_owned();
+        // pdftotext ends every page with a form feed.
+        let pages: Vec<&str> = pdf_text
+            .split('\x0c')
+            .filter(|p| !p.trim().is_empty())
+            .collect();
+        assert!(pages.len() >= 2, "{pdf}: {} pages", pages.len());
+        for (n, page) in pages.iter().enumerate() {
+            let footer = format!("page {} of {}", n + 1, pages.len());
+            assert!(
+                page.contains(&footer),
+                "{pdf} page {}: no {footer:?}\n{page}",
+                n + 1
+            );
+            assert!(
+                page.contains("Victim v. Spammer"),
+                "{pdf} page {}: no case name\n{page}",
+                n + 1
+            );
+            assert!(
+                page.contains("made 20"),
+                "{pdf} page {}: no making date",
+                n + 1
+            );
+        }
+        assert!(
+            pdf_text.contains(&format!("by blowback {version}")),
+            "{pdf}: tool"
+        );
+        assert!(pdf_text.contains("--pdf --case"), "{pdf}: command line");
+    }
+}
+
+/// The pack says when and by what it was made: `Bagging-Date`, the report's and memo's
+/// making line (time, tool version, command line), all within the run's custody times.
+#[test]
+fn pack_report_and_memo_are_dated() {
+    let env = Env::new();
+    env.pack(
+        &[corpus("bs-0010.eml")],
+        "pack",
+        &["--offline", "--case", "Victim v. Spammer"],
+    );
+    let custody = std::fs::read_to_string(env.path("pack/data/custody.jsonl")).unwrap();
+    let steps: Vec<serde_json::Value> = custody
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let time = |i: usize, key: &str| steps[i][key].as_str().unwrap().to_string();
+    let (first, last) = (time(0, "started"), time(steps.len() - 1, "time"));
+    let info = std::fs::read_to_string(env.path("pack/bag-info.txt")).unwrap();
+    assert!(
+        info.contains(&format!("Bagging-Date: {}\n", &last[..10])),
+        "{info}"
+    );
+    let render = steps.iter().position(|s| s["step"] == "render").unwrap();
+    for page in ["report.html", "memo.html"] {
+        let html = std::fs::read_to_string(env.path("pack/data").join(page)).unwrap();
+        let made = html
+            .split_once("<time class=\"made\" datetime=\"")
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(made, _)| made.to_string())
+            .unwrap_or_else(|| panic!("{page} states no making time"));
+        assert!(
+            first <= made && made <= time(render, "time"),
+            "{page} made {made}, run {first}..{last}"
+        );
+        assert!(
+            html.contains(&format!(
+                ">{made}</time> by blowback {}",
+                env!("CARGO_PKG_VERSION")
+            )),
+            "{page}: by what"
+        );
+        assert!(
+            html.contains("--offline --case &#x27;Victim v. Spammer&#x27;")
+                || html.contains("--offline --case &#39;Victim v. Spammer&#39;"),
+            "{page}: the command line"
+        );
+        assert!(
+            html.contains(
+                "@bottom-right { content: \"page \" counter(page) \" of \" counter(pages);"
+            ),
+            "{page}: page numbers"
+        );
+        assert!(
+            html.contains("@top-left { content: \"Victim\\000020v\\00002e\\000020Spammer\";"),
+            "{page}: the case name on every page"
+        );
+    }
+}

@@ -30,6 +30,7 @@ struct Row {
 
 #[derive(Serialize)]
 struct View<'a> {
+    making: super::report::Making<'a>,
     case: &'a str,
     tool: &'a str,
     operator: &'a str,
@@ -46,6 +47,10 @@ struct View<'a> {
     eu_model: String,
     eu_cross_border: String,
     exhibits: usize,
+    /// Files `manifest-sha256.txt` lists: the exhibits, the report, the memo, the custody
+    /// log (and the two PDFs).
+    payload_files: usize,
+    pdf: bool,
     originals: usize,
     messages: usize,
 }
@@ -65,6 +70,7 @@ pub fn write<W: std::io::Write>(
             .to_string()
     };
     let view = View {
+        making: super::report::Making::of(input),
         case: &input.options.case,
         tool: &input.options.tool,
         operator: &input.options.operator,
@@ -86,6 +92,8 @@ pub fn write<W: std::io::Write>(
         eu_model: fact("model"),
         eu_cross_border: fact("cross_border"),
         exhibits: input.exhibits.len(),
+        payload_files: input.exhibits.len() + if input.options.pdf { 5 } else { 3 },
+        pdf: input.options.pdf,
         originals: input
             .exhibits
             .iter()

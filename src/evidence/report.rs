@@ -33,6 +33,8 @@ pub struct Input<'a> {
     pub parties: &'a [Party],
     pub exhibits: &'a [Exhibit],
     pub fingerprint: &'a str,
+    /// When the report and memo were made, RFC 3339 UTC.
+    pub made: &'a str,
 }
 
 #[derive(Serialize)]
@@ -82,8 +84,48 @@ struct Summary {
     countries: usize,
 }
 
+/// What both pages say about their making, and the case name for the page margins.
+#[derive(Serialize)]
+pub(crate) struct Making<'a> {
+    /// RFC 3339 UTC.
+    made: &'a str,
+    tool: &'a str,
+    host: &'a str,
+    command_line: &'a str,
+    /// The case name as a CSS string body, for the running header of every printed page.
+    css_case: String,
+}
+
+impl<'a> Making<'a> {
+    pub(crate) fn of(input: &Input<'a>) -> Making<'a> {
+        Making {
+            made: input.made,
+            tool: &input.options.tool,
+            host: &input.options.host,
+            command_line: &input.options.command_line,
+            css_case: css_string(&input.options.case),
+        }
+    }
+}
+
+/// Text as the body of a CSS string: every character but ASCII letters and digits as a
+/// six-digit escape (spaces too: CSS swallows one space after an escape), so nothing in it
+/// can end the string or the style sheet, and HTML escaping leaves it as it is.
+pub(crate) fn css_string(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_string()
+            } else {
+                format!("\\{:06x}", c as u32)
+            }
+        })
+        .collect()
+}
+
 #[derive(Serialize)]
 struct View<'a> {
+    making: Making<'a>,
     case: &'a str,
     tool: &'a str,
     operator: &'a str,
@@ -160,6 +202,7 @@ fn view<'a>(input: &'a Input) -> View<'a> {
         })
     }));
     View {
+        making: Making::of(input),
         case: &input.options.case,
         tool: &input.options.tool,
         operator: &input.options.operator,
@@ -313,4 +356,15 @@ fn serde_name(value: &impl Serialize) -> String {
         .ok()
         .and_then(|v| v.as_str().map(String::from))
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn case_names_become_inert_css_strings() {
+        assert_eq!(super::css_string("Ab 1"), "Ab\\0000201");
+        let hostile = "x\"; } body { display: none } </style><script>";
+        let css = super::css_string(hostile);
+        assert!(css.chars().all(|c| c.is_ascii_alphanumeric() || c == '\\'));
+    }
 }
