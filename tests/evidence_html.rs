@@ -266,3 +266,84 @@ fn pack_report_and_memo_are_dated() {
         );
     }
 }
+
+/// Counts and charts about spam take only backscatter (and spam received directly); a
+/// bounce whose verdict is unknown is listed apart with its verdict. The report speaks
+/// of complaints written, never made; the memo explains its marks and counts the files
+/// the manifest lists.
+#[test]
+fn spam_counts_leave_out_other_verdicts_and_counts_match_the_manifest() {
+    let env = Env::new();
+    let mut inputs: Vec<String> = ["bs-0002.eml", "bs-0010.eml", "bs-0042.eml"]
+        .map(corpus)
+        .to_vec();
+    // A real bounce to another domain's mail: not ours, so its verdict is unknown.
+    inputs.push(
+        evidence_util::repo()
+            .join("tests/fixtures/corpus/bounces/lhost-postfix-03.eml")
+            .display()
+            .to_string(),
+    );
+    env.pack(&inputs, "pack", &["--offline"]);
+    let report = std::fs::read_to_string(env.path("pack/data/report.html")).unwrap();
+    assert!(report.contains("4 messages were read and analysed. 3 count as spam: 3 judged"));
+    let others = report
+        .split_once("<h3>Messages not counted as spam</h3>")
+        .expect("the others are listed apart")
+        .1;
+    assert!(
+        others.contains("<td class=\"num\">4</td><td>bounce</td><td>unknown</td>"),
+        "exhibit 4 with its verdict"
+    );
+    let bars: usize = report
+        .split("<rect class=\"b\"")
+        .skip(1)
+        .map(|bar| {
+            let title = bar.split_once("<title>").unwrap().1;
+            let count = title.split_once("</title>").unwrap().0;
+            count.rsplit_once(": ").unwrap().1.parse::<usize>().unwrap()
+        })
+        .sum();
+    assert_eq!(bars, 3, "the timeline counts the three spam messages only");
+    let origins = report.split_once("<section id=\"origins\">").unwrap().1;
+    let origins = origins.split_once("</section>").unwrap().0;
+    let counted: usize = origins
+        .split("<td class=\"num\">")
+        .skip(1)
+        .step_by(2)
+        .map(|cell| cell.split_once('<').unwrap().0.parse::<usize>().unwrap())
+        .sum();
+    assert!(
+        counted <= 2 * 3,
+        "countries and networks over the spam only: {counted}"
+    );
+    assert!(!report.contains("complaints made"));
+    assert!(report.contains("the complaints written"));
+
+    let memo = std::fs::read_to_string(env.path("pack/data/memo.html")).unwrap();
+    for mark in [
+        "primary",
+        "archived primary",
+        "secondary",
+        "†",
+        "*unverified*",
+    ] {
+        assert!(
+            memo.contains(&format!("<tr><th style=\"width:32mm\">{mark}</th>")),
+            "the memo explains {mark}"
+        );
+    }
+    for (at, _) in memo.match_indices("<code>http") {
+        assert!(
+            memo[..at].ends_with("</span> "),
+            "a source without its mark: {}",
+            &memo[at..at + 80]
+        );
+    }
+    let manifest = std::fs::read_to_string(env.path("pack/manifest-sha256.txt")).unwrap();
+    let listed = manifest.lines().count();
+    assert!(
+        memo.contains(&format!("this pack's payload: {listed} files,")),
+        "the certification counts the manifest's {listed} files"
+    );
+}

@@ -218,8 +218,13 @@ pub fn make(
         );
     }
     let started = log.now();
-    let records: Vec<&crate::output::Record> =
-        collected.messages.iter().map(|m| &m.record).collect();
+    // Only spam is held against anyone: our own bounces and unknown verdicts name no one.
+    let records: Vec<&crate::output::Record> = collected
+        .messages
+        .iter()
+        .map(|m| &m.record)
+        .filter(|r| report::is_spam(r))
+        .collect();
     let parties = parties::derive(&records, jurisdictions);
     let involved = parties::involved(&records);
     let findings = Findings {

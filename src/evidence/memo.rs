@@ -24,8 +24,21 @@ struct Row {
     authority: String,
     status: String,
     status_text: String,
-    sources: Vec<String>,
+    sources: Vec<Source>,
     eu: bool,
+}
+
+/// A cited page and its standing's mark (explained in the memo's legend).
+#[derive(Serialize)]
+struct Source {
+    url: String,
+    mark: &'static str,
+}
+
+#[derive(Serialize)]
+struct Mark {
+    mark: &'static str,
+    meaning: &'static str,
 }
 
 #[derive(Serialize)]
@@ -39,6 +52,7 @@ struct View<'a> {
     host: &'a str,
     fingerprint: &'a str,
     rows: Vec<Row>,
+    legend: Vec<Mark>,
     table_loaded: bool,
     date_verified: String,
     /// The date as each row repeats it.
@@ -79,6 +93,10 @@ pub fn write<W: std::io::Write>(
         host: &input.options.host,
         fingerprint: input.fingerprint,
         rows: involved.iter().map(|i| row(i, table)).collect(),
+        legend: super::sources::LEGEND
+            .iter()
+            .map(|(mark, meaning)| Mark { mark, meaning })
+            .collect(),
         table_loaded: table.is_some(),
         date_verified: table
             .and_then(|t| t.date_verified.clone())
@@ -124,7 +142,17 @@ fn row(involved: &Involved, table: Option<&Jurisdictions>) -> Row {
             .unwrap_or_default(),
         status: found.map(|j| j.status.clone()).unwrap_or_default(),
         status_text: found.map(|j| j.status_text.clone()).unwrap_or_default(),
-        sources: found.map(|j| j.source_urls.clone()).unwrap_or_default(),
+        sources: found
+            .map(|j| {
+                j.source_urls
+                    .iter()
+                    .map(|url| Source {
+                        url: url.clone(),
+                        mark: super::sources::standing(url).mark(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
         eu,
     }
 }

@@ -24,6 +24,7 @@ pub mod parties;
 pub mod pdf;
 pub mod report;
 pub mod sign;
+pub mod sources;
 pub mod timestamp;
 pub mod verify;
 

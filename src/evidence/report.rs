@@ -1,6 +1,8 @@
 //! `data/report.html`: the readable report of a pack — summary, timeline, top origin
 //! countries and networks, responsible parties, advertised contacts, the origin reasoning
-//! per message, the method, and the exhibit list with hashes. Rendered with handlebars from
+//! per message, the method, and the exhibit list with hashes. Counts and charts about
+//! spam take only the messages [`is_spam`] admits; the others are listed apart with their
+//! verdict. Rendered with handlebars from
 //! `templates/evidence/report.hbs`; every value goes through handlebars' HTML escaping
 //! (the templates never use triple braces), and the page loads nothing from outside.
 
@@ -70,9 +72,36 @@ struct MessageRow {
     error: String,
 }
 
+/// A message left out of the spam counts, with why.
+#[derive(Serialize)]
+struct OtherRow {
+    number: usize,
+    kind: String,
+    verdict: String,
+    source: String,
+}
+
+/// Whether a message counts as spam in the report's counts and charts: a bounce (or
+/// auto-reply, challenge…) judged backscatter, or a message that is no bounce at all, i.e.
+/// spam received directly. Our own bounces and bounces whose verdict is unknown are not.
+pub fn is_spam(record: &crate::output::Record) -> bool {
+    use crate::verdict::VerdictKind;
+    match record.verdict {
+        VerdictKind::Backscatter => true,
+        VerdictKind::OwnBounce => false,
+        VerdictKind::Unknown => record.kind == Some(crate::bounce::Kind::NotABounce),
+    }
+}
+
 #[derive(Serialize)]
 struct Summary {
     messages: usize,
+    /// Messages counted as spam ([`is_spam`]).
+    spam: usize,
+    /// Received directly (no bounce), among them.
+    direct: usize,
+    /// Messages left out of the spam counts.
+    others: usize,
     backscatter: usize,
     with_origin: usize,
     without_origin: usize,
@@ -138,6 +167,7 @@ struct View<'a> {
     parties: &'a [Party],
     contacts: Vec<ContactRow>,
     messages: Vec<MessageRow>,
+    others: Vec<OtherRow>,
     exhibits: &'a [Exhibit],
     failed: &'a [crate::ingest::IngestFailure],
     not_mail: &'a [String],
@@ -176,9 +206,14 @@ pub(crate) fn registry(template: &str) -> Result<Handlebars<'static>, EvidenceEr
 }
 
 fn view<'a>(input: &'a Input) -> View<'a> {
-    let records: Vec<&crate::output::Record> =
-        input.collected.messages.iter().map(|m| &m.record).collect();
-    let times: Vec<Option<i64>> = input.collected.messages.iter().map(|m| m.time).collect();
+    let spam: Vec<&super::collect::MessageFinding> = input
+        .collected
+        .messages
+        .iter()
+        .filter(|m| is_spam(&m.record))
+        .collect();
+    let records: Vec<&crate::output::Record> = spam.iter().map(|m| &m.record).collect();
+    let times: Vec<Option<i64>> = spam.iter().map(|m| m.time).collect();
     let with_origin = records.iter().filter(|r| r.origin.is_some()).count();
     let contacts = contact_rows(&records);
     let countries = top(records.iter().filter_map(|r| {
@@ -201,6 +236,22 @@ fn view<'a>(input: &'a Input) -> View<'a> {
             _ => "unknown network".into(),
         })
     }));
+    let others = input
+        .collected
+        .messages
+        .iter()
+        .filter(|m| !is_spam(&m.record))
+        .map(|m| OtherRow {
+            number: m.number,
+            kind: m
+                .record
+                .kind
+                .map(|k| serde_name(&k))
+                .unwrap_or_else(|| "unreadable".into()),
+            verdict: serde_name(&m.record.verdict),
+            source: crate::output::printable(&m.record.source),
+        })
+        .collect();
     View {
         making: Making::of(input),
         case: &input.options.case,
@@ -209,7 +260,13 @@ fn view<'a>(input: &'a Input) -> View<'a> {
         organisation: &input.options.organisation,
         fingerprint: input.fingerprint,
         summary: Summary {
-            messages: records.len(),
+            messages: input.collected.messages.len(),
+            spam: records.len(),
+            direct: records
+                .iter()
+                .filter(|r| r.kind == Some(crate::bounce::Kind::NotABounce))
+                .count(),
+            others: input.collected.messages.len() - records.len(),
             backscatter: records
                 .iter()
                 .filter(|r| r.verdict == crate::verdict::VerdictKind::Backscatter)
@@ -233,6 +290,7 @@ fn view<'a>(input: &'a Input) -> View<'a> {
         parties: input.parties,
         contacts,
         messages: input.collected.messages.iter().map(message_row).collect(),
+        others,
         exhibits: input.exhibits,
         failed: &input.collected.failed,
         not_mail: &input.collected.not_mail,

@@ -19,7 +19,8 @@ pub fn corpus(name: &str) -> String {
         .to_string()
 }
 
-/// A working folder with `blowback.toml` naming the operator and a signing key inside it.
+/// A working folder with `blowback.toml` naming our domain (that of the `bs-*` corpus
+/// files), the operator and a signing key inside it.
 pub struct Env {
     pub dir: tempfile::TempDir,
 }
@@ -28,7 +29,7 @@ impl Env {
     pub fn new() -> Env {
         let dir = tempfile::tempdir().unwrap();
         let config = format!(
-            "[evidence]\noperator = \"Jane Collector\"\norganisation = \"Example Hosting Ltd\"\ncontact = \"abuse-desk@example.org\"\nsigning_key = \"{}\"\n",
+            "own_domains = [\"victim-domain.net\"]\n\n[evidence]\noperator = \"Jane Collector\"\norganisation = \"Example Hosting Ltd\"\ncontact = \"abuse-desk@example.org\"\nsigning_key = \"{}\"\n",
             dir.path().join("keys/signing.key").display()
         );
         std::fs::write(dir.path().join("blowback.toml"), config).unwrap();
