@@ -518,3 +518,61 @@ fn a_damaged_zip_entry_is_named() {
         text(&out)
     );
 }
+
+/// Each exhibit's reasoning quotes the Received lines it rests on, verbatim, at byte
+/// offsets anyone can check in the exhibit file; the report shows the same text.
+#[test]
+fn reasoning_quotes_its_received_lines_at_their_byte_offsets() {
+    let env = Env::new();
+    env.pack(
+        &[corpus("bs-0002.eml"), corpus("bs-0003.eml")],
+        "pack",
+        &["--offline"],
+    );
+    let pack = env.path("pack");
+    let findings: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(pack.join("data/findings.json")).unwrap()).unwrap();
+    let report = std::fs::read_to_string(pack.join("data/report.html")).unwrap();
+    let mut origins = Vec::new();
+    for message in findings["messages"].as_array().unwrap() {
+        let quotes = message["received"].as_array().unwrap();
+        assert!(
+            !quotes.is_empty(),
+            "exhibit {} quotes nothing",
+            message["number"]
+        );
+        for q in quotes {
+            let file = std::fs::read(pack.join(q["file"].as_str().unwrap())).unwrap();
+            let (start, end) = (
+                q["start"].as_u64().unwrap() as usize,
+                q["end"].as_u64().unwrap() as usize,
+            );
+            let text = q["text"].as_str().unwrap();
+            assert_eq!(&file[start..end], text.as_bytes(), "{q}");
+            assert!(text.to_ascii_lowercase().starts_with("received"), "{q}");
+            assert!(
+                report.contains(&format!("bytes {start}–{end}</div>")),
+                "{q}"
+            );
+            if q["chain"] == "returned original" && q["role"] == "origin" {
+                origins.push(text.to_string());
+            }
+        }
+    }
+    // Golden: the hops that give the origins of bs-0002 and bs-0003 (corpus labels).
+    assert_eq!(origins.len(), 2, "{origins:?}");
+    assert!(
+        origins[0].starts_with(
+            "Received: from victim-domain.net [172.105.188.10] by relay.lakesidehvac.com with ESMTP"
+        ),
+        "{}",
+        origins[0]
+    );
+    assert!(
+        origins[1].starts_with(
+            "Received: from [159.89.103.223] (unknown [159.89.103.223]) by relay.mimecast.com"
+        ),
+        "{}",
+        origins[1]
+    );
+}

@@ -22,6 +22,7 @@ pub mod load;
 pub mod memo;
 pub mod parties;
 pub mod pdf;
+pub mod quote;
 pub mod report;
 pub mod sign;
 pub mod sources;

@@ -69,6 +69,7 @@ struct MessageRow {
     confidence: String,
     reason: String,
     explanation: String,
+    received: Vec<super::quote::Quote>,
     error: String,
 }
 
@@ -404,6 +405,7 @@ fn message_row(m: &super::collect::MessageFinding) -> MessageRow {
             .or_else(|| r.no_origin_reason.clone())
             .unwrap_or_default(),
         explanation: m.explanation.clone(),
+        received: m.received.clone(),
         error: r.error.clone().unwrap_or_default(),
     }
 }
