@@ -576,3 +576,49 @@ fn reasoning_quotes_its_received_lines_at_their_byte_offsets() {
         origins[1]
     );
 }
+
+/// The findings name every data file and template the run used, with SHA-256 and version.
+#[test]
+fn findings_record_the_data_files_and_templates_used() {
+    let env = Env::new();
+    env.pack(&[corpus("bs-0002.eml")], "pack", &["--offline"]);
+    let findings: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.path("pack/data/findings.json")).unwrap())
+            .unwrap();
+    let data = repo().join("data");
+    let used = findings["data_files"].as_array().unwrap();
+    for name in ["country.mmdb", "asn.mmdb", "jurisdictions.json"] {
+        let file = used
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("{name} not recorded: {used:?}"));
+        let bytes = std::fs::read(data.join(name)).unwrap();
+        assert_eq!(file["sha256"], blowback::hash::sha256_hex(&bytes).as_str());
+        assert_eq!(file["bytes"], bytes.len());
+        assert!(
+            file["version"]
+                .as_str()
+                .unwrap()
+                .ends_with("(data/MANIFEST)"),
+            "{file}"
+        );
+    }
+    let templates: Vec<&str> = findings["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        templates,
+        [
+            "templates/evidence/report.hbs",
+            "templates/evidence/memo.hbs",
+            "templates/evidence/style.hbs"
+        ]
+    );
+    for t in findings["templates"].as_array().unwrap() {
+        let bytes = std::fs::read(repo().join(t["path"].as_str().unwrap())).unwrap();
+        assert_eq!(t["sha256"], blowback::hash::sha256_hex(&bytes).as_str());
+    }
+}

@@ -20,6 +20,7 @@ use crate::ingest::Item;
 use super::collect::{self, Collected, pretty};
 use super::custody::{self, Log};
 use super::parties::{self, Involved, Party};
+use super::provenance::Used;
 use super::report::{self, Exhibit};
 use super::{EvidenceError, PackOptions, memo, names, sign, timestamp};
 
@@ -158,6 +159,10 @@ struct Findings<'a> {
     collected: &'a Collected,
     parties: &'a [Party],
     jurisdictions: &'a [Involved],
+    /// The data files the run read, with SHA-256 and version.
+    data_files: &'a [Used],
+    /// The templates the pages were rendered from.
+    templates: Vec<Used>,
 }
 
 /// What a finished pack run reports.
@@ -181,6 +186,7 @@ pub fn make(
     inputs: impl Iterator<Item = Item>,
     enricher: Option<&Enricher>,
     jurisdictions: Option<&Jurisdictions>,
+    data_files: &[Used],
     key: &SigningKey,
     options: &PackOptions,
 ) -> Result<PackOutcome, EvidenceError> {
@@ -233,6 +239,8 @@ pub fn make(
         collected: &collected,
         parties: &parties,
         jurisdictions: &involved,
+        data_files,
+        templates: super::provenance::templates(&options.tool),
     };
     bag.put(names::FINDINGS, &pretty(&findings))?;
     log.step(

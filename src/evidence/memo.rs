@@ -11,7 +11,7 @@ use super::EvidenceError;
 use super::parties::Involved;
 use super::report::Input;
 
-const TEMPLATE: &str = include_str!("../../templates/evidence/memo.hbs");
+pub(crate) const TEMPLATE: &str = include_str!("../../templates/evidence/memo.hbs");
 
 #[derive(Serialize)]
 struct Row {

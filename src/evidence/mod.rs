@@ -22,6 +22,7 @@ pub mod load;
 pub mod memo;
 pub mod parties;
 pub mod pdf;
+pub mod provenance;
 pub mod quote;
 pub mod report;
 pub mod sign;
@@ -219,6 +220,7 @@ pub fn run(
         EvidenceError::Usage("no place for a signing key: set [evidence] signing_key".into())
     })?;
     let (key, generated) = sign::load_or_generate(&key_path)?;
+    let data_files = provenance::data_files(&enrich, resolve);
     let jurisdictions =
         crate::enrich::Jurisdictions::load(&enrich.data_dir.join("jurisdictions.json")).ok();
     let usage =
@@ -236,6 +238,7 @@ pub fn run(
         inputs,
         enricher.as_ref(),
         jurisdictions.as_ref(),
+        &data_files,
         &key,
         options,
     )?;

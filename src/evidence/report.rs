@@ -19,6 +19,13 @@ use super::{EvidenceError, PackOptions};
 const TEMPLATE: &str = include_str!("../../templates/evidence/report.hbs");
 const STYLE: &str = include_str!("../../templates/evidence/style.hbs");
 
+/// Every template the pages are rendered from, by file name (for the findings).
+pub(crate) const TEMPLATES: [(&str, &str); 3] = [
+    ("report.hbs", TEMPLATE),
+    ("memo.hbs", super::memo::TEMPLATE),
+    ("style.hbs", STYLE),
+];
+
 /// A file of the payload, for the exhibit list.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Exhibit {
