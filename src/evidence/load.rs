@@ -129,11 +129,12 @@ pub fn load(path: &Path) -> Result<(Files, Vec<Problem>), EvidenceError> {
     } else {
         Box::new(Zip::open(path)?)
     };
+    let listing = reader.take_listing();
     let mut files = Files {
-        dirs: reader.dirs(),
+        dirs: listing.dirs,
         ..Default::default()
     };
-    let mut problems = reader.take_problems();
+    let mut problems = listing.problems;
     let candidates = reader.candidates();
     for (name, stated) in candidates.iter().filter(|(n, _)| !n.starts_with("data/")) {
         let cap = if [names::MANIFEST, names::TAGMANIFEST].contains(&name.as_str()) {
@@ -183,7 +184,11 @@ pub fn load(path: &Path) -> Result<(Files, Vec<Problem>), EvidenceError> {
         };
         files.entries.insert(name.clone(), file);
     }
-    for (name, file) in reader.others() {
+    for name in listing.others {
+        let file = PackFile {
+            named: true,
+            ..Default::default()
+        };
         files.entries.insert(name, file);
     }
     Ok((files, problems))
@@ -250,16 +255,23 @@ fn digest(mut reader: impl Read, keep: bool) -> std::io::Result<(String, u64, Op
     Ok((hex::encode(hasher.finalize()), size, kept))
 }
 
+/// What listing a source found besides its files.
+#[derive(Default)]
+struct Listing {
+    /// Directories met.
+    dirs: BTreeSet<String>,
+    /// Entries that are there but are not files to read (links, FIFOs, …), already named.
+    others: Vec<String>,
+    /// Problems found while listing.
+    problems: Vec<Problem>,
+}
+
 /// Where the files come from: a directory or a zip.
 trait Source {
     /// Regular files (zip: safe file entries) by relative path, with their stated size.
     fn candidates(&self) -> Vec<(String, u64)>;
-    /// Directories met.
-    fn dirs(&self) -> BTreeSet<String>;
-    /// Entries that are there but are not files to read (links, FIFOs, …), already named.
-    fn others(&self) -> Vec<(String, PackFile)>;
-    /// Problems found while listing.
-    fn take_problems(&mut self) -> Vec<Problem>;
+    /// The rest of the listing, handed over once.
+    fn take_listing(&mut self) -> Listing;
     /// A reader over one candidate's bytes, or why it cannot be read.
     fn open(&mut self, name: &str) -> Result<Box<dyn Read + '_>, String>;
 }
@@ -268,9 +280,7 @@ trait Source {
 struct Dir {
     root: std::path::PathBuf,
     files: Vec<(String, u64)>,
-    dirs: BTreeSet<String>,
-    others: Vec<String>,
-    problems: Vec<Problem>,
+    listing: Listing,
 }
 
 impl Dir {
@@ -281,9 +291,7 @@ impl Dir {
         let mut dir = Dir {
             root: root.to_path_buf(),
             files: Vec::new(),
-            dirs: BTreeSet::new(),
-            others: Vec::new(),
-            problems: Vec::new(),
+            listing: Listing::default(),
         };
         let mut stack = vec![String::new()];
         while let Some(rel) = stack.pop() {
@@ -298,7 +306,7 @@ impl Dir {
                 };
                 let kind = entry.file_type().map_err(EvidenceError::io(entry.path()))?;
                 let what = if kind.is_dir() {
-                    dir.dirs.insert(child.clone());
+                    dir.listing.dirs.insert(child.clone());
                     stack.push(child);
                     continue;
                 } else if kind.is_file() {
@@ -319,8 +327,8 @@ impl Dir {
                 } else {
                     "not a regular file (not opened)"
                 };
-                dir.problems.push(Problem::new(&child, what));
-                dir.others.push(child);
+                dir.listing.problems.push(Problem::new(&child, what));
+                dir.listing.others.push(child);
             }
         }
         dir.files.sort();
@@ -333,16 +341,8 @@ impl Source for Dir {
         self.files.clone()
     }
 
-    fn dirs(&self) -> BTreeSet<String> {
-        self.dirs.clone()
-    }
-
-    fn others(&self) -> Vec<(String, PackFile)> {
-        named(&self.others)
-    }
-
-    fn take_problems(&mut self) -> Vec<Problem> {
-        std::mem::take(&mut self.problems)
+    fn take_listing(&mut self) -> Listing {
+        std::mem::take(&mut self.listing)
     }
 
     /// Opens without following a link and without blocking on a FIFO swapped in since
@@ -364,29 +364,12 @@ impl Source for Dir {
     }
 }
 
-fn named(paths: &[String]) -> Vec<(String, PackFile)> {
-    paths
-        .iter()
-        .map(|p| {
-            (
-                p.clone(),
-                PackFile {
-                    named: true,
-                    ..Default::default()
-                },
-            )
-        })
-        .collect()
-}
-
 /// A pack zip.
 struct Zip {
     archive: zip::ZipArchive<std::fs::File>,
     /// Relative path → index of the entry.
     files: BTreeMap<String, (usize, u64)>,
-    dirs: BTreeSet<String>,
-    others: Vec<String>,
-    problems: Vec<Problem>,
+    listing: Listing,
 }
 
 impl Zip {
@@ -405,9 +388,7 @@ impl Zip {
         let mut zip = Zip {
             archive,
             files: BTreeMap::new(),
-            dirs: BTreeSet::new(),
-            others: Vec::new(),
-            problems: Vec::new(),
+            listing: Listing::default(),
         };
         zip.list(raw_names);
         Ok(zip)
@@ -458,7 +439,7 @@ impl Zip {
                     rel.trim_end_matches('/').to_string()
                 }
                 _ => {
-                    self.problems.push(Problem::new(
+                    self.listing.problems.push(Problem::new(
                         &written,
                         "outside the pack's top folder in the zip",
                     ));
@@ -471,13 +452,13 @@ impl Zip {
                 .map(|m| m & S_IFMT)
                 .is_some_and(|t| t != 0 && t != 0o100000 && t != 0o040000);
             if entry.is_dir() {
-                self.dirs.insert(rel);
+                self.listing.dirs.insert(rel);
             } else if entry.is_symlink() || special {
-                self.problems.push(Problem::new(
+                self.listing.problems.push(Problem::new(
                     &rel,
                     "a symbolic link or special file in the zip, not a regular file",
                 ));
-                self.others.push(rel);
+                self.listing.others.push(rel);
             } else {
                 self.files.insert(rel, (index, entry.size()));
             }
@@ -485,7 +466,7 @@ impl Zip {
     }
 
     fn reject(&mut self, written: &str, what: String) {
-        self.problems.push(Problem::new(written, &what));
+        self.listing.problems.push(Problem::new(written, &what));
     }
 }
 
@@ -518,16 +499,8 @@ impl Source for Zip {
             .collect()
     }
 
-    fn dirs(&self) -> BTreeSet<String> {
-        self.dirs.clone()
-    }
-
-    fn others(&self) -> Vec<(String, PackFile)> {
-        named(&self.others)
-    }
-
-    fn take_problems(&mut self) -> Vec<Problem> {
-        std::mem::take(&mut self.problems)
+    fn take_listing(&mut self) -> Listing {
+        std::mem::take(&mut self.listing)
     }
 
     fn open(&mut self, name: &str) -> Result<Box<dyn Read + '_>, String> {

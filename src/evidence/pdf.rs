@@ -15,7 +15,19 @@ use super::EvidenceError;
 const LIMIT: Duration = Duration::from_secs(120);
 
 /// The browser the PDFs are printed with.
-const BROWSER: &str = "chromium";
+pub const BROWSER: &str = "chromium";
+
+/// How Chromium is started (the tests start it the same way): headless, no sandbox
+/// (containers), no network services, no first-run work.
+pub const FLAGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+];
 
 /// Prints the HTML page at `page` and returns the PDF's bytes.
 pub fn print(page: &Path) -> Result<Vec<u8>, EvidenceError> {
@@ -23,16 +35,8 @@ pub fn print(page: &Path) -> Result<Vec<u8>, EvidenceError> {
     let out = scratch.0.join("page.pdf");
     let page = std::path::absolute(page).map_err(EvidenceError::io(page))?;
     let mut child = Command::new(BROWSER)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--no-pdf-header-footer",
-        ])
+        .args(FLAGS)
+        .arg("--no-pdf-header-footer")
         .arg(format!(
             "--user-data-dir={}",
             scratch.0.join("profile").display()
