@@ -187,6 +187,9 @@ pub struct EvidenceArgs {
     /// Also write the pack as `<DIR>.zip`.
     #[arg(long)]
     pub zip: bool,
+    /// Also print the report and the memo to PDF into the pack (needs `chromium`).
+    #[arg(long)]
+    pub pdf: bool,
     /// Case name for the bag's metadata, the report and the memo.
     #[arg(long, value_name = "NAME")]
     pub case: Option<String>,

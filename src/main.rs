@@ -369,7 +369,10 @@ fn evidence(config: Config, args: EvidenceArgs) -> anyhow::Result<ExitCode> {
     use blowback::evidence::{self, EvidenceError, PackOptions};
     evidence::check_out_dir(&args.out, &args.input.inputs)
         .map_err(|err| UsageError(err.to_string()))?;
-    let options = PackOptions::resolve(&config.evidence, args.out, args.zip, args.case);
+    let options = PackOptions {
+        pdf: args.pdf,
+        ..PackOptions::resolve(&config.evidence, args.out, args.zip, args.case)
+    };
     let enrich = config.enrich.resolve(&overrides(&args.enrich));
     let key_path = config.evidence.signing_key.clone();
     let inputs = Inputs::new(&args.input.inputs, args.input.format, &config.limits)

@@ -362,6 +362,29 @@ fn same_inputs_and_cache_give_the_same_pack_except_custody_times() {
     ] {
         assert!(!meta[key].is_null(), "{sidecar} lacks {key}: {meta}");
     }
+    // Each saved answer carries, in the custody log, the time its server gave it.
+    let custody = std::fs::read_to_string(first.join("data/custody.jsonl")).unwrap();
+    let lookup_step: serde_json::Value = custody
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|s| s["step"] == "lookup")
+        .expect("a lookup step");
+    let outputs = lookup_step["outputs"].as_array().unwrap();
+    assert_eq!(outputs.len(), lookups.len());
+    for item in outputs {
+        let sidecar = item["name"]
+            .as_str()
+            .unwrap()
+            .replace(".answer.json", ".json");
+        let sidecar = if sidecar.ends_with(".json") {
+            sidecar
+        } else {
+            format!("{}.json", sidecar.rsplit_once('.').unwrap().0)
+        };
+        let meta: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(first.join(&sidecar)).unwrap()).unwrap();
+        assert_eq!(item["time"], meta["time_utc"], "{item}");
+    }
     let signed = [
         "data/custody.jsonl",
         "manifest-sha256.txt",
@@ -382,7 +405,13 @@ fn same_inputs_and_cache_give_the_same_pack_except_custody_times() {
                 "custody differs beyond times"
             );
         } else if name == "bag-info.txt" {
-            assert_eq!(a, b, "{name}");
+            assert_eq!(undated(&a), undated(&b), "{name}");
+        } else if name.ends_with(".html") {
+            assert_eq!(
+                unmade(&a),
+                unmade(&b),
+                "{name} differs beyond its making time"
+            );
         } else if !signed.contains(&name.as_str()) {
             assert_eq!(a, b, "{name} differs between two runs");
         }
@@ -398,12 +427,38 @@ fn same_inputs_and_cache_give_the_same_pack_except_custody_times() {
     let _ = repo();
 }
 
+/// bag-info.txt without its `Bagging-Date`.
+fn undated(info: &[u8]) -> String {
+    String::from_utf8_lossy(info)
+        .lines()
+        .filter(|l| !l.starts_with("Bagging-Date:"))
+        .collect()
+}
+
+/// A page with its making time (from `<time class="made" datetime="…">`) blanked.
+fn unmade(page: &[u8]) -> String {
+    let page = String::from_utf8_lossy(page);
+    let made = page
+        .split_once("<time class=\"made\" datetime=\"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(made, _)| made.to_string())
+        .expect("the page states when it was made");
+    page.replace(&made, "MADE")
+}
+
 fn without_times(log: &[u8]) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(log)
         .lines()
         .map(|line| {
             let mut entry: serde_json::Value = serde_json::from_str(line).unwrap();
             entry["time"] = serde_json::Value::Null;
+            entry["started"] = serde_json::Value::Null;
+            // The pages state their making time, so their hashes differ too.
+            for item in entry["outputs"].as_array_mut().unwrap() {
+                if item["name"].as_str().unwrap().ends_with(".html") {
+                    item["sha256"] = serde_json::Value::Null;
+                }
+            }
             entry["prev"] = serde_json::Value::Null;
             entry
         })
@@ -462,4 +517,108 @@ fn a_damaged_zip_entry_is_named() {
         "{}",
         text(&out)
     );
+}
+
+/// Each exhibit's reasoning quotes the Received lines it rests on, verbatim, at byte
+/// offsets anyone can check in the exhibit file; the report shows the same text.
+#[test]
+fn reasoning_quotes_its_received_lines_at_their_byte_offsets() {
+    let env = Env::new();
+    env.pack(
+        &[corpus("bs-0002.eml"), corpus("bs-0003.eml")],
+        "pack",
+        &["--offline"],
+    );
+    let pack = env.path("pack");
+    let findings: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(pack.join("data/findings.json")).unwrap()).unwrap();
+    let report = std::fs::read_to_string(pack.join("data/report.html")).unwrap();
+    let mut origins = Vec::new();
+    for message in findings["messages"].as_array().unwrap() {
+        let quotes = message["received"].as_array().unwrap();
+        assert!(
+            !quotes.is_empty(),
+            "exhibit {} quotes nothing",
+            message["number"]
+        );
+        for q in quotes {
+            let file = std::fs::read(pack.join(q["file"].as_str().unwrap())).unwrap();
+            let (start, end) = (
+                q["start"].as_u64().unwrap() as usize,
+                q["end"].as_u64().unwrap() as usize,
+            );
+            let text = q["text"].as_str().unwrap();
+            assert_eq!(&file[start..end], text.as_bytes(), "{q}");
+            assert!(text.to_ascii_lowercase().starts_with("received"), "{q}");
+            assert!(
+                report.contains(&format!("bytes {start}–{end}</div>")),
+                "{q}"
+            );
+            if q["chain"] == "returned original" && q["role"] == "origin" {
+                origins.push(text.to_string());
+            }
+        }
+    }
+    // Golden: the hops that give the origins of bs-0002 and bs-0003 (corpus labels).
+    assert_eq!(origins.len(), 2, "{origins:?}");
+    assert!(
+        origins[0].starts_with(
+            "Received: from victim-domain.net [172.105.188.10] by relay.lakesidehvac.com with ESMTP"
+        ),
+        "{}",
+        origins[0]
+    );
+    assert!(
+        origins[1].starts_with(
+            "Received: from [159.89.103.223] (unknown [159.89.103.223]) by relay.mimecast.com"
+        ),
+        "{}",
+        origins[1]
+    );
+}
+
+/// The findings name every data file and template the run used, with SHA-256 and version.
+#[test]
+fn findings_record_the_data_files_and_templates_used() {
+    let env = Env::new();
+    env.pack(&[corpus("bs-0002.eml")], "pack", &["--offline"]);
+    let findings: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.path("pack/data/findings.json")).unwrap())
+            .unwrap();
+    let data = repo().join("data");
+    let used = findings["data_files"].as_array().unwrap();
+    for name in ["country.mmdb", "asn.mmdb", "jurisdictions.json"] {
+        let file = used
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("{name} not recorded: {used:?}"));
+        let bytes = std::fs::read(data.join(name)).unwrap();
+        assert_eq!(file["sha256"], blowback::hash::sha256_hex(&bytes).as_str());
+        assert_eq!(file["bytes"], bytes.len());
+        assert!(
+            file["version"]
+                .as_str()
+                .unwrap()
+                .ends_with("(data/MANIFEST)"),
+            "{file}"
+        );
+    }
+    let templates: Vec<&str> = findings["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        templates,
+        [
+            "templates/evidence/report.hbs",
+            "templates/evidence/memo.hbs",
+            "templates/evidence/style.hbs"
+        ]
+    );
+    for t in findings["templates"].as_array().unwrap() {
+        let bytes = std::fs::read(repo().join(t["path"].as_str().unwrap())).unwrap();
+        assert_eq!(t["sha256"], blowback::hash::sha256_hex(&bytes).as_str());
+    }
 }

@@ -20,6 +20,7 @@ use crate::ingest::Item;
 use super::collect::{self, Collected, pretty};
 use super::custody::{self, Log};
 use super::parties::{self, Involved, Party};
+use super::provenance::Used;
 use super::report::{self, Exhibit};
 use super::{EvidenceError, PackOptions, memo, names, sign, timestamp};
 
@@ -84,6 +85,7 @@ impl BagWriter {
             .map(|(path, (sha, _))| custody::Item {
                 name: path.clone(),
                 sha256: sha.clone(),
+                time: None,
             })
             .collect()
     }
@@ -157,6 +159,10 @@ struct Findings<'a> {
     collected: &'a Collected,
     parties: &'a [Party],
     jurisdictions: &'a [Involved],
+    /// The data files the run read, with SHA-256 and version.
+    data_files: &'a [Used],
+    /// The templates the pages were rendered from.
+    templates: Vec<Used>,
 }
 
 /// What a finished pack run reports.
@@ -180,11 +186,13 @@ pub fn make(
     inputs: impl Iterator<Item = Item>,
     enricher: Option<&Enricher>,
     jurisdictions: Option<&Jurisdictions>,
+    data_files: &[Used],
     key: &SigningKey,
     options: &PackOptions,
 ) -> Result<PackOutcome, EvidenceError> {
     let mut bag = BagWriter::create(&options.out)?;
     let mut log = Log::new(options);
+    let started = log.now();
     let mut collected = collect::messages(analyzer, inputs, &mut bag)?;
     let sources = collected
         .messages
@@ -192,27 +200,37 @@ pub fn make(
         .map(|m| custody::Item {
             name: crate::output::printable(&m.record.source),
             sha256: m.record.id.clone().unwrap_or_default(),
+            time: None,
         })
         .collect();
     let mut outputs = bag.items("data/originals/");
     outputs.extend(bag.items("data/extracted/"));
     log.step(
+        started,
         "collect",
         "read the inputs without change; saved each byte for byte and each carved original with its byte range",
         sources,
         outputs,
     );
     if let Some(enricher) = enricher {
+        let started = log.now();
         collect::lookups(enricher, &mut collected, &mut bag)?;
         log.step(
+            started,
             "lookup",
-            "saved the raw RDAP, WHOIS and DNS answers behind the findings (from the lookup cache)",
+            "saved the raw RDAP, WHOIS and DNS answers behind the findings (from the lookup cache); each answer carries the time the server gave it",
             Vec::new(),
-            bag.items("data/lookups/"),
+            lookup_items(&bag, &collected),
         );
     }
-    let records: Vec<&crate::output::Record> =
-        collected.messages.iter().map(|m| &m.record).collect();
+    let started = log.now();
+    // Only spam is held against anyone: our own bounces and unknown verdicts name no one.
+    let records: Vec<&crate::output::Record> = collected
+        .messages
+        .iter()
+        .map(|m| &m.record)
+        .filter(|r| report::is_spam(r))
+        .collect();
     let parties = parties::derive(&records, jurisdictions);
     let involved = parties::involved(&records);
     let findings = Findings {
@@ -221,37 +239,58 @@ pub fn make(
         collected: &collected,
         parties: &parties,
         jurisdictions: &involved,
+        data_files,
+        templates: super::provenance::templates(&options.tool),
     };
     bag.put(names::FINDINGS, &pretty(&findings))?;
     log.step(
+        started,
         "analyze",
         "classified each message, found the origin by the verified Received walk, listed advertised contacts and responsible parties",
         bag.items("data/originals/"),
         bag.items(names::FINDINGS),
     );
+    let started = log.now();
     let fingerprint = sign::fingerprint(&key.verifying_key());
     let exhibits = exhibit_list(&bag, &collected);
+    let made = super::utc(log.now());
     let input = report::Input {
         options,
         collected: &collected,
         parties: &parties,
         exhibits: &exhibits,
         fingerprint: &fingerprint,
+        made: &made,
     };
     bag.put(names::REPORT, report::to_string(&input)?.as_bytes())?;
     let mut memo_html = Vec::new();
     memo::write(&input, &involved, jurisdictions, &mut memo_html)?;
     bag.put(names::MEMO, &memo_html)?;
+    if options.pdf {
+        for (page, pdf) in [
+            (names::REPORT, names::REPORT_PDF),
+            (names::MEMO, names::MEMO_PDF),
+        ] {
+            bag.put(pdf, &super::pdf::print(&options.out.join(page))?)?;
+        }
+    }
     let mut rendered = bag.items(names::REPORT);
     rendered.extend(bag.items(names::MEMO));
+    rendered.extend(bag.items(names::REPORT_PDF));
+    rendered.extend(bag.items(names::MEMO_PDF));
     log.step(
+        started,
         "render",
-        "rendered the report and the legal memo from the findings",
+        if options.pdf {
+            "rendered the report and the legal memo from the findings, and printed both to PDF with headless Chromium"
+        } else {
+            "rendered the report and the legal memo from the findings"
+        },
         bag.items(names::FINDINGS),
         rendered,
     );
     bag.put(names::CUSTODY, &log.to_bytes())?;
-    let info = bag_info(options, &collected, &bag, &fingerprint);
+    let info = bag_info(options, &collected, &bag, &fingerprint, log.now());
     let tagmanifest_sha256 = bag.finish(&info, key)?;
     let zip = if options.zip {
         Some(zip_dir(&options.out)?)
@@ -269,6 +308,27 @@ pub fn make(
         tagmanifest_sha256,
         fingerprint,
     })
+}
+
+/// The saved answers as custody items, each with the time its server answered.
+fn lookup_items(bag: &BagWriter, collected: &Collected) -> Vec<custody::Item> {
+    let times: BTreeMap<&str, &str> = collected
+        .lookups
+        .iter()
+        .flat_map(|l| {
+            [
+                (l.path.as_str(), l.time_utc.as_str()),
+                (l.sidecar.as_str(), l.time_utc.as_str()),
+            ]
+        })
+        .collect();
+    bag.items("data/lookups/")
+        .into_iter()
+        .map(|item| custody::Item {
+            time: times.get(item.name.as_str()).map(|t| t.to_string()),
+            ..item
+        })
+        .collect()
 }
 
 /// Every payload file written so far, described.
@@ -357,6 +417,7 @@ fn bag_info(
     collected: &Collected,
     bag: &BagWriter,
     fingerprint: &str,
+    now: u64,
 ) -> String {
     let mut info = String::new();
     if let Some(org) = &options.organisation {
@@ -379,6 +440,7 @@ fn bag_info(
             collected.messages.len()
         ),
     );
+    info += &info_line("Bagging-Date", &super::utc(now)[..10]);
     info += &info_line("Bag-Software-Agent", &options.tool);
     info += &info_line("Bag-Signing-Key-Fingerprint", fingerprint);
     info += &info_line("Payload-Oxum", &bag.oxum());

@@ -33,6 +33,8 @@ pub struct MessageFinding {
     pub time: Option<i64>,
     /// The Received walk in plain words.
     pub explanation: String,
+    /// The Received lines the walk relied on, verbatim, with their byte offsets.
+    pub received: Vec<super::quote::Quote>,
     /// The analysis, as `analyze --ndjson` writes it.
     pub record: Record,
 }
@@ -96,6 +98,13 @@ pub fn messages(
                     None => None,
                 };
                 let time = header_date(&message.bytes);
+                let received = quote_received(
+                    &walk,
+                    &exhibit,
+                    &message.bytes,
+                    report.original.as_ref(),
+                    extracted.as_ref(),
+                );
                 collected.messages.push(MessageFinding {
                     number: collected.messages.len() + 1,
                     exhibit,
@@ -103,6 +112,7 @@ pub fn messages(
                     date: time.map(|t| utc(t.max(0) as u64)),
                     time,
                     explanation: crate::received::explain_to_string(&walk),
+                    received,
                     record: analyzer.analyze(&message),
                 });
             }
@@ -112,6 +122,44 @@ pub fn messages(
         }
     }
     Ok(collected)
+}
+
+/// Quotes the Received lines the walk relied on: the bounce's in its exhibit; the returned
+/// original's inside the bounce when carved verbatim, else in the carved copy.
+fn quote_received(
+    walk: &crate::received::OriginReport,
+    exhibit: &str,
+    bytes: &[u8],
+    original: Option<&crate::bounce::Original>,
+    extracted: Option<&Extracted>,
+) -> Vec<super::quote::Quote> {
+    use super::quote::{Place, quotes};
+    let outer = Place {
+        file: exhibit,
+        bytes,
+        offset: 0,
+    };
+    let inner = match (original, extracted) {
+        (Some(original), Some(x)) => Some(
+            match x
+                .range
+                .and_then(|(start, end)| Some((start, bytes.get(start..end)?)))
+            {
+                Some((start, verbatim)) => Place {
+                    file: exhibit,
+                    bytes: verbatim,
+                    offset: start,
+                },
+                None => Place {
+                    file: &x.path,
+                    bytes: &original.bytes,
+                    offset: 0,
+                },
+            },
+        ),
+        _ => None,
+    };
+    quotes(walk, &outer, inner.as_ref())
 }
 
 fn save_extracted(

@@ -1,8 +1,10 @@
 //! The chain-of-custody log (`data/custody.jsonl`): one JSON object per line per step of
-//! the run — when, who (operator), where (host), with what (tool version, command line),
-//! what went in and what came out (paths and SHA-256). Each line carries the SHA-256 of
-//! the line before it (`prev`; 64 zeros for the first), so a removed, inserted or edited
-//! line breaks the chain and `verify` says where.
+//! the run — when it started and ended (read from the clock as it happened), who
+//! (operator), where (host), with what (tool version, command line), what went in and
+//! what came out (paths and SHA-256; a saved registry answer also with the time the server
+//! gave it). Each line carries the SHA-256 of the line before it (`prev`; 64 zeros for the
+//! first), so a removed, inserted or edited line breaks the chain and `verify` says where;
+//! steps out of time order are named too.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +21,10 @@ pub struct Item {
     /// A path inside the bag, or an input as named on the command line.
     pub name: String,
     pub sha256: String,
+    /// When it came to be, if that is not the step's time (a registry answer: when the
+    /// server answered), RFC 3339 UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
 }
 
 /// One step of the run.
@@ -26,7 +32,10 @@ pub struct Item {
 pub struct Entry {
     /// 1, 2, 3, … in order.
     pub seq: u64,
-    /// RFC 3339 UTC.
+    /// When the step started, RFC 3339 UTC.
+    #[serde(default)]
+    pub started: String,
+    /// When the step ended, RFC 3339 UTC.
     pub time: String,
     /// `collect`, `lookup`, `analyze`, `render`.
     pub step: String,
@@ -48,7 +57,7 @@ pub struct Log {
     host: String,
     tool: String,
     command_line: String,
-    now: u64,
+    clock: fn() -> u64,
 }
 
 impl Log {
@@ -59,15 +68,28 @@ impl Log {
             host: options.host.clone(),
             tool: options.tool.clone(),
             command_line: options.command_line.clone(),
-            now: options.now,
+            clock: options.clock,
         }
     }
 
-    /// Appends a step.
-    pub fn step(&mut self, step: &str, description: &str, inputs: Vec<Item>, outputs: Vec<Item>) {
+    /// The clock now, to pass as a step's start.
+    pub fn now(&self) -> u64 {
+        (self.clock)()
+    }
+
+    /// Appends a step that started at `started` and ends now.
+    pub fn step(
+        &mut self,
+        started: u64,
+        step: &str,
+        description: &str,
+        inputs: Vec<Item>,
+        outputs: Vec<Item>,
+    ) {
         let entry = Entry {
             seq: self.lines.len() as u64 + 1,
-            time: utc(self.now),
+            started: utc(started),
+            time: utc(self.now()),
             step: step.into(),
             description: description.into(),
             operator: self.operator.clone(),
@@ -106,6 +128,7 @@ pub fn check(log: &[u8], files: &BTreeMap<String, String>) -> Vec<String> {
         problems.push("does not end with a newline (truncated?)".into());
     }
     let mut prev = GENESIS.to_string();
+    let mut last_time = String::new();
     for (index, line) in text.lines().enumerate() {
         let n = index + 1;
         let entry: Entry = match serde_json::from_str(line) {
@@ -125,6 +148,20 @@ pub fn check(log: &[u8], files: &BTreeMap<String, String>) -> Vec<String> {
                 entry.prev
             ));
         }
+        // RFC 3339 UTC times in one format order as strings.
+        if !entry.started.is_empty() && entry.started > entry.time {
+            problems.push(format!(
+                "line {n}: ends ({}) before it starts ({})",
+                entry.time, entry.started
+            ));
+        }
+        if entry.time < last_time {
+            problems.push(format!(
+                "line {n}: out of time order ({} after {last_time})",
+                entry.time
+            ));
+        }
+        last_time = entry.time.clone();
         for output in &entry.outputs {
             match files.get(&output.name) {
                 Some(hash) if *hash != output.sha256 => problems.push(format!(
@@ -150,16 +187,55 @@ mod tests {
     use super::*;
 
     fn log() -> Vec<u8> {
-        let options = PackOptions::resolve(&Default::default(), "x".into(), false, None);
+        let mut options = PackOptions::resolve(&Default::default(), "x".into(), false, None);
+        options.clock = ticking;
         let mut log = Log::new(&options);
         let item = |n: &str| Item {
             name: n.into(),
             sha256: "aa".into(),
+            time: None,
         };
-        log.step("collect", "a", vec![], vec![item("data/a")]);
-        log.step("analyze", "b", vec![item("data/a")], vec![item("data/b")]);
-        log.step("render", "c", vec![], vec![]);
+        let t = log.now();
+        log.step(t, "collect", "a", vec![], vec![item("data/a")]);
+        let t = log.now();
+        log.step(
+            t,
+            "analyze",
+            "b",
+            vec![item("data/a")],
+            vec![item("data/b")],
+        );
+        let t = log.now();
+        log.step(t, "render", "c", vec![], vec![]);
         log.to_bytes()
+    }
+
+    /// A clock that moves a minute each time it is read.
+    fn ticking() -> u64 {
+        static NOW: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1_700_000_000);
+        NOW.fetch_add(60, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    #[test]
+    fn each_step_has_its_own_time_in_order() {
+        let text = String::from_utf8(log()).unwrap();
+        let entries: Vec<Entry> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        for pair in entries.windows(2) {
+            assert!(pair[0].started < pair[0].time, "{:?}", pair[0]);
+            assert!(pair[0].time < pair[1].started, "{pair:?}");
+        }
+        // A step moved before its predecessor in time is named.
+        let swapped = text.replacen(&entries[1].time, "2000-01-01T00:00:00Z", 1);
+        let problems = check(swapped.as_bytes(), &BTreeMap::new());
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("line 2") && p.contains("before it starts")),
+            "{problems:?}"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::EvidenceError;
 use super::parties::Involved;
 use super::report::Input;
 
-const TEMPLATE: &str = include_str!("../../templates/evidence/memo.hbs");
+pub(crate) const TEMPLATE: &str = include_str!("../../templates/evidence/memo.hbs");
 
 #[derive(Serialize)]
 struct Row {
@@ -24,12 +24,26 @@ struct Row {
     authority: String,
     status: String,
     status_text: String,
-    sources: Vec<String>,
+    sources: Vec<Source>,
     eu: bool,
+}
+
+/// A cited page and its standing's mark (explained in the memo's legend).
+#[derive(Serialize)]
+struct Source {
+    url: String,
+    mark: &'static str,
+}
+
+#[derive(Serialize)]
+struct Mark {
+    mark: &'static str,
+    meaning: &'static str,
 }
 
 #[derive(Serialize)]
 struct View<'a> {
+    making: super::report::Making<'a>,
     case: &'a str,
     tool: &'a str,
     operator: &'a str,
@@ -38,6 +52,7 @@ struct View<'a> {
     host: &'a str,
     fingerprint: &'a str,
     rows: Vec<Row>,
+    legend: Vec<Mark>,
     table_loaded: bool,
     date_verified: String,
     /// The date as each row repeats it.
@@ -46,6 +61,10 @@ struct View<'a> {
     eu_model: String,
     eu_cross_border: String,
     exhibits: usize,
+    /// Files `manifest-sha256.txt` lists: the exhibits, the report, the memo, the custody
+    /// log (and the two PDFs).
+    payload_files: usize,
+    pdf: bool,
     originals: usize,
     messages: usize,
 }
@@ -65,6 +84,7 @@ pub fn write<W: std::io::Write>(
             .to_string()
     };
     let view = View {
+        making: super::report::Making::of(input),
         case: &input.options.case,
         tool: &input.options.tool,
         operator: &input.options.operator,
@@ -73,6 +93,10 @@ pub fn write<W: std::io::Write>(
         host: &input.options.host,
         fingerprint: input.fingerprint,
         rows: involved.iter().map(|i| row(i, table)).collect(),
+        legend: super::sources::LEGEND
+            .iter()
+            .map(|(mark, meaning)| Mark { mark, meaning })
+            .collect(),
         table_loaded: table.is_some(),
         date_verified: table
             .and_then(|t| t.date_verified.clone())
@@ -86,6 +110,8 @@ pub fn write<W: std::io::Write>(
         eu_model: fact("model"),
         eu_cross_border: fact("cross_border"),
         exhibits: input.exhibits.len(),
+        payload_files: input.exhibits.len() + if input.options.pdf { 5 } else { 3 },
+        pdf: input.options.pdf,
         originals: input
             .exhibits
             .iter()
@@ -116,7 +142,17 @@ fn row(involved: &Involved, table: Option<&Jurisdictions>) -> Row {
             .unwrap_or_default(),
         status: found.map(|j| j.status.clone()).unwrap_or_default(),
         status_text: found.map(|j| j.status_text.clone()).unwrap_or_default(),
-        sources: found.map(|j| j.source_urls.clone()).unwrap_or_default(),
+        sources: found
+            .map(|j| {
+                j.source_urls
+                    .iter()
+                    .map(|url| Source {
+                        url: url.clone(),
+                        mark: super::sources::standing(url).mark(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
         eu,
     }
 }

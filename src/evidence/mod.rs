@@ -3,12 +3,14 @@
 //!
 //! `collect` runs the analysis over the inputs and gathers the exhibits (byte-exact
 //! originals, carved originals with their byte ranges, raw lookups); `parties` derives who
-//! is responsible; `chart`, `report` and `memo` render what people read; `custody` writes
-//! the chain-of-custody log; `bag` lays the bag out and writes its manifests; `sign` signs
-//! the tag manifest with Ed25519; `timestamp` builds the RFC 3161 request and checks a
-//! response; `verify` checks a bag (directory or zip) and names every file that differs.
+//! is responsible; `chart`, `report` and `memo` render what people read (`pdf` prints
+//! them with headless Chromium); `custody` writes the chain-of-custody log; `bag` lays the
+//! bag out and writes its manifests; `sign` signs the tag manifest with Ed25519; `timestamp` builds the RFC 3161 request and checks a
+//! response; `load` reads a bag (directory or zip) without trusting it and `verify` checks
+//! it and names every file that differs.
 //!
-//! Everything in the bag except the custody log (and the files that hash it: the
+//! Everything in the bag except the times of making (the custody log, `Bagging-Date`,
+//! the making line of the report and memo, the PDFs) and the files that hash them (the
 //! manifests, the signature and the timestamp request) depends only on the inputs, the
 //! configuration and the lookup cache, so the same run gives the same pack.
 
@@ -16,10 +18,15 @@ pub mod bag;
 pub mod chart;
 pub mod collect;
 pub mod custody;
+pub mod load;
 pub mod memo;
 pub mod parties;
+pub mod pdf;
+pub mod provenance;
+pub mod quote;
 pub mod report;
 pub mod sign;
+pub mod sources;
 pub mod timestamp;
 pub mod verify;
 
@@ -65,6 +72,9 @@ pub mod names {
     pub const CUSTODY: &str = "data/custody.jsonl";
     pub const REPORT: &str = "data/report.html";
     pub const MEMO: &str = "data/memo.html";
+    /// Chromium's print of the report and the memo, with `--pdf`.
+    pub const REPORT_PDF: &str = "data/report.pdf";
+    pub const MEMO_PDF: &str = "data/memo.pdf";
 }
 
 /// Everything a pack run needs besides the inputs, resolved by the caller.
@@ -74,6 +84,8 @@ pub struct PackOptions {
     pub out: PathBuf,
     /// Also write `<out>.zip`.
     pub zip: bool,
+    /// Also print the report and the memo to PDF (headless Chromium) into the pack.
+    pub pdf: bool,
     pub case: String,
     pub operator: String,
     pub organisation: Option<String>,
@@ -84,8 +96,9 @@ pub struct PackOptions {
     pub command_line: String,
     /// `blowback <version>`.
     pub tool: String,
-    /// Unix seconds; used only for the custody log's times.
-    pub now: u64,
+    /// The clock (Unix seconds), read when each step ends: the custody log's times, the
+    /// making time of the report and memo, `Bagging-Date`.
+    pub clock: fn() -> u64,
 }
 
 impl PackOptions {
@@ -96,13 +109,10 @@ impl PackOptions {
         zip: bool,
         case: Option<String>,
     ) -> Self {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
         PackOptions {
             out,
             zip,
+            pdf: false,
             case: case
                 .or_else(|| settings.case.clone())
                 .unwrap_or_else(|| "blowback evidence".into()),
@@ -119,9 +129,17 @@ impl PackOptions {
                 .collect::<Vec<_>>()
                 .join(" "),
             tool: format!("blowback {}", env!("CARGO_PKG_VERSION")),
-            now,
+            clock: system_clock,
         }
     }
+}
+
+/// Unix seconds now.
+fn system_clock() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// An argument as a POSIX shell would need it written.
@@ -202,6 +220,7 @@ pub fn run(
         EvidenceError::Usage("no place for a signing key: set [evidence] signing_key".into())
     })?;
     let (key, generated) = sign::load_or_generate(&key_path)?;
+    let data_files = provenance::data_files(&enrich, resolve);
     let jurisdictions =
         crate::enrich::Jurisdictions::load(&enrich.data_dir.join("jurisdictions.json")).ok();
     let usage =
@@ -219,6 +238,7 @@ pub fn run(
         inputs,
         enricher.as_ref(),
         jurisdictions.as_ref(),
+        &data_files,
         &key,
         options,
     )?;

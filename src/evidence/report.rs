@@ -1,6 +1,8 @@
 //! `data/report.html`: the readable report of a pack — summary, timeline, top origin
 //! countries and networks, responsible parties, advertised contacts, the origin reasoning
-//! per message, the method, and the exhibit list with hashes. Rendered with handlebars from
+//! per message, the method, and the exhibit list with hashes. Counts and charts about
+//! spam take only the messages [`is_spam`] admits; the others are listed apart with their
+//! verdict. Rendered with handlebars from
 //! `templates/evidence/report.hbs`; every value goes through handlebars' HTML escaping
 //! (the templates never use triple braces), and the page loads nothing from outside.
 
@@ -16,6 +18,13 @@ use super::{EvidenceError, PackOptions};
 
 const TEMPLATE: &str = include_str!("../../templates/evidence/report.hbs");
 const STYLE: &str = include_str!("../../templates/evidence/style.hbs");
+
+/// Every template the pages are rendered from, by file name (for the findings).
+pub(crate) const TEMPLATES: [(&str, &str); 3] = [
+    ("report.hbs", TEMPLATE),
+    ("memo.hbs", super::memo::TEMPLATE),
+    ("style.hbs", STYLE),
+];
 
 /// A file of the payload, for the exhibit list.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -33,6 +42,8 @@ pub struct Input<'a> {
     pub parties: &'a [Party],
     pub exhibits: &'a [Exhibit],
     pub fingerprint: &'a str,
+    /// When the report and memo were made, RFC 3339 UTC.
+    pub made: &'a str,
 }
 
 #[derive(Serialize)]
@@ -65,12 +76,40 @@ struct MessageRow {
     confidence: String,
     reason: String,
     explanation: String,
+    received: Vec<super::quote::Quote>,
     error: String,
+}
+
+/// A message left out of the spam counts, with why.
+#[derive(Serialize)]
+struct OtherRow {
+    number: usize,
+    kind: String,
+    verdict: String,
+    source: String,
+}
+
+/// Whether a message counts as spam in the report's counts and charts: a bounce (or
+/// auto-reply, challenge…) judged backscatter, or a message that is no bounce at all, i.e.
+/// spam received directly. Our own bounces and bounces whose verdict is unknown are not.
+pub fn is_spam(record: &crate::output::Record) -> bool {
+    use crate::verdict::VerdictKind;
+    match record.verdict {
+        VerdictKind::Backscatter => true,
+        VerdictKind::OwnBounce => false,
+        VerdictKind::Unknown => record.kind == Some(crate::bounce::Kind::NotABounce),
+    }
 }
 
 #[derive(Serialize)]
 struct Summary {
     messages: usize,
+    /// Messages counted as spam ([`is_spam`]).
+    spam: usize,
+    /// Received directly (no bounce), among them.
+    direct: usize,
+    /// Messages left out of the spam counts.
+    others: usize,
     backscatter: usize,
     with_origin: usize,
     without_origin: usize,
@@ -82,8 +121,48 @@ struct Summary {
     countries: usize,
 }
 
+/// What both pages say about their making, and the case name for the page margins.
+#[derive(Serialize)]
+pub(crate) struct Making<'a> {
+    /// RFC 3339 UTC.
+    made: &'a str,
+    tool: &'a str,
+    host: &'a str,
+    command_line: &'a str,
+    /// The case name as a CSS string body, for the running header of every printed page.
+    css_case: String,
+}
+
+impl<'a> Making<'a> {
+    pub(crate) fn of(input: &Input<'a>) -> Making<'a> {
+        Making {
+            made: input.made,
+            tool: &input.options.tool,
+            host: &input.options.host,
+            command_line: &input.options.command_line,
+            css_case: css_string(&input.options.case),
+        }
+    }
+}
+
+/// Text as the body of a CSS string: every character but ASCII letters and digits as a
+/// six-digit escape (spaces too: CSS swallows one space after an escape), so nothing in it
+/// can end the string or the style sheet, and HTML escaping leaves it as it is.
+pub(crate) fn css_string(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_string()
+            } else {
+                format!("\\{:06x}", c as u32)
+            }
+        })
+        .collect()
+}
+
 #[derive(Serialize)]
 struct View<'a> {
+    making: Making<'a>,
     case: &'a str,
     tool: &'a str,
     operator: &'a str,
@@ -96,6 +175,7 @@ struct View<'a> {
     parties: &'a [Party],
     contacts: Vec<ContactRow>,
     messages: Vec<MessageRow>,
+    others: Vec<OtherRow>,
     exhibits: &'a [Exhibit],
     failed: &'a [crate::ingest::IngestFailure],
     not_mail: &'a [String],
@@ -138,9 +218,14 @@ pub(crate) fn registry(template: &str) -> Result<Handlebars<'static>, EvidenceEr
 }
 
 fn view<'a>(input: &'a Input) -> View<'a> {
-    let records: Vec<&crate::output::Record> =
-        input.collected.messages.iter().map(|m| &m.record).collect();
-    let times: Vec<Option<i64>> = input.collected.messages.iter().map(|m| m.time).collect();
+    let spam: Vec<&super::collect::MessageFinding> = input
+        .collected
+        .messages
+        .iter()
+        .filter(|m| is_spam(&m.record))
+        .collect();
+    let records: Vec<&crate::output::Record> = spam.iter().map(|m| &m.record).collect();
+    let times: Vec<Option<i64>> = spam.iter().map(|m| m.time).collect();
     let with_origin = records.iter().filter(|r| r.origin.is_some()).count();
     let contacts = contact_rows(&records);
     let countries = top(records.iter().filter_map(|r| {
@@ -163,14 +248,37 @@ fn view<'a>(input: &'a Input) -> View<'a> {
             _ => "unknown network".into(),
         })
     }));
+    let others = input
+        .collected
+        .messages
+        .iter()
+        .filter(|m| !is_spam(&m.record))
+        .map(|m| OtherRow {
+            number: m.number,
+            kind: m
+                .record
+                .kind
+                .map(|k| serde_name(&k))
+                .unwrap_or_else(|| "unreadable".into()),
+            verdict: serde_name(&m.record.verdict),
+            source: crate::output::printable(&m.record.source),
+        })
+        .collect();
     View {
+        making: Making::of(input),
         case: &input.options.case,
         tool: &input.options.tool,
         operator: &input.options.operator,
         organisation: &input.options.organisation,
         fingerprint: input.fingerprint,
         summary: Summary {
-            messages: records.len(),
+            messages: input.collected.messages.len(),
+            spam: records.len(),
+            direct: records
+                .iter()
+                .filter(|r| r.kind == Some(crate::bounce::Kind::NotABounce))
+                .count(),
+            others: input.collected.messages.len() - records.len(),
             backscatter: records
                 .iter()
                 .filter(|r| r.verdict == crate::verdict::VerdictKind::Backscatter)
@@ -194,6 +302,7 @@ fn view<'a>(input: &'a Input) -> View<'a> {
         parties: input.parties,
         contacts,
         messages: input.collected.messages.iter().map(message_row).collect(),
+        others,
         exhibits: input.exhibits,
         failed: &input.collected.failed,
         not_mail: &input.collected.not_mail,
@@ -307,6 +416,7 @@ fn message_row(m: &super::collect::MessageFinding) -> MessageRow {
             .or_else(|| r.no_origin_reason.clone())
             .unwrap_or_default(),
         explanation: m.explanation.clone(),
+        received: m.received.clone(),
         error: r.error.clone().unwrap_or_default(),
     }
 }
@@ -317,4 +427,15 @@ fn serde_name(value: &impl Serialize) -> String {
         .ok()
         .and_then(|v| v.as_str().map(String::from))
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn case_names_become_inert_css_strings() {
+        assert_eq!(super::css_string("Ab 1"), "Ab\\0000201");
+        let hostile = "x\"; } body { display: none } </style><script>";
+        let css = super::css_string(hostile);
+        assert!(css.chars().all(|c| c.is_ascii_alphanumeric() || c == '\\'));
+    }
 }

@@ -5,12 +5,11 @@
 //! Every changed, missing or extra file is named.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use super::{EvidenceError, custody, names, sha256_hex, sign, timestamp};
+use super::{EvidenceError, custody, names, sign, timestamp};
 
 /// One problem, naming the file it is in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +20,9 @@ pub struct Problem {
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.file, self.what)
+        // Names and messages can come from a hostile pack: no control characters out.
+        let printable = crate::output::printable;
+        write!(f, "{}: {}", printable(&self.file), printable(&self.what))
     }
 }
 
@@ -41,147 +42,118 @@ impl Verdict {
     }
 }
 
-/// A bag's files: relative path → bytes.
-pub type Files = BTreeMap<String, Vec<u8>>;
+pub use super::load::{Files, PackFile, load};
 
-/// Reads a bag from a directory or a zip (whose single top folder is stripped), with the
-/// zip entries that could not be read (damaged data, wrong CRC).
-pub fn load(path: &Path) -> Result<(Files, Vec<Problem>), EvidenceError> {
-    if path.is_dir() {
-        let mut files = Files::new();
-        for rel in super::bag::list_files(path)? {
-            let full = path.join(&rel);
-            files.insert(rel, std::fs::read(&full).map_err(EvidenceError::io(&full))?);
+impl Problem {
+    pub fn new(file: &str, what: &str) -> Problem {
+        Problem {
+            file: file.to_string(),
+            what: what.to_string(),
         }
-        return Ok((files, Vec::new()));
     }
-    let zerr = |e: zip::result::ZipError| EvidenceError::Zip {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    };
-    let file = std::fs::File::open(path).map_err(EvidenceError::io(path))?;
-    let mut archive = zip::ZipArchive::new(file).map_err(zerr)?;
-    let mut files = Files::new();
-    let mut broken = Vec::new();
-    for i in 0..archive.len() {
-        let mut entry = archive.by_index(i).map_err(zerr)?;
-        if entry.is_dir() {
-            continue;
-        }
-        let name = entry.name().map_err(zerr)?.to_string();
-        let rel = name
-            .split_once('/')
-            .map(|(_, r)| r.to_string())
-            .unwrap_or(name);
-        let mut bytes = Vec::new();
-        if let Err(err) = entry.read_to_end(&mut bytes) {
-            // Keep what could be read: the manifests then name the file as changed.
-            broken.push(Problem {
-                file: rel.clone(),
-                what: format!("cannot be read from the zip: {err}"),
-            });
-        }
-        files.insert(rel, bytes);
-    }
-    Ok((files, broken))
 }
 
 /// Checks a loaded bag. `expected` is the public key the checker trusts, if any.
 pub fn check(files: &Files, expected: Option<&ed25519_dalek::VerifyingKey>) -> Verdict {
     let mut verdict = Verdict {
-        files: files.len(),
+        files: files.entries.len(),
         ..Default::default()
     };
-    let mut problem = |file: &str, what: String| {
-        verdict.problems.push(Problem {
-            file: file.to_string(),
-            what,
-        })
-    };
-    let text = |name: &str| {
-        files
-            .get(name)
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-    };
-    match text(names::BAGIT) {
+    let mut problem = |file: &str, what: String| verdict.problems.push(Problem::new(file, &what));
+    match kept(files, names::BAGIT, &mut problem).map(String::from_utf8_lossy) {
         Some(t)
             if t.contains("BagIt-Version: 1.0")
                 && t.contains("Tag-File-Character-Encoding: UTF-8") => {}
         Some(_) => problem(names::BAGIT, "not a BagIt 1.0 declaration".into()),
-        None => problem(names::BAGIT, "missing".into()),
+        None => {}
     }
     let payload = manifest(files, names::MANIFEST, &mut problem);
     let tags = manifest(files, names::TAGMANIFEST, &mut problem);
-    for name in files.keys() {
+    for (name, file) in &files.entries {
         let known = payload.contains(name)
             || tags.contains(name)
             || [names::TAGMANIFEST, names::SIGNATURE, names::TSQ, names::TSR]
                 .contains(&name.as_str());
-        if !known {
+        if !known && !file.named {
             problem(name, "extra file: not in the manifests".into());
         }
     }
     for required in [names::MANIFEST, names::BAG_INFO, names::PUBLIC_KEY] {
-        if files.contains_key(required) && !tags.contains(required) {
+        if files.contains(required) && !tags.contains(required) {
             problem(names::TAGMANIFEST, format!("does not cover {required}"));
         }
     }
     oxum(files, &payload, &mut problem);
     let (fingerprint, stamp) = signature_and_stamp(files, expected, &mut problem);
     let hashes: BTreeMap<String, String> = files
+        .entries
         .iter()
-        .map(|(name, bytes)| (name.clone(), sha256_hex(bytes)))
+        .filter_map(|(name, f)| match &f.sha256 {
+            Some(sha) => Some((name.clone(), sha.clone())),
+            // Named when read; the custody log then says it could not be checked.
+            None => f
+                .named
+                .then(|| (name.clone(), "not checked (see above)".into())),
+        })
         .collect();
-    match files.get(names::CUSTODY) {
-        Some(log) => {
-            for what in custody::check(log, &hashes) {
-                problem(names::CUSTODY, what);
-            }
+    if let Some(log) = kept(files, names::CUSTODY, &mut problem) {
+        for what in custody::check(log, &hashes) {
+            problem(names::CUSTODY, what);
         }
-        None => problem(names::CUSTODY, "missing".into()),
     }
     verdict.fingerprint = fingerprint;
     verdict.timestamp = stamp;
     verdict
 }
 
+/// The bytes of a file the checks need; names it when it is not there (unless reading it
+/// already named it).
+fn kept<'a>(
+    files: &'a Files,
+    name: &str,
+    problem: &mut impl FnMut(&str, String),
+) -> Option<&'a [u8]> {
+    let bytes = files.bytes(name);
+    match files.get(name) {
+        None => problem(name, files.absent(name).into()),
+        Some(f) if bytes.is_none() && !f.named => problem(name, "too large to check".into()),
+        _ => {}
+    }
+    bytes
+}
+
 /// Checks one manifest's hashes; returns the paths it lists.
 fn manifest(files: &Files, name: &str, problem: &mut impl FnMut(&str, String)) -> BTreeSet<String> {
     let mut listed = BTreeSet::new();
-    let Some(bytes) = files.get(name) else {
-        problem(name, "missing".into());
+    let Some(bytes) = kept(files, name, problem) else {
         return listed;
     };
-    for (n, line) in String::from_utf8_lossy(bytes).lines().enumerate() {
-        let Some((hash, path)) = line.split_once(char::is_whitespace) else {
-            problem(name, format!("line {}: not `<sha256> <path>`", n + 1));
+    for (n, line) in Files::manifest_lines(bytes) {
+        let Some((hash, path)) = line else {
+            problem(name, format!("line {n}: not `<sha256> <path>`"));
             continue;
         };
-        let path = path
-            .trim_start()
-            .replace("%0A", "\n")
-            .replace("%0D", "\r")
-            .replace("%25", "%");
         match files.get(&path) {
-            None => problem(&path, format!("missing (listed in {name})")),
-            Some(bytes) if !sha256_hex(bytes).eq_ignore_ascii_case(hash) => problem(
-                &path,
-                format!(
-                    "changed: SHA-256 is {}, {name} says {hash}",
-                    sha256_hex(bytes)
+            None => problem(&path, format!("{} (listed in {name})", files.absent(&path))),
+            Some(file) => match &file.sha256 {
+                None => {}
+                Some(sha) if !sha.eq_ignore_ascii_case(&hash) => problem(
+                    &path,
+                    format!("changed: SHA-256 is {sha}, {name} says {hash}"),
                 ),
-            ),
-            Some(_) => {}
+                Some(_) => {}
+            },
         }
         if name == names::MANIFEST && !path.starts_with("data/") {
-            problem(name, format!("line {}: {path} is not under data/", n + 1));
+            problem(name, format!("line {n}: {path} is not under data/"));
         }
         listed.insert(path);
     }
     if name == names::MANIFEST {
-        for path in files
-            .keys()
-            .filter(|p| p.starts_with("data/") && !listed.contains(*p))
+        for (path, _) in files
+            .entries
+            .iter()
+            .filter(|(p, f)| p.starts_with("data/") && !listed.contains(*p) && !f.named)
         {
             problem(path, format!("extra file: not in {name}"));
         }
@@ -191,17 +163,17 @@ fn manifest(files: &Files, name: &str, problem: &mut impl FnMut(&str, String)) -
 
 fn oxum(files: &Files, payload: &BTreeSet<String>, problem: &mut impl FnMut(&str, String)) {
     let info = files
-        .get(names::BAG_INFO)
+        .bytes(names::BAG_INFO)
         .map(|b| String::from_utf8_lossy(b).into_owned())
         .unwrap_or_default();
     let stated = info
         .lines()
         .find_map(|l| l.strip_prefix("Payload-Oxum:"))
         .map(|v| v.trim().to_string());
-    let bytes: usize = payload
+    let bytes: u64 = payload
         .iter()
         .filter_map(|p| files.get(p))
-        .map(Vec::len)
+        .map(|f| f.size)
         .sum();
     let actual = format!("{bytes}.{}", payload.len());
     match stated {
@@ -220,14 +192,14 @@ fn signature_and_stamp(
     expected: Option<&ed25519_dalek::VerifyingKey>,
     problem: &mut impl FnMut(&str, String),
 ) -> (Option<String>, Option<String>) {
-    let Some(tagmanifest) = files.get(names::TAGMANIFEST) else {
+    let Some(tagmanifest) = files.bytes(names::TAGMANIFEST) else {
         return (None, None);
     };
     let key = files
-        .get(names::PUBLIC_KEY)
+        .bytes(names::PUBLIC_KEY)
         .and_then(|b| sign::parse_public_key(&String::from_utf8_lossy(b)));
     let fingerprint = key.as_ref().map(sign::fingerprint);
-    match (&key, files.get(names::SIGNATURE)) {
+    match (&key, files.bytes(names::SIGNATURE)) {
         (None, _) => problem(
             names::PUBLIC_KEY,
             "missing or not an Ed25519 public key".into(),
@@ -258,8 +230,8 @@ fn signature_and_stamp(
         );
     }
     let digest: [u8; 32] = Sha256::digest(tagmanifest).into();
-    match files.get(names::TSQ) {
-        None => problem(names::TSQ, "missing".into()),
+    match files.bytes(names::TSQ) {
+        None => problem(names::TSQ, files.absent(names::TSQ).into()),
         Some(tsq) if *tsq == timestamp::request(&digest) => {}
         Some(_) => problem(
             names::TSQ,
@@ -267,7 +239,7 @@ fn signature_and_stamp(
         ),
     }
     let stamp = match files
-        .get(names::TSR)
+        .bytes(names::TSR)
         .map(|r| timestamp::check_response(r, &digest))
     {
         Some(Ok(stamp)) => Some(stamp.gen_time),

@@ -19,7 +19,8 @@ pub fn corpus(name: &str) -> String {
         .to_string()
 }
 
-/// A working folder with `blowback.toml` naming the operator and a signing key inside it.
+/// A working folder with `blowback.toml` naming our domain (that of the `bs-*` corpus
+/// files), the operator and a signing key inside it.
 pub struct Env {
     pub dir: tempfile::TempDir,
 }
@@ -28,7 +29,7 @@ impl Env {
     pub fn new() -> Env {
         let dir = tempfile::tempdir().unwrap();
         let config = format!(
-            "[evidence]\noperator = \"Jane Collector\"\norganisation = \"Example Hosting Ltd\"\ncontact = \"abuse-desk@example.org\"\nsigning_key = \"{}\"\n",
+            "own_domains = [\"victim-domain.net\"]\n\n[evidence]\noperator = \"Jane Collector\"\norganisation = \"Example Hosting Ltd\"\ncontact = \"abuse-desk@example.org\"\nsigning_key = \"{}\"\n",
             dir.path().join("keys/signing.key").display()
         );
         std::fs::write(dir.path().join("blowback.toml"), config).unwrap();
@@ -41,7 +42,13 @@ impl Env {
 
     /// Runs `blowback --config blowback.toml <args>` in the folder.
     pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_blowback"))
+        self.command(args).output().expect("binary runs")
+    }
+
+    /// The command [`Env::run`] runs, to start it another way.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_blowback"));
+        command
             .current_dir(self.dir.path())
             .env_remove("HOME")
             .env("XDG_CONFIG_HOME", "/nonexistent-blowback-test")
@@ -49,9 +56,8 @@ impl Env {
             .arg("--config")
             .arg(self.path("blowback.toml"))
             .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("binary runs")
+            .stdin(Stdio::null());
+        command
     }
 
     /// `evidence <inputs> --offline --data-dir <repo>/data --cache cache.sqlite --out <out>` plus `extra`.
