@@ -382,6 +382,7 @@ mod tests {
             confidence: confidence.into(),
             reason: "test".into(),
             documentation: false,
+            rdns_may_be_forged: false,
         })
     }
 

@@ -92,13 +92,9 @@ struct OtherRow {
 /// Whether a message counts as spam in the report's counts and charts: a bounce (or
 /// auto-reply, challenge…) judged backscatter, or a message that is no bounce at all, i.e.
 /// spam received directly. Our own bounces and bounces whose verdict is unknown are not.
+/// The rule-book of `accuse` decides it, so the report counts what `report` would accuse.
 pub fn is_spam(record: &crate::output::Record) -> bool {
-    use crate::verdict::VerdictKind;
-    match record.verdict {
-        VerdictKind::Backscatter => true,
-        VerdictKind::OwnBounce => false,
-        VerdictKind::Unknown => record.kind == Some(crate::bounce::Kind::NotABounce),
-    }
+    crate::accuse::basis(record).is_ok()
 }
 
 #[derive(Serialize)]
