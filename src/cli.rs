@@ -42,6 +42,9 @@ pub enum Command {
     Review(ReviewArgs),
     /// Send approved complaints over SMTP (a dry run unless --really).
     Send(SendArgs),
+    /// Be the forged domain's mail server: keep every bounce in a Maildir, analyse and
+    /// store it, and answer as `[sink] answer` says.
+    Sink(SinkArgs),
 }
 
 /// Enrichment options shared by every command that enriches.
@@ -201,4 +204,19 @@ pub struct VerifyArgs {
     /// pack folder.
     #[arg(long, value_name = "FILE")]
     pub add_tsr: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SinkArgs {
+    /// Address and port to listen on (port 0: any free port, printed on stderr).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: std::net::SocketAddr,
+    /// Maildir to keep every message in (created when missing).
+    #[arg(long, value_name = "DIR")]
+    pub maildir: PathBuf,
+    /// SQLite case store, as for `analyze --db`.
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    #[command(flatten)]
+    pub enrich: EnrichArgs,
 }

@@ -10,6 +10,7 @@ use clap::Parser;
 
 use blowback::annotate::Annotator;
 use blowback::app::{Analyzer, read_outbound_log};
+use blowback::cli::SinkArgs;
 use blowback::cli::{
     AnalyzeArgs, Cli, Command, EnrichArgs, EvidenceArgs, ExplainArgs, LookupArgs, ReportArgs,
     ReviewArgs, SendArgs, VerifyArgs,
@@ -73,6 +74,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(args) => report(config, args, cli.quiet),
         Command::Review(args) => review(args),
         Command::Send(args) => send(config, args),
+        Command::Sink(args) => sink(config, args),
     }
 }
 
@@ -420,4 +422,71 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         );
         Ok(ExitCode::from(EXIT_SOME_FAILED))
     }
+}
+
+/// The analysis and store of the live intake commands (`sink`, `fetch`): geo from the
+/// local databases, the case store when given (also the lookup cache, as for `analyze`).
+fn keeper(
+    config: Config,
+    db: Option<&std::path::Path>,
+    enrich: &EnrichArgs,
+) -> anyhow::Result<blowback::intake::keep::Keeper> {
+    let store = match db {
+        Some(path) => Some(Store::open(path).map_err(|err| UsageError(err.to_string()))?),
+        None => None,
+    };
+    let mut enrich_overrides = overrides(enrich);
+    if enrich_overrides.cache.is_none() && config.enrich.cache.is_none() {
+        enrich_overrides.cache = db.map(std::path::Path::to_path_buf);
+    }
+    let enrich = config.enrich.resolve(&enrich_overrides);
+    let mut analyzer = analyzer(config, false)?;
+    analyzer.annotator = Some(Annotator::local(&enrich));
+    Ok(blowback::intake::keep::Keeper::new(analyzer, store))
+}
+
+fn sink(config: Config, args: SinkArgs) -> anyhow::Result<ExitCode> {
+    use blowback::intake::{maildir_write::Maildir, sink, smtp::Context};
+    use std::sync::{Arc, atomic::AtomicBool};
+    if config.own_domains.is_empty() {
+        return Err(UsageError(
+            "sink: set own_domains in the config file: the sink accepts mail for them only".into(),
+        )
+        .into());
+    }
+    let settings = config.sink.clone();
+    let tls = match (&settings.tls_cert, &settings.tls_key) {
+        (Some(cert), Some(key)) => Some(sink::tls_config(cert, key).map_err(UsageError)?),
+        (None, None) => None,
+        _ => {
+            return Err(UsageError("[sink] tls_cert and tls_key go together".into()).into());
+        }
+    };
+    let maildir = Maildir::open(&args.maildir).map_err(|err| UsageError(err.to_string()))?;
+    let shutdown = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, Arc::clone(&shutdown))
+            .context("installing the signal handler")?;
+    }
+    let listener = std::net::TcpListener::bind(args.listen)
+        .map_err(|err| UsageError(format!("sink: cannot listen on {}: {err}", args.listen)))?;
+    let hostname = sink::hostname(&settings, &config.own_mx);
+    let ctx = Context {
+        keeper: keeper(config.clone(), args.db.as_deref(), &args.enrich)?,
+        config,
+        settings,
+        hostname,
+        tls,
+        maildir,
+        shutdown,
+    };
+    eprintln!(
+        "blowback sink: listening on {}",
+        listener
+            .local_addr()
+            .context("reading the listening address")?
+    );
+    sink::run(listener, ctx).context("sink")?;
+    eprintln!("blowback sink: stopped");
+    Ok(ExitCode::SUCCESS)
 }
