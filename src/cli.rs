@@ -45,6 +45,8 @@ pub enum Command {
     /// Be the forged domain's mail server: keep every bounce in a Maildir, analyse and
     /// store it, and answer as `[sink] answer` says.
     Sink(SinkArgs),
+    /// Pull new messages from an IMAP folder into a Maildir, analyse and store them.
+    Fetch(FetchArgs),
 }
 
 /// Enrichment options shared by every command that enriches.
@@ -217,6 +219,25 @@ pub struct SinkArgs {
     /// SQLite case store, as for `analyze --db`.
     #[arg(long, value_name = "FILE")]
     pub db: Option<PathBuf>,
+    #[command(flatten)]
+    pub enrich: EnrichArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// imaps://user@host[:port]/FOLDER, or imap://… with STARTTLS (`%40` for an `@` in
+    /// the user name). The password comes from the variable named in `[fetch] password_env`.
+    #[arg(value_name = "URL")]
+    pub url: String,
+    /// Maildir to keep every message in (created when missing).
+    #[arg(long, value_name = "DIR", default_value = "Maildir")]
+    pub maildir: PathBuf,
+    /// SQLite case store, as for `analyze --db`.
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// Stay connected and pull new mail as it arrives (IMAP IDLE).
+    #[arg(long)]
+    pub idle: bool,
     #[command(flatten)]
     pub enrich: EnrichArgs,
 }

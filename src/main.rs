@@ -10,11 +10,11 @@ use clap::Parser;
 
 use blowback::annotate::Annotator;
 use blowback::app::{Analyzer, read_outbound_log};
-use blowback::cli::SinkArgs;
 use blowback::cli::{
     AnalyzeArgs, Cli, Command, EnrichArgs, EvidenceArgs, ExplainArgs, LookupArgs, ReportArgs,
     ReviewArgs, SendArgs, VerifyArgs,
 };
+use blowback::cli::{FetchArgs, SinkArgs};
 use blowback::config::{Config, EnrichOverrides};
 use blowback::enrich::Enricher;
 use blowback::ingest::{Inputs, Item, total_size};
@@ -75,6 +75,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Review(args) => review(args),
         Command::Send(args) => send(config, args),
         Command::Sink(args) => sink(config, args),
+        Command::Fetch(args) => fetch(config, args),
     }
 }
 
@@ -488,5 +489,40 @@ fn sink(config: Config, args: SinkArgs) -> anyhow::Result<ExitCode> {
     );
     sink::run(listener, ctx).context("sink")?;
     eprintln!("blowback sink: stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn fetch(config: Config, args: FetchArgs) -> anyhow::Result<ExitCode> {
+    use blowback::intake::fetch::{self, After, FetchOptions, Target};
+    use blowback::intake::maildir_write::Maildir;
+    let settings = config.fetch.clone();
+    let target = Target::parse(&args.url).map_err(UsageError)?;
+    let password = std::env::var(&settings.password_env).map_err(|_| {
+        UsageError(format!(
+            "fetch: put the IMAP password in the environment variable {} ([fetch] password_env)",
+            settings.password_env
+        ))
+    })?;
+    let after = After::parse(&settings.after).map_err(UsageError)?;
+    let maildir = Maildir::open(&args.maildir).map_err(|err| UsageError(err.to_string()))?;
+    let opts = FetchOptions {
+        target,
+        password,
+        after,
+        batch: settings.batch,
+        ca_file: settings.ca_file.clone(),
+        state_path: settings
+            .state
+            .clone()
+            .unwrap_or_else(|| args.maildir.join(".blowback-fetch.json")),
+        max_message_bytes: config.limits.max_message_bytes,
+    };
+    let keeper = keeper(config, args.db.as_deref(), &args.enrich)?;
+    fetch::run(&opts, &maildir, &keeper, args.idle, |pulled| {
+        eprintln!(
+            "blowback fetch: {} kept, {} kept before, {} left on the server (over the size limit)",
+            pulled.kept, pulled.known, pulled.too_big
+        );
+    })?;
     Ok(ExitCode::SUCCESS)
 }

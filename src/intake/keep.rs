@@ -26,6 +26,16 @@ impl Keeper {
         }
     }
 
+    /// True when the case store holds the message with this SHA-256 already.
+    pub fn knows(&self, id: &str) -> bool {
+        self.store.as_ref().is_some_and(|store| {
+            let store = store
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            matches!(store.stored_record(id), Ok(Some(_)))
+        })
+    }
+
     /// Analyses the message kept at `path` and stores the record. The record comes back
     /// even when the store fails (the message is on disk either way).
     pub fn keep(&self, path: &Path, bytes: Vec<u8>, now: i64) -> (Record, Result<(), StoreError>) {

@@ -4,6 +4,7 @@
 //! analysis and store as `analyze --db` (`intake::keep`).
 
 pub mod answer;
+pub mod fetch;
 
 pub mod keep;
 pub mod maildir_write;
