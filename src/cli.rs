@@ -47,6 +47,8 @@ pub enum Command {
     Sink(SinkArgs),
     /// Pull new messages from an IMAP folder into a Maildir, analyse and store them.
     Fetch(FetchArgs),
+    /// Write the public notice page ("We did not send this spam") from the case store.
+    Notice(NoticeArgs),
 }
 
 /// Enrichment options shared by every command that enriches.
@@ -240,4 +242,14 @@ pub struct FetchArgs {
     pub idle: bool,
     #[command(flatten)]
     pub enrich: EnrichArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct NoticeArgs {
+    /// The SQLite case store (`analyze --db`, `sink --db`, `fetch --db`).
+    #[arg(long, value_name = "FILE")]
+    pub db: PathBuf,
+    /// Folder for index.html (created when missing; the page is replaced on each run).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }

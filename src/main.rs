@@ -14,7 +14,7 @@ use blowback::cli::{
     AnalyzeArgs, Cli, Command, EnrichArgs, EvidenceArgs, ExplainArgs, LookupArgs, ReportArgs,
     ReviewArgs, SendArgs, VerifyArgs,
 };
-use blowback::cli::{FetchArgs, SinkArgs};
+use blowback::cli::{FetchArgs, NoticeArgs, SinkArgs};
 use blowback::config::{Config, EnrichOverrides};
 use blowback::enrich::Enricher;
 use blowback::ingest::{Inputs, Item, total_size};
@@ -76,6 +76,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Send(args) => send(config, args),
         Command::Sink(args) => sink(config, args),
         Command::Fetch(args) => fetch(config, args),
+        Command::Notice(args) => notice(config, args),
     }
 }
 
@@ -524,5 +525,23 @@ fn fetch(config: Config, args: FetchArgs) -> anyhow::Result<ExitCode> {
             pulled.kept, pulled.known, pulled.too_big
         );
     })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn notice(config: Config, args: NoticeArgs) -> anyhow::Result<ExitCode> {
+    use blowback::intake::notice;
+    if !args.db.is_file() {
+        return Err(UsageError(format!("notice: no case store at {}", args.db.display())).into());
+    }
+    let store = Store::open(&args.db).map_err(|err| UsageError(err.to_string()))?;
+    let page = notice::collect(&store, &config, unix_now())?;
+    let path = notice::write(&args.out, &notice::render(&page)?)?;
+    eprintln!(
+        "blowback notice: {} ({} messages, {} networks, {} advertised contacts)",
+        path.display(),
+        page.bounces,
+        page.networks_count,
+        page.contacts_count
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,7 @@ pub mod fetch;
 
 pub mod keep;
 pub mod maildir_write;
+pub mod notice;
 
 pub mod sink;
 pub mod smtp;
