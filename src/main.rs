@@ -442,9 +442,15 @@ fn keeper(
         enrich_overrides.cache = db.map(std::path::Path::to_path_buf);
     }
     let enrich = config.enrich.resolve(&enrich_overrides);
-    let mut analyzer = analyzer(config, false)?;
-    analyzer.annotator = Some(Annotator::local(&enrich));
-    Ok(blowback::intake::keep::Keeper::new(analyzer, store))
+    // The outbound log is read once; each message gets an analyzer with its own "now".
+    let template = analyzer(config, false)?;
+    let (config, outbound_ids) = (template.config, template.outbound_ids);
+    let make = move |now| {
+        let mut analyzer = Analyzer::new(config.clone(), outbound_ids.clone(), false, now);
+        analyzer.annotator = Some(Annotator::local(&enrich));
+        analyzer
+    };
+    Ok(blowback::intake::keep::Keeper::new(Box::new(make), store))
 }
 
 fn sink(config: Config, args: SinkArgs) -> anyhow::Result<ExitCode> {

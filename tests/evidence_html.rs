@@ -5,38 +5,8 @@
 mod evidence_util;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-use evidence_util::{Env, corpus, have, text};
-
-fn chromium(profile: &Path, args: &[&str], page: &Path) -> Output {
-    Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .expect("chromium runs")
-}
-
-/// Console messages (errors, warnings, logs) and page errors Chromium logged.
-fn console_lines(output: &Output) -> Vec<String> {
-    String::from_utf8_lossy(&output.stderr)
-        .lines()
-        .filter(|l| l.contains("CONSOLE") || l.contains("Uncaught") || l.contains("net::ERR_"))
-        .map(String::from)
-        .collect()
-}
+use evidence_util::{Env, chromium, console_lines, corpus, have, text};
 
 #[test]
 fn report_and_memo_render_in_chromium_without_console_errors() {

@@ -9,7 +9,7 @@ mod evidence_util;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use evidence_util::{corpus, have, text};
+use evidence_util::{chromium, console_lines, corpus, have, text};
 
 fn blowback(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_blowback"))
@@ -124,54 +124,26 @@ fn the_page_renders_in_chromium_without_console_messages() {
     let dir = tempfile::tempdir().unwrap();
     make_page(dir.path());
     let page = dir.path().join("site/index.html");
-    let run = |profile: &str, args: &[&str]| {
-        Command::new("chromium")
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--enable-logging=stderr",
-                "--v=0",
-            ])
-            .arg(format!(
-                "--user-data-dir={}",
-                dir.path().join(profile).display()
-            ))
-            .args(args)
-            .arg(format!("file://{}", page.display()))
-            .output()
-            .expect("chromium runs")
-    };
-    let console = |out: &Output| -> Vec<String> {
-        String::from_utf8_lossy(&out.stderr)
-            .lines()
-            .filter(|l| l.contains("CONSOLE") || l.contains("Uncaught") || l.contains("net::ERR_"))
-            .map(String::from)
-            .collect()
-    };
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("notice-page.png");
     let _ = std::fs::remove_file(&shot);
-    let out = run(
-        "profile-shot",
+    let out = chromium(
+        &dir.path().join("profile-shot"),
         &[
             "--window-size=1024,1400",
             &format!("--screenshot={}", shot.display()),
         ],
+        &page,
     );
     assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(console(&out), Vec::<String>::new());
+    assert_eq!(console_lines(&out), Vec::<String>::new());
     let png = std::fs::read(&shot).expect("screenshot written");
     assert!(
         png.starts_with(b"\x89PNG") && png.len() > 10_000,
         "a real screenshot"
     );
-    let dom = run("profile-dom", &["--dump-dom"]);
+    let dom = chromium(&dir.path().join("profile-dom"), &["--dump-dom"], &page);
     assert!(dom.status.success(), "{}", text(&dom));
-    assert_eq!(console(&dom), Vec::<String>::new());
+    assert_eq!(console_lines(&dom), Vec::<String>::new());
     let html = String::from_utf8_lossy(&dom.stdout);
     assert!(html.contains("smarttrck.com"));
     assert!(!html.contains("<img"), "no element made from input text");

@@ -443,8 +443,7 @@ pub fn pull(
             let path = maildir
                 .deliver(&bytes)
                 .map_err(|err| FetchError::Keep(maildir.root().to_path_buf(), err))?;
-            let (_, stored) = keeper.keep(&path, bytes, now);
-            if let Err(err) = stored {
+            if let Err(err) = keeper.keep(&path, bytes, now) {
                 eprintln!(
                     "blowback fetch: {}: kept, but not stored: {err}",
                     path.display()

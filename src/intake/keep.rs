@@ -1,68 +1,71 @@
-//! What happens to a message once it is on disk: the `analyze` pipeline's analysis of
-//! one message ([`crate::app::Analyzer::analyze`]) and, with a case store, remembering
-//! the result exactly as `analyze --db` does, so a later `analyze --db` of the Maildir
-//! skips it.
+//! What happens to a message once it is on disk: the `analyze` pipeline itself
+//! ([`crate::app::Analyzer::run`], with its time budget per message) over that one
+//! message, remembering the result in the case store exactly as `analyze --db` does, so
+//! a later `analyze --db` of the Maildir skips it.
+//!
+//! One message is analysed at a time, whatever the number of SMTP sessions: the memory
+//! the analysis takes stays that of one message, and the store has one writer.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use crate::app::Analyzer;
-use crate::ingest::{Format, RawMessage};
-use crate::output::Record;
-use crate::store::{Analysed, Store, StoreError};
+use crate::app::{Analyzer, RunError};
+use crate::ingest::{Format, Item, RawMessage};
+use crate::output::{OutputFormat, Record, RecordWriter};
+use crate::store::Store;
+
+/// Makes the analyzer for a message arriving at the given Unix time (the analysis and
+/// the store stamp "now" on what they record).
+pub type MakeAnalyzer = Box<dyn Fn(i64) -> Analyzer + Send + Sync>;
 
 /// The analysis and the store shared by every connection or fetch.
 pub struct Keeper {
-    pub analyzer: Analyzer,
-    /// One SQLite connection; the lock keeps writers from different threads apart.
-    store: Option<Mutex<Store>>,
+    make: MakeAnalyzer,
+    /// The store (when given); the lock also lets one analysis run at a time.
+    store: Mutex<Option<Store>>,
 }
 
 impl Keeper {
-    pub fn new(analyzer: Analyzer, store: Option<Store>) -> Self {
+    pub fn new(make: MakeAnalyzer, store: Option<Store>) -> Self {
         Keeper {
-            analyzer,
-            store: store.map(Mutex::new),
+            make,
+            store: Mutex::new(store),
         }
+    }
+
+    fn store(&self) -> std::sync::MutexGuard<'_, Option<Store>> {
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// True when the case store holds the message with this SHA-256 already.
     pub fn knows(&self, id: &str) -> bool {
-        self.store.as_ref().is_some_and(|store| {
-            let store = store
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            matches!(store.stored_record(id), Ok(Some(_)))
-        })
+        self.store()
+            .as_ref()
+            .is_some_and(|store| matches!(store.stored_record(id), Ok(Some(_))))
     }
 
-    /// Analyses the message kept at `path` and stores the record. The record comes back
-    /// even when the store fails (the message is on disk either way).
-    pub fn keep(&self, path: &Path, bytes: Vec<u8>, now: i64) -> (Record, Result<(), StoreError>) {
-        let source = path.display().to_string();
+    /// Analyses the message kept at `path` and stores the record. `None` when the store
+    /// held the same bytes already (nothing analysed again).
+    pub fn keep(&self, path: &Path, bytes: Vec<u8>, now: i64) -> Result<Option<Record>, RunError> {
         let message = RawMessage::new(
-            source,
+            path.display().to_string(),
             bytes,
             Format::Maildir,
             Some(crate::timefmt::utc_rfc3339(now)),
         );
-        let record = self.analyzer.analyze(&message);
-        let stored = match &self.store {
-            Some(store) if record.error.is_none() => {
-                let json = serde_json::to_string(&record).unwrap_or_default();
-                let batch = [Analysed {
-                    id: &message.id,
-                    source: &record.source,
-                    record_json: &json,
-                    stamp: crate::ingest::file_stamp(&record.source),
-                }];
-                let mut store = store
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-                store.remember(&batch, now)
-            }
-            _ => Ok(()),
-        };
-        (record, stored)
+        let analyzer = Arc::new((self.make)(now));
+        let mut store = self.store();
+        let mut writer = RecordWriter::new(std::io::sink(), OutputFormat::Ndjson);
+        let mut record = None;
+        analyzer.run(
+            std::iter::once(Item::Message(message)),
+            &mut writer,
+            store.as_mut(),
+            false,
+            |analysed| record = Some(analysed.clone()),
+        )?;
+        Ok(record)
     }
 }

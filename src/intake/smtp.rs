@@ -79,7 +79,7 @@ impl Write for Conn {
 }
 
 /// What one read gave.
-enum Read_ {
+enum Got {
     /// A piece ending with LF (`true`) or cut at the length limit (`false`).
     Piece(bool),
     Eof,
@@ -224,7 +224,7 @@ impl Session<'_> {
         limit: usize,
         deadline: Instant,
         idle: bool,
-    ) -> io::Result<Read_> {
+    ) -> io::Result<Got> {
         buf.clear();
         loop {
             let available = match self.reader.fill_buf() {
@@ -236,10 +236,10 @@ impl Session<'_> {
                     ) =>
                 {
                     if Instant::now() >= deadline {
-                        return Ok(Read_::Timeout);
+                        return Ok(Got::Timeout);
                     }
                     if idle && buf.is_empty() && self.ctx.shutdown.load(Ordering::Relaxed) {
-                        return Ok(Read_::Shutdown);
+                        return Ok(Got::Shutdown);
                     }
                     continue;
                 }
@@ -247,7 +247,7 @@ impl Session<'_> {
                 Err(err) => return Err(err),
             };
             if available.is_empty() {
-                return Ok(Read_::Eof);
+                return Ok(Got::Eof);
             }
             let room = limit - buf.len();
             let (take, complete) = match memchr::memchr(b'\n', available) {
@@ -257,10 +257,10 @@ impl Session<'_> {
             buf.extend_from_slice(&available[..take]);
             self.reader.consume(take);
             if complete {
-                return Ok(Read_::Piece(true));
+                return Ok(Got::Piece(true));
             }
             if buf.len() == limit {
-                return Ok(Read_::Piece(false));
+                return Ok(Got::Piece(false));
             }
         }
     }
@@ -275,17 +275,17 @@ impl Session<'_> {
             let deadline =
                 Instant::now() + Duration::from_secs(self.settings().command_timeout_secs);
             match self.read_piece(&mut line, MAX_COMMAND_LINE, deadline, true)? {
-                Read_::Piece(true) => {}
-                Read_::Piece(false) => {
+                Got::Piece(true) => {}
+                Got::Piece(false) => {
                     self.reply(500, &["5.5.2 Line too long"]);
                     return Ok(Ending::Refused);
                 }
-                Read_::Eof => return Ok(Ending::ClientGone),
-                Read_::Timeout => {
+                Got::Eof => return Ok(Ending::ClientGone),
+                Got::Timeout => {
                     self.reply(421, &["4.4.2 Timeout, closing connection"]);
                     return Ok(Ending::Timeout);
                 }
-                Read_::Shutdown => {
+                Got::Shutdown => {
                     self.reply(421, &["4.3.2 Shutting down, try again later"]);
                     return Ok(Ending::Shutdown);
                 }
@@ -466,10 +466,10 @@ impl Session<'_> {
         loop {
             let deadline = (Instant::now() + line_wait).min(data_deadline);
             let complete = match self.read_piece(&mut buf, DATA_CHUNK, deadline, false)? {
-                Read_::Piece(complete) => complete,
+                Got::Piece(complete) => complete,
                 // Dropping `pending` removes its file: nothing half-written stays.
-                Read_::Eof => return Ok(Some(Ending::ClientGone)),
-                Read_::Timeout | Read_::Shutdown => {
+                Got::Eof => return Ok(Some(Ending::ClientGone)),
+                Got::Timeout | Got::Shutdown => {
                     self.reply(421, &["4.4.2 Timeout during DATA, closing connection"]);
                     return Ok(Some(Ending::Timeout));
                 }
@@ -528,13 +528,13 @@ impl Session<'_> {
         self.reset();
         let name = file_name(&path);
         let record = match std::fs::read(&path) {
-            Ok(bytes) => {
-                let (record, stored) = self.ctx.keeper.keep(&path, bytes, unix_now());
-                if let Err(err) = stored {
+            Ok(bytes) => match self.ctx.keeper.keep(&path, bytes, unix_now()) {
+                Ok(record) => record,
+                Err(err) => {
                     eprintln!("blowback sink: {name}: kept, but not stored: {err}");
+                    None
                 }
-                Some(record)
-            }
+            },
             Err(err) => {
                 eprintln!("blowback sink: {name}: kept, but cannot read it back: {err}");
                 None
