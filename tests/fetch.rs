@@ -317,19 +317,33 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-#[test]
-fn imaps_pull_keeps_bytes_marks_seen_and_never_twice() {
+/// A fresh Dovecot and a first pull from it with `after` (and more `[fetch]` lines),
+/// which must succeed; the folder the pull wrote to comes back with its output.
+fn first_pull(after: &str, extra: &str, starttls: bool) -> (Dovecot, tempfile::TempDir, Output) {
     let dovecot = Dovecot::new();
     let out = tempfile::tempdir().unwrap();
-    let config = dovecot.config("seen", "");
-    let url = format!("imaps://u@127.0.0.1:{}/INBOX", dovecot.imaps);
-    let output = fetch(&config, &url, out.path(), &[]);
+    let config = dovecot.config(after, extra);
+    let output = fetch(&config, &url(&dovecot, starttls), out.path(), &[]);
     assert!(
         output.status.success(),
         "{}\n{}",
         stderr(&output),
         dovecot.log()
     );
+    (dovecot, out, output)
+}
+
+fn url(dovecot: &Dovecot, starttls: bool) -> String {
+    match starttls {
+        true => format!("imap://u@127.0.0.1:{}/INBOX", dovecot.imap),
+        false => format!("imaps://u@127.0.0.1:{}/INBOX", dovecot.imaps),
+    }
+}
+
+#[test]
+fn imaps_pull_keeps_bytes_marks_seen_and_never_twice() {
+    let (dovecot, out, output) = first_pull("seen", "", false);
+    let (config, url) = (dovecot.config("seen", ""), url(&dovecot, false));
     assert!(
         stderr(&output).contains(&format!("{MESSAGES} kept")),
         "{}",
@@ -361,17 +375,7 @@ fn imaps_pull_keeps_bytes_marks_seen_and_never_twice() {
 
 #[test]
 fn starttls_pull_moves_processed_mail() {
-    let dovecot = Dovecot::new();
-    let out = tempfile::tempdir().unwrap();
-    let config = dovecot.config("move:Done", "batch = 5");
-    let url = format!("imap://u@127.0.0.1:{}/INBOX", dovecot.imap);
-    let output = fetch(&config, &url, out.path(), &[]);
-    assert!(
-        output.status.success(),
-        "{}\n{}",
-        stderr(&output),
-        dovecot.log()
-    );
+    let (dovecot, out, _) = first_pull("move:Done", "batch = 5", true);
     assert_eq!(
         hashes(&out.path().join("Maildir/new")),
         corpus_hashes(MESSAGES)
@@ -386,12 +390,8 @@ fn starttls_pull_moves_processed_mail() {
 
 #[test]
 fn a_uidvalidity_change_reads_again_but_keeps_nothing_twice() {
-    let mut dovecot = Dovecot::new();
-    let out = tempfile::tempdir().unwrap();
-    let config = dovecot.config("none", "");
-    let url = format!("imaps://u@127.0.0.1:{}/INBOX", dovecot.imaps);
-    let output = fetch(&config, &url, out.path(), &[]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    let (mut dovecot, out, _) = first_pull("none", "", false);
+    let (config, url) = (dovecot.config("none", ""), url(&dovecot, false));
     let state = |out: &Path| -> serde_json::Value {
         serde_json::from_slice(&std::fs::read(out.join("Maildir/.blowback-fetch.json")).unwrap())
             .unwrap()
