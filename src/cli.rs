@@ -42,6 +42,13 @@ pub enum Command {
     Review(ReviewArgs),
     /// Send approved complaints over SMTP (a dry run unless --really).
     Send(SendArgs),
+    /// Be the forged domain's mail server: keep every bounce in a Maildir, analyse and
+    /// store it, and answer as `[sink] answer` says.
+    Sink(SinkArgs),
+    /// Pull new messages from an IMAP folder into a Maildir, analyse and store them.
+    Fetch(FetchArgs),
+    /// Write the public notice page ("We did not send this spam") from the case store.
+    Notice(NoticeArgs),
 }
 
 /// Enrichment options shared by every command that enriches.
@@ -213,4 +220,48 @@ pub struct VerifyArgs {
     /// pack folder.
     #[arg(long, value_name = "FILE")]
     pub add_tsr: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SinkArgs {
+    /// Address and port to listen on (port 0: any free port, printed on stderr).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: std::net::SocketAddr,
+    /// Maildir to keep every message in (created when missing).
+    #[arg(long, value_name = "DIR")]
+    pub maildir: PathBuf,
+    /// SQLite case store, as for `analyze --db`.
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    #[command(flatten)]
+    pub enrich: EnrichArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// imaps://user@host[:port]/FOLDER, or imap://… with STARTTLS (`%40` for an `@` in
+    /// the user name). The password comes from the variable named in `[fetch] password_env`.
+    #[arg(value_name = "URL")]
+    pub url: String,
+    /// Maildir to keep every message in (created when missing).
+    #[arg(long, value_name = "DIR", default_value = "Maildir")]
+    pub maildir: PathBuf,
+    /// SQLite case store, as for `analyze --db`.
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// Stay connected and pull new mail as it arrives (IMAP IDLE).
+    #[arg(long)]
+    pub idle: bool,
+    #[command(flatten)]
+    pub enrich: EnrichArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct NoticeArgs {
+    /// The SQLite case store (`analyze --db`, `sink --db`, `fetch --db`).
+    #[arg(long, value_name = "FILE")]
+    pub db: PathBuf,
+    /// Folder for index.html (created when missing; the page is replaced on each run).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }

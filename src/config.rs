@@ -47,6 +47,15 @@ pub struct Config {
     /// Complaints: reporter identity, languages, formats, SMTP (`report`, `send`).
     #[serde(default)]
     pub report: crate::render::ReportSettings,
+    /// The SMTP sink (`sink`).
+    #[serde(default)]
+    pub sink: crate::intake::SinkSettings,
+    /// Pulling from a mailbox over IMAP (`fetch`).
+    #[serde(default)]
+    pub fetch: crate::intake::FetchSettings,
+    /// The public notice page (`notice`).
+    #[serde(default)]
+    pub notice: crate::intake::NoticeSettings,
 }
 
 /// Enrichment settings; each can be overridden on the command line of `lookup`,

@@ -22,6 +22,7 @@ pub mod hash;
 pub mod hostname;
 pub mod html_text;
 pub mod ingest;
+pub mod intake;
 pub mod lookup_table;
 pub mod mailparse;
 pub mod output;

@@ -14,6 +14,7 @@ use blowback::cli::{
     AnalyzeArgs, Cli, Command, EnrichArgs, EvidenceArgs, ExplainArgs, LookupArgs, ReportArgs,
     ReviewArgs, SendArgs, VerifyArgs,
 };
+use blowback::cli::{FetchArgs, NoticeArgs, SinkArgs};
 use blowback::config::{Config, EnrichOverrides};
 use blowback::enrich::Enricher;
 use blowback::ingest::{Inputs, Item, total_size};
@@ -73,6 +74,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(args) => report(config, args, cli.quiet),
         Command::Review(args) => review(args),
         Command::Send(args) => send(config, args),
+        Command::Sink(args) => sink(config, args),
+        Command::Fetch(args) => fetch(config, args),
+        Command::Notice(args) => notice(config, args),
     }
 }
 
@@ -452,4 +456,130 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         );
         Ok(ExitCode::from(EXIT_SOME_FAILED))
     }
+}
+
+/// The analysis and store of the live intake commands (`sink`, `fetch`): geo from the
+/// local databases, the case store when given (also the lookup cache, as for `analyze`).
+fn keeper(
+    config: Config,
+    db: Option<&std::path::Path>,
+    enrich: &EnrichArgs,
+) -> anyhow::Result<blowback::intake::keep::Keeper> {
+    let store = match db {
+        Some(path) => Some(Store::open(path).map_err(|err| UsageError(err.to_string()))?),
+        None => None,
+    };
+    let mut enrich_overrides = overrides(enrich);
+    if enrich_overrides.cache.is_none() && config.enrich.cache.is_none() {
+        enrich_overrides.cache = db.map(std::path::Path::to_path_buf);
+    }
+    let enrich = config.enrich.resolve(&enrich_overrides);
+    // The outbound log is read once; each message gets an analyzer with its own "now".
+    let template = analyzer(config, false)?;
+    let (config, outbound_ids) = (template.config, template.outbound_ids);
+    let make = move |now| {
+        let mut analyzer = Analyzer::new(config.clone(), outbound_ids.clone(), false, now);
+        analyzer.annotator = Some(Annotator::local(&enrich));
+        analyzer
+    };
+    Ok(blowback::intake::keep::Keeper::new(Box::new(make), store))
+}
+
+fn sink(config: Config, args: SinkArgs) -> anyhow::Result<ExitCode> {
+    use blowback::intake::{maildir_write::Maildir, sink, smtp::Context};
+    use std::sync::{Arc, atomic::AtomicBool};
+    if config.own_domains.is_empty() {
+        return Err(UsageError(
+            "sink: set own_domains in the config file: the sink accepts mail for them only".into(),
+        )
+        .into());
+    }
+    let settings = config.sink.clone();
+    let tls = match (&settings.tls_cert, &settings.tls_key) {
+        (Some(cert), Some(key)) => Some(sink::tls_config(cert, key).map_err(UsageError)?),
+        (None, None) => None,
+        _ => {
+            return Err(UsageError("[sink] tls_cert and tls_key go together".into()).into());
+        }
+    };
+    let maildir = Maildir::open(&args.maildir).map_err(|err| UsageError(err.to_string()))?;
+    let shutdown = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, Arc::clone(&shutdown))
+            .context("installing the signal handler")?;
+    }
+    let listener = std::net::TcpListener::bind(args.listen)
+        .map_err(|err| UsageError(format!("sink: cannot listen on {}: {err}", args.listen)))?;
+    let hostname = sink::hostname(&settings, &config.own_mx);
+    let ctx = Context {
+        keeper: keeper(config.clone(), args.db.as_deref(), &args.enrich)?,
+        config,
+        settings,
+        hostname,
+        tls,
+        maildir,
+        shutdown,
+    };
+    eprintln!(
+        "blowback sink: listening on {}",
+        listener
+            .local_addr()
+            .context("reading the listening address")?
+    );
+    sink::run(listener, ctx).context("sink")?;
+    eprintln!("blowback sink: stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn fetch(config: Config, args: FetchArgs) -> anyhow::Result<ExitCode> {
+    use blowback::intake::fetch::{self, After, FetchOptions, Target};
+    use blowback::intake::maildir_write::Maildir;
+    let settings = config.fetch.clone();
+    let target = Target::parse(&args.url).map_err(UsageError)?;
+    let password = std::env::var(&settings.password_env).map_err(|_| {
+        UsageError(format!(
+            "fetch: put the IMAP password in the environment variable {} ([fetch] password_env)",
+            settings.password_env
+        ))
+    })?;
+    let after = After::parse(&settings.after).map_err(UsageError)?;
+    let maildir = Maildir::open(&args.maildir).map_err(|err| UsageError(err.to_string()))?;
+    let opts = FetchOptions {
+        target,
+        password,
+        after,
+        batch: settings.batch,
+        ca_file: settings.ca_file.clone(),
+        state_path: settings
+            .state
+            .clone()
+            .unwrap_or_else(|| args.maildir.join(".blowback-fetch.json")),
+        max_message_bytes: config.limits.max_message_bytes,
+    };
+    let keeper = keeper(config, args.db.as_deref(), &args.enrich)?;
+    fetch::run(&opts, &maildir, &keeper, args.idle, |pulled| {
+        eprintln!(
+            "blowback fetch: {} kept, {} kept before, {} left on the server (over the size limit)",
+            pulled.kept, pulled.known, pulled.too_big
+        );
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn notice(config: Config, args: NoticeArgs) -> anyhow::Result<ExitCode> {
+    use blowback::intake::notice;
+    if !args.db.is_file() {
+        return Err(UsageError(format!("notice: no case store at {}", args.db.display())).into());
+    }
+    let store = Store::open(&args.db).map_err(|err| UsageError(err.to_string()))?;
+    let page = notice::collect(&store, &config, unix_now())?;
+    let path = notice::write(&args.out, &notice::render(&page)?)?;
+    eprintln!(
+        "blowback notice: {} ({} messages, {} networks, {} advertised contacts)",
+        path.display(),
+        page.bounces,
+        page.networks_count,
+        page.contacts_count
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -326,6 +326,22 @@ impl Store {
         result
     }
 
+    /// Every stored record (JSON) with the time it was analysed, oldest first, one at a
+    /// time (the store may hold more than fits in memory).
+    pub fn for_each_record(&self, mut each: impl FnMut(&str, i64)) -> Result<(), StoreError> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT record, analysed_at FROM analyses ORDER BY analysed_at, id")
+            .map_err(|e| self.wrap(e))?;
+        let mut rows = statement.query([]).map_err(|e| self.wrap(e))?;
+        while let Some(row) = rows.next().map_err(|e| self.wrap(e))? {
+            let record: String = row.get(0).map_err(|e| self.wrap(e))?;
+            let at: i64 = row.get(1).map_err(|e| self.wrap(e))?;
+            each(&record, at);
+        }
+        Ok(())
+    }
+
     /// How many messages the store holds.
     pub fn count(&self) -> Result<i64, StoreError> {
         self.conn

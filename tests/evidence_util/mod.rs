@@ -118,3 +118,33 @@ pub fn have(program: &str, args: &[&str], what: &str) -> bool {
     }
     found
 }
+
+/// Headless Chromium opening `page` with a profile of its own (no network, logs on stderr).
+pub fn chromium(profile: &Path, args: &[&str], page: &Path) -> Output {
+    Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs")
+}
+
+/// Console messages (errors, warnings, logs) and page errors Chromium logged.
+pub fn console_lines(output: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .filter(|l| l.contains("CONSOLE") || l.contains("Uncaught") || l.contains("net::ERR_"))
+        .map(String::from)
+        .collect()
+}
