@@ -156,9 +156,16 @@ rate_per_minute = 600
     let index: serde_json::Value =
         serde_json::from_slice(&std::fs::read(outbox.join("INDEX.json")).unwrap()).unwrap();
     let entries = index.as_array().unwrap();
+    // Only verified addresses are ever delivered to; an unverified one (a mailbox
+    // provider's hand-curated address) is written but held back.
     let sendable: Vec<&serde_json::Value> = entries
         .iter()
-        .filter(|e| e["address"].is_string())
+        .filter(|e| e["address"].is_string() && e["address_status"] == "verified")
+        .collect();
+    let held: Vec<&str> = entries
+        .iter()
+        .filter(|e| e["address"].is_string() && e["address_status"] != "verified")
+        .filter_map(|e| e["address"].as_str())
         .collect();
     let file_of = |address: &str| {
         entries.iter().find(|e| e["address"] == address).unwrap()["file"]
@@ -225,6 +232,10 @@ rate_per_minute = 600
     // outbox file, to the party's address, from the reporter.
     let got = received(&server);
     assert_eq!(got.len(), sendable.len(), "{got:?}");
+    assert!(
+        got.iter().all(|(rcpt, _)| !held.contains(&rcpt.as_str())),
+        "an unverified address was delivered to: {held:?}"
+    );
     for entry in &sendable {
         let address = entry["address"].as_str().unwrap();
         let (_, bytes) = got
