@@ -279,77 +279,10 @@ pub fn reply_signals<'a>(
     out
 }
 
-/// Auto-reply wording that opens a subject (after `Re:`/`AW:`-style prefixes), lower
-/// case, in the common languages. Only the opening counts: spam about a "vacation" is
-/// still spam, an answer titled "Vacation: …" is not.
-const AUTO_REPLY_OPENINGS: &[&str] = &[
-    "auto:",
-    "autoreply",
-    "auto-reply",
-    "auto reply",
-    "automatic reply",
-    "automatic response",
-    "automated response",
-    "auto response",
-    "auto-response",
-    "out of office",
-    "out of the office",
-    "vacation:",
-    "abwesenheitsnotiz",
-    "abwesenheit",
-    "automatische antwort",
-    "réponse automatique",
-    "reponse automatique",
-    "absence",
-    "respuesta automática",
-    "respuesta automatica",
-    "fuera de la oficina",
-    "risposta automatica",
-    "fuori sede",
-    "automatisch antwoord",
-    "afwezig",
-    "resposta automática",
-    "resposta automatica",
-    "ausente",
-    "odpowiedź automatyczna",
-    "autoodpowiedź",
-    "nieobecność",
-    "автоответ",
-    "автоматический ответ",
-    "自動応答",
-    "自動返信",
-    "不在",
-    "自动回复",
-    "自動回覆",
-    "자동 응답",
-    "automatiskt svar",
-    "automatisk svar",
-    "autosvar",
-    "frånvaro",
-    "automaattinen vastaus",
-    "otomatik yanıt",
-    "automatická odpověď",
-];
-
-/// Whether a subject opens with auto-reply wording.
+/// Whether a subject opens with auto-reply wording (the one table is the bounce stage's,
+/// [`crate::bounce::opens_as_auto_reply`], so classification and accusation agree).
 pub fn auto_reply_subject(subject: &str) -> bool {
-    let mut s = subject.trim_start().to_lowercase();
-    loop {
-        let t = s.trim_start_matches(|c: char| c == '[' || c == '(' || c.is_whitespace());
-        match [
-            "re:", "aw:", "fw:", "fwd:", "wg:", "sv:", "r:", "rif:", "odp:", "tr:",
-        ]
-        .iter()
-        .find(|p| t.starts_with(**p))
-        {
-            Some(p) => s = t[p.len()..].to_string(),
-            None => {
-                s = t.to_string();
-                break;
-            }
-        }
-    }
-    AUTO_REPLY_OPENINGS.iter().any(|n| s.starts_with(n))
+    crate::bounce::opens_as_auto_reply(subject)
 }
 
 /// Whether a list of message ids names one at our domains (or their subdomains).

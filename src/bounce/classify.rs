@@ -318,7 +318,62 @@ const AUTO_SUBJECT: &[&str] = &[
 ];
 /// Subject prefixes that mark an auto-reply only at the start ("Auto: …"), being too
 /// short to mean it anywhere else.
-const AUTO_PREFIX: &[&str] = &["auto:", "autoreply:", "abwesend:", "absence:", "absent:"];
+/// Auto-reply wording that opens a subject (after `Re:`/`AW:`-style prefixes), lower
+/// case, in the common languages. Only the opening counts: spam about a "vacation" is
+/// still spam, an answer titled "Vacation: …" is not. One table for classification and
+/// for `accuse` (which refuses to call such a message spam received directly).
+pub const AUTO_REPLY_OPENINGS: &[&str] = &[
+    "auto:",
+    "autoreply",
+    "auto-reply",
+    "auto reply",
+    "automatic reply",
+    "automatic response",
+    "automated response",
+    "auto response",
+    "auto-response",
+    "out of office",
+    "out of the office",
+    "vacation:",
+    "abwesenheitsnotiz",
+    "abwesenheit",
+    "automatische antwort",
+    "réponse automatique",
+    "reponse automatique",
+    "absence",
+    "respuesta automática",
+    "respuesta automatica",
+    "fuera de la oficina",
+    "risposta automatica",
+    "fuori sede",
+    "automatisch antwoord",
+    "afwezig",
+    "resposta automática",
+    "resposta automatica",
+    "ausente",
+    "odpowiedź automatyczna",
+    "autoodpowiedź",
+    "nieobecność",
+    "автоответ",
+    "автоматический ответ",
+    "自動応答",
+    "自動返信",
+    "不在",
+    "自动回复",
+    "自動回覆",
+    "자동 응답",
+    "automatiskt svar",
+    "automatisk svar",
+    "autosvar",
+    "frånvaro",
+    "automaattinen vastaus",
+    "otomatik yanıt",
+    "automatická odpověď",
+    "autoreply:",
+    "abwesend:",
+    "absence:",
+    "absent:",
+];
 const AUTO_TEXT: &[&str] = &[
     "out of the office",
     "out of office",
@@ -432,26 +487,41 @@ pub fn auto_subject(subject: &str) -> bool {
     any(subject, AUTO_SUBJECT)
 }
 
-/// Whether the subject opens with auto-reply wording (after `Re:`/`AW:`/`[..]` prefixes).
-fn leading_auto_subject(subject: &str) -> bool {
+/// Reply and forward prefixes a subject may carry before its own words, in the common
+/// languages (`Re:`, `AW:`, `Fwd:`, `WG:`, `SV:`, `R:`, `RIF:`, `ODP:`, `TR:`).
+const REPLY_PREFIXES: &[&str] = &[
+    "re:", "aw:", "fw:", "fwd:", "wg:", "sv:", "r:", "rif:", "odp:", "tr:",
+];
+
+/// A lower-case subject without its leading reply/forward prefixes and brackets.
+fn after_reply_prefixes(subject: &str) -> &str {
     let mut s = subject.trim_start();
     loop {
         let t = s.trim_start_matches(|c: char| c == '[' || c == '(' || c.is_whitespace());
-        match ["re:", "aw:", "fw:", "fwd:", "wg:", "sv:", "r:"]
-            .iter()
-            .find(|p| t.starts_with(**p))
-        {
+        match REPLY_PREFIXES.iter().find(|p| t.starts_with(**p)) {
             Some(p) => s = &t[p.len()..],
-            None => {
-                s = t;
-                break;
-            }
+            None => return t,
         }
     }
+}
+
+/// Whether the subject opens with auto-reply wording (after `Re:`/`AW:`/`[..]` prefixes):
+/// the classifier's wider list (`vacation`, `absent`, …) or an opening of
+/// [`AUTO_REPLY_OPENINGS`].
+fn leading_auto_subject(subject: &str) -> bool {
+    let s = after_reply_prefixes(subject);
     AUTO_SUBJECT
         .iter()
-        .chain(AUTO_PREFIX)
+        .chain(AUTO_REPLY_OPENINGS)
         .any(|n| s.starts_with(n))
+}
+
+/// Whether a subject (any case) opens with auto-reply wording of [`AUTO_REPLY_OPENINGS`]:
+/// the test `accuse` applies before it may call a message spam received directly.
+pub fn opens_as_auto_reply(subject: &str) -> bool {
+    let lower = subject.to_lowercase();
+    let s = after_reply_prefixes(&lower);
+    AUTO_REPLY_OPENINGS.iter().any(|n| s.starts_with(n))
 }
 
 /// Whether a returned copy is itself a delivery report worth descending into: a report

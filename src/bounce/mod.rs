@@ -13,6 +13,7 @@ use serde::Serialize;
 
 mod carve;
 mod classify;
+pub use classify::opens_as_auto_reply;
 mod dsn;
 pub mod headers;
 mod inline;
