@@ -5,20 +5,9 @@
 mod evidence_util;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-use evidence_util::{Env, corpus, have, text};
-
-fn chromium(profile: &Path, args: &[&str], page: &Path) -> Output {
-    Command::new(blowback::evidence::pdf::BROWSER)
-        .args(blowback::evidence::pdf::FLAGS)
-        .args(["--enable-logging=stderr", "--v=0"])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .expect("chromium runs")
-}
+use evidence_util::{Env, chromium, console_lines, corpus, have, text};
 
 /// Packs three corpus messages into `pack` for the case "Victim v. Spammer".
 fn three_packed(env: &Env, extra: &[&str]) -> Vec<String> {
@@ -28,15 +17,6 @@ fn three_packed(env: &Env, extra: &[&str]) -> Vec<String> {
     let args = [&["--offline", "--case", "Victim v. Spammer"][..], extra].concat();
     env.pack(&inputs, "pack", &args);
     inputs
-}
-
-/// Console messages (errors, warnings, logs) and page errors Chromium logged.
-fn console_lines(output: &Output) -> Vec<String> {
-    String::from_utf8_lossy(&output.stderr)
-        .lines()
-        .filter(|l| l.contains("CONSOLE") || l.contains("Uncaught") || l.contains("net::ERR_"))
-        .map(String::from)
-        .collect()
 }
 
 #[test]

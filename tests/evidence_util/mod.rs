@@ -121,18 +121,10 @@ pub fn have(program: &str, args: &[&str], what: &str) -> bool {
 
 /// Headless Chromium opening `page` with a profile of its own (no network, logs on stderr).
 pub fn chromium(profile: &Path, args: &[&str], page: &Path) -> Output {
-    Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
+    // Started as `evidence --pdf` starts it, plus console logging on stderr.
+    Command::new(blowback::evidence::pdf::BROWSER)
+        .args(blowback::evidence::pdf::FLAGS)
+        .args(["--enable-logging=stderr", "--v=0"])
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(args)
         .arg(format!("file://{}", page.display()))
